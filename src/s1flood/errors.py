@@ -1,0 +1,114 @@
+"""Exception hierarchy: every error a caller can act on carries the fields it needs.
+
+`InputError` and its subclasses are user mistakes (exit code 2 on the command line);
+other `S1FloodError`s are processing failures on valid input (exit code 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+
+class S1FloodError(Exception):
+    """Base class of every error raised by s1flood on purpose."""
+
+    exit_code = 1
+
+
+class InputError(S1FloodError):
+    """The caller gave something unusable: a file, an option value, a list."""
+
+    exit_code = 2
+
+
+class InvalidOptionError(InputError):
+    """An option value is out of range or inconsistent with another one."""
+
+    def __init__(self, option: str, value: object, reason: str) -> None:
+        self.option = option
+        self.value = value
+        self.reason = reason
+        super().__init__(f"invalid value for {option}: {value!r} ({reason})")
+
+
+class RasterReadError(InputError):
+    """A path is missing, is not a raster, or cannot be read."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class MissingCRSError(InputError):
+    """A raster has no coordinate reference system or no geotransform."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        super().__init__(f"{path}: raster has no CRS or geotransform; georeference it first")
+
+
+class BandNotFoundError(InputError):
+    """The requested band index or description does not exist in the raster."""
+
+    def __init__(self, path: Path | str, band: str, available: Sequence[str]) -> None:
+        self.path = Path(path)
+        self.band = band
+        self.available = list(available)
+        super().__init__(
+            f"{path}: no band {band!r}; available bands: {', '.join(self.available)}"
+        )
+
+
+class UnitsUndecidedError(InputError):
+    """Automatic detection could not tell linear power from dB."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{path}: cannot tell linear from dB ({reason}); pass --units")
+
+
+class InvalidMaskError(InputError):
+    """A water mask is not uint8 with values in {0, 1, 255}."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{path}: not a water mask ({reason}); expected uint8 0/1/255")
+
+
+class EmptyInputError(InputError):
+    """A list of inputs (masks, scenes) is empty."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(f"no {what} given")
+
+
+class OutputExistsError(InputError):
+    """An output file exists and overwriting was not asked for."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        super().__init__(f"{path}: already exists; pass --overwrite to replace it")
+
+
+class OutputNotWritableError(InputError):
+    """An output directory cannot be created or written to."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{path}: cannot write output ({reason})")
+
+
+class DegenerateInputError(S1FloodError):
+    """A raster cannot be thresholded meaningfully (constant, too few pixels, unimodal)."""
+
+    def __init__(self, path: Path | str | None, reason: str) -> None:
+        self.path = Path(path) if path is not None else None
+        self.reason = reason
+        where = f"{path}: " if path is not None else ""
+        super().__init__(f"{where}cannot classify: {reason}")
