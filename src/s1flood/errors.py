@@ -56,9 +56,7 @@ class BandNotFoundError(InputError):
         self.path = Path(path)
         self.band = band
         self.available = list(available)
-        super().__init__(
-            f"{path}: no band {band!r}; available bands: {', '.join(self.available)}"
-        )
+        super().__init__(f"{path}: no band {band!r}; available bands: {', '.join(self.available)}")
 
 
 class UnitsUndecidedError(InputError):

@@ -1,0 +1,389 @@
+"""Streaming aggregation of water masks into water/valid counts, frequency and classes."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import resource
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import rasterio
+from affine import Affine
+from rasterio.enums import Resampling
+from rasterio.io import DatasetReader
+from rasterio.vrt import WarpedVRT
+from rasterio.warp import transform_bounds
+from rasterio.windows import Window
+from tqdm import tqdm
+
+from s1flood import kernels, plots
+from s1flood._version import __version__
+from s1flood.errors import EmptyInputError, InvalidMaskError, InvalidOptionError
+from s1flood.parallel import PerThread, default_workers, ordered_map
+from s1flood.raster import (
+    GDAL_ENV,
+    CogOptions,
+    Grid,
+    check_outputs,
+    cog_writer,
+    open_raster,
+    pixel_area_km2,
+    row_windows,
+    write_text_atomic,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_MASKS = int(np.iinfo(np.uint16).max)
+CLASS_NAMES = ("dry", "flood_candidate", "permanent_water")
+CLASS_COLORMAP = {
+    0: (242, 239, 230, 255),
+    1: (240, 140, 46, 255),
+    2: (31, 78, 156, 255),
+    255: (0, 0, 0, 0),
+}
+MAP_PIXELS = 1600
+"""Longest side of the quick-look map, read from the classes COG's overviews."""
+
+OUTPUT_NAMES = {
+    "water_count": "water_count.tif",
+    "valid_count": "valid_count.tif",
+    "frequency": "frequency.tif",
+    "classes": "classes.tif",
+    "map": "classes.png",
+    "summary": "summary.json",
+}
+
+
+@dataclass
+class AggregationResult:
+    """What `aggregate` wrote and found."""
+
+    outputs: dict[str, Path]
+    scene_count: int
+    grid: Grid
+    area_km2: dict[str, float] = field(default_factory=dict)
+    pixels: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _MaskSource:
+    path: Path
+    same_grid: bool
+
+
+def _check_thresholds(candidate: float, permanent: float) -> None:
+    if not 0.0 <= candidate < 1.0:
+        raise InvalidOptionError("--candidate", candidate, "must be in [0, 1)")
+    if not 0.0 < permanent <= 1.0:
+        raise InvalidOptionError("--permanent", permanent, "must be in (0, 1]")
+    if candidate >= permanent:
+        raise InvalidOptionError(
+            "--candidate", candidate, f"must be below --permanent ({permanent})"
+        )
+
+
+def _mask_grid(path: Path) -> Grid:
+    with open_raster(path) as dataset:
+        if dataset.dtypes[0] != "uint8":
+            raise InvalidMaskError(path, f"data type {dataset.dtypes[0]}")
+        if dataset.count != 1:
+            raise InvalidMaskError(path, f"{dataset.count} bands")
+        return Grid.of(dataset)
+
+
+def union_grid(grids: Sequence[Grid]) -> Grid:
+    """The union of the grids' extents in the first grid's CRS, resolution and pixel alignment."""
+    first = grids[0]
+    t = first.transform
+    if t.b or t.d:
+        raise InvalidOptionError("masks", "rotated grid", "north-up grids only; pass --like")
+    lefts, bottoms, rights, tops = zip(
+        *(transform_bounds(g.crs, first.crs, *g.bounds, densify_pts=21) for g in grids),
+        strict=True,
+    )
+    x_res, y_res = t.a, -t.e
+    left = t.c + math.floor(round((min(lefts) - t.c) / x_res, 6)) * x_res
+    right = t.c + math.ceil(round((max(rights) - t.c) / x_res, 6)) * x_res
+    top = t.f - math.floor(round((t.f - max(tops)) / y_res, 6)) * y_res
+    bottom = t.f - math.ceil(round((t.f - min(bottoms)) / y_res, 6)) * y_res
+    return Grid(
+        crs=first.crs,
+        transform=Affine(x_res, 0.0, left, 0.0, -y_res, top),
+        width=round((right - left) / x_res),
+        height=round((top - bottom) / y_res),
+    )
+
+
+def target_grid(paths: Sequence[Path], like: Path | None) -> tuple[Grid, list[_MaskSource]]:
+    """Check every mask and choose the output grid (`like`'s, the shared one, or the union)."""
+    grids = [_mask_grid(path) for path in paths]
+    if like is not None:
+        with open_raster(like) as reference:
+            grid = Grid.of(reference)
+    elif all(g.same_as(grids[0]) for g in grids):
+        grid = grids[0]
+    else:
+        grid = union_grid(grids)
+    sources = [_MaskSource(p, g.same_as(grid)) for p, g in zip(paths, grids, strict=True)]
+    warped = sum(not s.same_grid for s in sources)
+    if warped:
+        log.info("%d of %d masks are on another grid: warped (nearest)", warped, len(sources))
+    return grid, sources
+
+
+class _MaskReaders:
+    """One thread's open masks (warped onto the target grid where needed), at most `limit` open."""
+
+    def __init__(self, grid: Grid, limit: int) -> None:
+        self.grid = grid
+        self.limit = limit
+        self.open: OrderedDict[Path, tuple[DatasetReader, WarpedVRT | None]] = OrderedDict()
+
+    def reader(self, source: _MaskSource) -> DatasetReader | WarpedVRT:
+        if source.path in self.open:
+            self.open.move_to_end(source.path)
+        else:
+            if len(self.open) >= self.limit:
+                self._close(*self.open.popitem(last=False)[1])
+            dataset = open_raster(source.path)
+            vrt = None
+            if not source.same_grid:
+                vrt = WarpedVRT(
+                    dataset,
+                    crs=self.grid.crs,
+                    transform=self.grid.transform,
+                    width=self.grid.width,
+                    height=self.grid.height,
+                    resampling=Resampling.nearest,
+                    src_nodata=kernels.NODATA_U8,
+                    nodata=kernels.NODATA_U8,
+                )
+            self.open[source.path] = (dataset, vrt)
+        dataset, vrt = self.open[source.path]
+        return vrt if vrt is not None else dataset
+
+    @staticmethod
+    def _close(dataset: DatasetReader, vrt: WarpedVRT | None) -> None:
+        if vrt is not None:
+            vrt.close()
+        dataset.close()
+
+    def close(self) -> None:
+        while self.open:
+            self._close(*self.open.popitem()[1])
+
+
+def _open_limit(workers: int) -> int:
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(8, (soft - 128) // (2 * workers))
+
+
+@dataclass
+class _Block:
+    window: Window
+    water: npt.NDArray[np.uint16]
+    valid: npt.NDArray[np.uint16]
+    frequency: npt.NDArray[np.float32]
+    classes: npt.NDArray[np.uint8]
+    class_per_row: npt.NDArray[np.int64]
+
+
+def aggregate(
+    masks: Sequence[Path | str],
+    out_dir: Path | str,
+    *,
+    like: Path | str | None = None,
+    candidate: float = 0.1,
+    permanent: float = 0.9,
+    overwrite: bool = False,
+    workers: int | None = None,
+    progress: bool = False,
+) -> AggregationResult:
+    """Aggregate water masks (0/1/255) into counts, frequency (water/valid) and classes COGs.
+
+    Masks are read window by window, all masks per window, so memory is bounded by the
+    window whatever the number of masks; masks on another grid are warped (nearest).
+    """
+    _check_thresholds(candidate, permanent)
+    paths = [Path(m) for m in masks]
+    if not paths:
+        raise EmptyInputError("water masks")
+    if len(paths) > MAX_MASKS:
+        raise InvalidOptionError("masks", len(paths), f"at most {MAX_MASKS} masks")
+    out_dir = Path(out_dir)
+    outputs = {key: out_dir / name for key, name in OUTPUT_NAMES.items()}
+    check_outputs(list(outputs.values()), overwrite)
+    workers = workers or default_workers()
+    with rasterio.Env(**GDAL_ENV):
+        grid, sources = target_grid(paths, Path(like) if like is not None else None)
+        log.info(
+            "aggregating %d masks onto %d x %d pixels (%s)",
+            len(sources),
+            grid.width,
+            grid.height,
+            grid.to_json()["crs"],
+        )
+        class_per_row = _write_counts(
+            grid, sources, outputs, candidate, permanent, workers, progress
+        )
+        area_per_row = pixel_area_km2(grid)
+        pixels = {name: int(class_per_row[:, k].sum()) for k, name in enumerate(CLASS_NAMES)}
+        pixels["nodata"] = grid.width * grid.height - sum(pixels.values())
+        area = {
+            name: float((class_per_row[:, k] * area_per_row).sum())
+            for k, name in enumerate(CLASS_NAMES)
+        }
+        _write_map(outputs["classes"], outputs["map"], grid, len(sources))
+    result = AggregationResult(
+        outputs=outputs, scene_count=len(sources), grid=grid, area_km2=area, pixels=pixels
+    )
+    summary = {
+        "scene_count": len(sources),
+        "masks": [str(s.path) for s in sources],
+        "warped_masks": [str(s.path) for s in sources if not s.same_grid],
+        "thresholds": {"candidate": candidate, "permanent": permanent},
+        "classes": {"0": "dry", "1": "flood candidate", "2": "permanent water", "255": "nodata"},
+        "area_km2": area,
+        "pixels": pixels,
+        "grid": grid.to_json(),
+        "outputs": {k: p.name for k, p in outputs.items() if k != "summary"},
+        "s1flood_version": __version__,
+    }
+    write_text_atomic(outputs["summary"], json.dumps(summary, indent=2) + "\n")
+    log.info(
+        "water frequency of %d scenes: %.3f km² permanent water, %.3f km² flood candidate",
+        len(sources),
+        area["permanent_water"],
+        area["flood_candidate"],
+    )
+    return result
+
+
+def _write_counts(
+    grid: Grid,
+    sources: list[_MaskSource],
+    outputs: dict[str, Path],
+    candidate: float,
+    permanent: float,
+    workers: int,
+    progress: bool,
+) -> npt.NDArray[np.int64]:
+    """Stream all masks window by window into the four COGs; return class counts per row."""
+    limit = _open_limit(workers)
+    readers = PerThread(lambda: _MaskReaders(grid, limit), lambda r: r.close())
+    buffers: PerThread[dict[tuple[int, int], npt.NDArray[np.uint8]]] = PerThread(
+        dict, lambda _: None
+    )
+
+    def count(window: Window) -> _Block:
+        shape = (int(window.height), int(window.width))
+        buffer = buffers.get().setdefault(shape, np.empty(shape, dtype=np.uint8))
+        water = np.zeros(shape, dtype=np.uint16)
+        valid = np.zeros(shape, dtype=np.uint16)
+        for source in sources:
+            readers.get().reader(source).read(1, window=window, out=buffer)
+            bad = kernels.accumulate_mask(buffer, water, valid)
+            if bad >= 0:
+                raise InvalidMaskError(source.path, f"value {bad}")
+        frequency = np.empty(shape, dtype=np.float32)
+        classes = np.empty(shape, dtype=np.uint8)
+        per_row = np.zeros((shape[0], 3), dtype=np.int64)
+        kernels.frequency_classes(water, valid, candidate, permanent, frequency, classes, per_row)
+        return _Block(window, water, valid, frequency, classes, per_row)
+
+    class_per_row = np.zeros((grid.height, 3), dtype=np.int64)
+    windows = row_windows(grid.height, grid.width)
+    count_tags = {"scene_count": str(len(sources))}
+    with contextlib.ExitStack() as stack:
+        write = {
+            "water_count": stack.enter_context(
+                cog_writer(
+                    outputs["water_count"],
+                    grid,
+                    "uint16",
+                    None,
+                    CogOptions("2"),
+                    "water_count",
+                    {**count_tags, "long_name": "scenes observing water"},
+                )
+            ),
+            "valid_count": stack.enter_context(
+                cog_writer(
+                    outputs["valid_count"],
+                    grid,
+                    "uint16",
+                    None,
+                    CogOptions("2"),
+                    "valid_count",
+                    {**count_tags, "long_name": "scenes observing the pixel"},
+                )
+            ),
+            "frequency": stack.enter_context(
+                cog_writer(
+                    outputs["frequency"],
+                    grid,
+                    "float32",
+                    float("nan"),
+                    CogOptions("3", "AVERAGE"),
+                    "water_frequency",
+                    {**count_tags, "long_name": "water_count / valid_count", "units": "1"},
+                )
+            ),
+            "classes": stack.enter_context(
+                cog_writer(
+                    outputs["classes"],
+                    grid,
+                    "uint8",
+                    kernels.NODATA_U8,
+                    None,
+                    "classes",
+                    {
+                        "candidate": str(candidate),
+                        "permanent": str(permanent),
+                        "values": "0=dry 1=flood_candidate 2=permanent_water 255=nodata",
+                    },
+                    CLASS_COLORMAP,
+                )
+            ),
+        }
+        try:
+            with tqdm(
+                total=len(windows),
+                desc="aggregate",
+                unit="block",
+                disable=None if progress else True,
+            ) as bar:
+                for block in ordered_map(count, windows, workers):
+                    write["water_count"].write(block.water, 1, window=block.window)
+                    write["valid_count"].write(block.valid, 1, window=block.window)
+                    write["frequency"].write(block.frequency, 1, window=block.window)
+                    write["classes"].write(block.classes, 1, window=block.window)
+                    top = int(block.window.row_off)
+                    class_per_row[top : top + block.class_per_row.shape[0]] = block.class_per_row
+                    bar.update()
+        finally:
+            readers.close()
+    return class_per_row
+
+
+def _write_map(classes_path: Path, png: Path, grid: Grid, scene_count: int) -> None:
+    scale = max(1.0, max(grid.width, grid.height) / MAP_PIXELS)
+    shape = (max(1, round(grid.height / scale)), max(1, round(grid.width / scale)))
+    with rasterio.open(classes_path) as dataset:
+        classes = dataset.read(1, out_shape=shape, resampling=Resampling.nearest)
+    epsg = grid.crs.to_epsg()
+    plots.classes_png(
+        png,
+        classes,
+        grid.bounds,
+        f"EPSG:{epsg}" if epsg else grid.crs.name,
+        f"Water frequency classes from {scene_count} scenes",
+    )

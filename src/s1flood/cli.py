@@ -1,0 +1,192 @@
+"""Command line: parses, calls the library, configures logging, maps errors to exit codes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from s1flood._version import __version__
+from s1flood.aggregate import aggregate as aggregate_masks
+from s1flood.backscatter import Units
+from s1flood.classify import classify as classify_backscatter
+from s1flood.demo import run_demo
+from s1flood.errors import EmptyInputError, RasterReadError, S1FloodError
+
+log = logging.getLogger("s1flood")
+
+app = typer.Typer(
+    name="s1flood",
+    help="Flood mapping from Sentinel-1 GRD: water masks and water frequency.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class _State:
+    progress = True
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"s1flood {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _configure(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log every step (DEBUG).")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only warnings and errors; no progress bars.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Configure logging for every command."""
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    if not verbose:
+        for noisy in ("rasterio", "numba", "matplotlib", "PIL"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    _State.progress = not quiet
+
+
+@app.command()
+def classify(
+    backscatter: Annotated[Path, typer.Argument(help="Calibrated backscatter GeoTIFF.")],
+    water: Annotated[Path, typer.Argument(help="Output water mask COG.")],
+    band: Annotated[str, typer.Option(help="Band: 1-based index or description (e.g. VV).")] = "1",
+    units: Annotated[Units, typer.Option(help="Units of the input values.")] = Units.AUTO,
+    classes: Annotated[int, typer.Option(help="Multi-Otsu classes; water is the lowest.")] = 3,
+    allow_unimodal: Annotated[
+        bool, typer.Option(help="Threshold even when no distinct water population shows.")
+    ] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing outputs.")] = False,
+) -> None:
+    """Classify backscatter into a water mask (0 dry, 1 water, 255 nodata)."""
+    result = classify_backscatter(
+        backscatter,
+        water,
+        band=band,
+        units=units,
+        classes=classes,
+        overwrite=overwrite,
+        require_bimodal=not allow_unimodal,
+        progress=_State.progress,
+    )
+    typer.echo(
+        f"{result.mask}: water below {result.water_threshold_db:.2f} dB, "
+        f"{result.water_area_km2:.3f} km² water; {result.sidecar.name}, {result.histogram_png.name}"
+    )
+
+
+def expand_mask_arguments(arguments: list[str]) -> list[Path]:
+    """Mask paths from arguments, where `@list.txt` stands for the paths listed in that file."""
+    paths: list[Path] = []
+    for argument in arguments:
+        if not argument.startswith("@"):
+            paths.append(Path(argument))
+            continue
+        listing = Path(argument[1:])
+        try:
+            lines = listing.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise RasterReadError(listing, f"cannot read mask list ({exc.strerror})") from None
+        for line in lines:
+            entry = line.strip()
+            if entry and not entry.startswith("#"):
+                path = Path(entry)
+                paths.append(path if path.is_absolute() else listing.parent / path)
+    if not paths:
+        raise EmptyInputError("water masks")
+    return paths
+
+
+@app.command()
+def aggregate(
+    masks: Annotated[
+        list[str], typer.Argument(help="Water masks, or @list.txt with one path per line.")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out-dir", "-o", help="Output directory.")],
+    like: Annotated[
+        Path | None, typer.Option(help="Reference raster whose grid the outputs take.")
+    ] = None,
+    candidate: Annotated[
+        float, typer.Option(help="Frequency above which a pixel is a flood candidate.")
+    ] = 0.1,
+    permanent: Annotated[
+        float, typer.Option(help="Frequency from which a pixel is permanent water.")
+    ] = 0.9,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing outputs.")] = False,
+) -> None:
+    """Aggregate water masks into water frequency (water / valid observations) and classes."""
+    result = aggregate_masks(
+        expand_mask_arguments(masks),
+        out_dir,
+        like=like,
+        candidate=candidate,
+        permanent=permanent,
+        overwrite=overwrite,
+        progress=_State.progress,
+    )
+    area = result.area_km2
+    typer.echo(
+        f"{result.scene_count} scenes -> {out_dir}: permanent water "
+        f"{area['permanent_water']:.3f} km², flood candidate {area['flood_candidate']:.3f} km²; "
+        f"map {result.outputs['map']}"
+    )
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out-dir", "-o", help="Output directory.")] = Path(
+        "demo-output"
+    ),
+    scenes: Annotated[int, typer.Option(help="Number of acquisitions to simulate.")] = 6,
+    size: Annotated[int, typer.Option(help="Scene size in pixels (square).")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    overwrite: Annotated[bool, typer.Option(help="Replace an earlier demo's outputs.")] = False,
+) -> None:
+    """Run the offline demo: simulate a flooding valley, classify every scene, aggregate."""
+    result = run_demo(
+        out_dir, scenes=scenes, size=size, seed=seed, overwrite=overwrite, progress=_State.progress
+    )
+    typer.echo(result.report())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `s1flood` console script; returns the exit code."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="s1flood", standalone_mode=False)
+    except S1FloodError as exc:
+        print(f"s1flood: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.Abort:
+        print("s1flood: aborted", file=sys.stderr)
+        return 130
+    except click.ClickException as exc:
+        print(f"s1flood: error: {exc.format_message()}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("s1flood: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Figures people look at: classification histograms and water-frequency maps (PNG)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from s1flood.raster import atomic_path
+
+CLASS_COLOURS = {
+    0: ("dry", "#f2efe6"),
+    1: ("flood candidate", "#f08c2e"),
+    2: ("permanent water", "#1f4e9c"),
+}
+NODATA_COLOUR = "#bdbdbd"
+
+
+def _save(figure: Figure, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+
+
+def histogram_png(
+    path: Path,
+    counts: npt.NDArray[np.int64],
+    edges: npt.NDArray[np.float32],
+    thresholds: Sequence[float],
+    title: str,
+) -> None:
+    """Histogram of dB values with the Multi-Otsu thresholds; the water threshold in blue."""
+    figure = Figure(figsize=(7, 4))
+    axes = figure.add_subplot()
+    widths = np.diff(edges.astype(np.float64))
+    axes.bar(edges[:-1], counts, width=widths, align="edge", color="#7a7a7a", linewidth=0)
+    for i, threshold in enumerate(thresholds):
+        colour, label = ("#1f4e9c", "water threshold") if i == 0 else ("#c0392b", "threshold")
+        axes.axvline(threshold, color=colour, linewidth=1.5, label=f"{label} {threshold:.2f} dB")
+    axes.set_xlabel("backscatter (dB)")
+    axes.set_ylabel("pixels")
+    axes.set_title(title, fontsize=10)
+    axes.legend(fontsize=8)
+    _save(figure, path)
+
+
+def classes_png(
+    path: Path,
+    classes: npt.NDArray[np.uint8],
+    extent: tuple[float, float, float, float],
+    crs_label: str,
+    title: str,
+) -> None:
+    """Map of water-frequency classes (dry, candidate, permanent, nodata) with a legend."""
+    figure = Figure(figsize=(8, 8 * classes.shape[0] / max(classes.shape[1], 1) + 0.8))
+    axes = figure.add_subplot()
+    codes = np.where(classes == 255, 3, classes)
+    colours = [CLASS_COLOURS[k][1] for k in range(3)] + [NODATA_COLOUR]
+    cmap = ListedColormap(colours)
+    axes.imshow(
+        codes,
+        cmap=cmap,
+        norm=BoundaryNorm([-0.5, 0.5, 1.5, 2.5, 3.5], cmap.N),
+        extent=(extent[0], extent[2], extent[1], extent[3]),
+        interpolation="nearest",
+    )
+    handles = [Patch(color=c, label=name) for name, c in CLASS_COLOURS.values()]
+    handles.append(Patch(color=NODATA_COLOUR, label="not observed"))
+    axes.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.9)
+    axes.set_title(title, fontsize=10)
+    axes.set_xlabel(f"x ({crs_label})")
+    axes.set_ylabel(f"y ({crs_label})")
+    axes.ticklabel_format(useOffset=False, style="plain")
+    _save(figure, path)

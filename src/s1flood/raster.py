@@ -1,0 +1,238 @@
+"""Raster I/O: opening with clear errors, block windows, atomic Cloud Optimized GeoTIFF output."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import rasterio
+import rasterio.shutil
+from affine import Affine
+from pyproj import CRS, Geod
+from rasterio.errors import RasterioIOError
+from rasterio.io import DatasetReader, DatasetWriter
+from rasterio.windows import Window
+
+from s1flood.errors import (
+    MissingCRSError,
+    OutputExistsError,
+    OutputNotWritableError,
+    RasterReadError,
+)
+
+log = logging.getLogger(__name__)
+
+BLOCK_ROWS = 512
+"""Rows per processing window; windows span the full raster width."""
+
+COG_BLOCKSIZE = 512
+GDAL_ENV: dict[str, Any] = {"GDAL_CACHEMAX": 256, "GDAL_NUM_THREADS": "ALL_CPUS"}
+"""GDAL settings for every s1flood raster job: a bounded block cache, threaded codecs."""
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A raster grid: CRS, affine transform and size."""
+
+    crs: CRS
+    transform: Affine
+    width: int
+    height: int
+
+    @classmethod
+    def of(cls, dataset: DatasetReader) -> Grid:
+        """The grid of an open dataset."""
+        return cls(
+            CRS.from_user_input(dataset.crs), dataset.transform, dataset.width, dataset.height
+        )
+
+    def same_as(self, other: Grid, tolerance: float = 1e-6) -> bool:
+        """Whether two grids are pixel for pixel the same (transform within a pixel fraction)."""
+        if (self.width, self.height) != (other.width, other.height) or self.crs != other.crs:
+            return False
+        pixel = max(abs(self.transform.a), abs(self.transform.e))
+        return bool(self.transform.almost_equals(other.transform, precision=tolerance * pixel))
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(left, bottom, right, top) in grid CRS units."""
+        left, top = self.transform * (0, 0)
+        right, bottom = self.transform * (self.width, self.height)
+        return (min(left, right), min(bottom, top), max(left, right), max(bottom, top))
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able description (EPSG code or WKT, GDAL-order transform, shape)."""
+        epsg = self.crs.to_epsg()
+        return {
+            "crs": f"EPSG:{epsg}" if epsg else self.crs.to_wkt(),
+            "transform": list(self.transform.to_gdal()),
+            "width": self.width,
+            "height": self.height,
+        }
+
+
+def open_raster(path: Path | str) -> DatasetReader:
+    """Open a georeferenced raster for reading, or raise a one-line `InputError`."""
+    path = Path(path)
+    if not path.exists():
+        raise RasterReadError(path, "no such file")
+    if path.is_dir():
+        raise RasterReadError(path, "is a directory, not a raster file")
+    try:
+        dataset: DatasetReader = rasterio.open(path)
+    except RasterioIOError as exc:
+        raise RasterReadError(path, f"not a readable raster ({_first_line(exc)})") from None
+    if dataset.crs is None or dataset.transform == Affine.identity():
+        dataset.close()
+        raise MissingCRSError(path)
+    return dataset
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def row_windows(height: int, width: int, rows: int = BLOCK_ROWS) -> list[Window]:
+    """Full-width windows of `rows` rows covering a raster top to bottom."""
+    return [Window(0, top, width, min(rows, height - top)) for top in range(0, height, rows)]
+
+
+def pixel_area_km2(grid: Grid) -> npt.NDArray[np.float64]:
+    """Area of one pixel per row in km² (rows differ only for geographic CRSs)."""
+    transform = grid.transform
+    if grid.crs.is_geographic:
+        geod = Geod(ellps="WGS84")
+        lon0 = transform.c
+        lon1 = lon0 + transform.a
+        tops = transform.f + transform.e * np.arange(grid.height)
+        areas = np.empty(grid.height)
+        for row, top in enumerate(tops):
+            bottom = top + transform.e
+            area, _ = geod.polygon_area_perimeter(
+                [lon0, lon1, lon1, lon0], [top, top, bottom, bottom]
+            )
+            areas[row] = abs(area) / 1e6
+        return areas
+    unit_m = grid.crs.axis_info[0].unit_conversion_factor if grid.crs.axis_info else 1.0
+    area_m2 = abs(transform.a * transform.e - transform.b * transform.d) * unit_m**2
+    return np.full(grid.height, area_m2 / 1e6)
+
+
+def check_writable_dir(directory: Path) -> None:
+    """Create `directory` if needed and check that files can be written in it."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputNotWritableError(directory, exc.strerror or str(exc)) from None
+    if not directory.is_dir():
+        raise OutputNotWritableError(directory, "not a directory")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise OutputNotWritableError(directory, "permission denied")
+
+
+def check_outputs(paths: Sequence[Path], overwrite: bool) -> None:
+    """Fail before any work if an output exists (without overwrite) or cannot be written."""
+    for path in paths:
+        check_writable_dir(path.parent)
+        if path.exists() and not overwrite:
+            raise OutputExistsError(path)
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a text file atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class CogOptions:
+    """How a band is stored: compression predictor and overview resampling."""
+
+    predictor: str = "YES"
+    resampling: str = "NEAREST"
+
+
+@contextlib.contextmanager
+def cog_writer(
+    path: Path,
+    grid: Grid,
+    dtype: str,
+    nodata: float | None,
+    options: CogOptions | None = None,
+    description: str | None = None,
+    tags: dict[str, Any] | None = None,
+    colormap: dict[int, tuple[int, int, int, int]] | None = None,
+) -> Iterator[DatasetWriter]:
+    """Yield a tiled GeoTIFF writer; on success, turn it into a COG at `path` atomically.
+
+    Blocks are written to an uncompressed staging file in the target directory, which
+    GDAL's COG driver then compresses (threaded) and gives overviews; nothing appears
+    at `path` unless the whole sequence succeeds.
+    """
+    options = options or CogOptions()
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".stage.tif", dir=path.parent)
+    os.close(fd)
+    stage = Path(name)
+    profile: dict[str, Any] = {
+        "driver": "GTiff",
+        "width": grid.width,
+        "height": grid.height,
+        "count": 1,
+        "dtype": dtype,
+        "crs": grid.crs.to_wkt(),
+        "transform": grid.transform,
+        "nodata": nodata,
+        "tiled": True,
+        "blockxsize": COG_BLOCKSIZE,
+        "blockysize": COG_BLOCKSIZE,
+        "BIGTIFF": "IF_SAFER",
+    }
+    try:
+        with rasterio.Env(**GDAL_ENV), rasterio.open(stage, "w", **profile) as dst:
+            if description:
+                dst.set_band_description(1, description)
+            if tags:
+                dst.update_tags(**tags)
+            if colormap:
+                dst.write_colormap(1, colormap)
+            yield dst
+        with rasterio.Env(**GDAL_ENV), atomic_path(path) as tmp:
+            rasterio.shutil.copy(
+                stage,
+                tmp,
+                driver="COG",
+                COMPRESS="DEFLATE",
+                LEVEL=6,
+                PREDICTOR=options.predictor,
+                BLOCKSIZE=COG_BLOCKSIZE,
+                OVERVIEWS="AUTO",
+                OVERVIEW_RESAMPLING=options.resampling,
+                NUM_THREADS="ALL_CPUS",
+                BIGTIFF="IF_SAFER",
+            )
+        log.info("wrote %s", path)
+    finally:
+        stage.unlink(missing_ok=True)
+        Path(f"{stage}.aux.xml").unlink(missing_ok=True)
