@@ -75,8 +75,16 @@ class AggregationResult:
 
 @dataclass(frozen=True)
 class _MaskSource:
+    """A mask and how it sits on the target grid: same grid, whole-pixel offset, or warped."""
+
     path: Path
     same_grid: bool
+    offset: tuple[int, int] | None
+    """(column, row) of the target grid's origin in the mask's grid, when pixel-aligned."""
+
+    @property
+    def warped(self) -> bool:
+        return self.offset is None
 
 
 def _check_thresholds(candidate: float, permanent: float) -> None:
@@ -122,6 +130,22 @@ def union_grid(grids: Sequence[Grid]) -> Grid:
     )
 
 
+def pixel_offset(mask: Grid, target: Grid) -> tuple[int, int] | None:
+    """Whole-pixel offset of the target grid in the mask grid, or None if they are not aligned."""
+    if mask.crs != target.crs:
+        return None
+    m, t = mask.transform, target.transform
+    pixel = max(abs(m.a), abs(m.e))
+    if not Affine(m.a, m.b, 0, m.d, m.e, 0).almost_equals(
+        Affine(t.a, t.b, 0, t.d, t.e, 0), precision=1e-9 * pixel
+    ):
+        return None
+    column, row = (t.c - m.c) / m.a, (t.f - m.f) / m.e
+    if abs(column - round(column)) > 1e-6 or abs(row - round(row)) > 1e-6:
+        return None
+    return round(column), round(row)
+
+
 def target_grid(paths: Sequence[Path], like: Path | None) -> tuple[Grid, list[_MaskSource]]:
     """Check every mask and choose the output grid (`like`'s, the shared one, or the union)."""
     grids = [_mask_grid(path) for path in paths]
@@ -132,8 +156,11 @@ def target_grid(paths: Sequence[Path], like: Path | None) -> tuple[Grid, list[_M
         grid = grids[0]
     else:
         grid = union_grid(grids)
-    sources = [_MaskSource(p, g.same_as(grid)) for p, g in zip(paths, grids, strict=True)]
-    warped = sum(not s.same_grid for s in sources)
+    sources = [
+        _MaskSource(p, g.same_as(grid), pixel_offset(g, grid))
+        for p, g in zip(paths, grids, strict=True)
+    ]
+    warped = sum(s.warped for s in sources)
     if warped:
         log.info("%d of %d masks are on another grid: warped (nearest)", warped, len(sources))
     return grid, sources
@@ -155,7 +182,7 @@ class _MaskReaders:
                 self._close(*self.open.popitem(last=False)[1])
             dataset = open_raster(source.path)
             vrt = None
-            if not source.same_grid:
+            if source.warped:
                 vrt = WarpedVRT(
                     dataset,
                     crs=self.grid.crs,
@@ -238,7 +265,7 @@ def aggregate(
         pixels = {name: int(class_per_row[:, k].sum()) for k, name in enumerate(CLASS_NAMES)}
         pixels["nodata"] = grid.width * grid.height - sum(pixels.values())
         area = {
-            name: float((class_per_row[:, k] * area_per_row).sum())
+            name: round(float((class_per_row[:, k] * area_per_row).sum()), 6)
             for k, name in enumerate(CLASS_NAMES)
         }
         _write_map(outputs["classes"], outputs["map"], grid, len(sources))
@@ -248,7 +275,7 @@ def aggregate(
     summary = {
         "scene_count": len(sources),
         "masks": [str(s.path) for s in sources],
-        "warped_masks": [str(s.path) for s in sources if not s.same_grid],
+        "warped_masks": [str(s.path) for s in sources if s.warped],
         "thresholds": {"candidate": candidate, "permanent": permanent},
         "classes": {"0": "dry", "1": "flood candidate", "2": "permanent water", "255": "nodata"},
         "area_km2": area,
@@ -289,7 +316,15 @@ def _write_counts(
         water = np.zeros(shape, dtype=np.uint16)
         valid = np.zeros(shape, dtype=np.uint16)
         for source in sources:
-            readers.get().reader(source).read(1, window=window, out=buffer)
+            reader = readers.get().reader(source)
+            if source.warped or source.same_grid:
+                reader.read(1, window=window, out=buffer)
+            else:
+                column, row = source.offset or (0, 0)
+                shifted = Window(window.col_off + column, window.row_off + row, *shape[::-1])
+                reader.read(
+                    1, window=shifted, out=buffer, boundless=True, fill_value=kernels.NODATA_U8
+                )
             bad = kernels.accumulate_mask(buffer, water, valid)
             if bad >= 0:
                 raise InvalidMaskError(source.path, f"value {bad}")

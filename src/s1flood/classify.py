@@ -98,6 +98,14 @@ def output_paths(mask: Path) -> tuple[Path, Path]:
     return mask.with_suffix(".json"), mask.with_name(f"{mask.stem}_histogram.png")
 
 
+def histogram_edges(lo: float, hi: float, nbins: int = NBINS) -> npt.NDArray[np.float32]:
+    """Bin edges exactly as `np.histogram` makes them for float32 values in [lo, hi]."""
+    edges: npt.NDArray[np.float32] = np.linspace(
+        np.float32(lo), np.float32(hi), nbins + 1, endpoint=True, dtype=np.float32
+    )
+    return edges
+
+
 def multiotsu_thresholds(
     histogram: Histogram, classes: int, path: Path | None = None
 ) -> list[float]:
@@ -259,7 +267,7 @@ def classify(
             "dry": valid - water,
             "nodata": grid.width * grid.height - valid,
         },
-        water_area_km2=float((water_per_row * pixel_area_km2(grid)).sum()),
+        water_area_km2=round(float((water_per_row * pixel_area_km2(grid)).sum()), 6),
         bimodality=asdict(separation),
     )
     plots.histogram_png(png, histogram.counts, histogram.edges, thresholds, backscatter.name)
@@ -307,7 +315,7 @@ def _histogram_pass(
         )
     if lo == hi:
         raise DegenerateInputError(band.path, f"constant raster: every valid pixel is {lo:g} dB")
-    edges = np.linspace(lo, hi, NBINS + 1, endpoint=True, dtype=np.float32)
+    edges = histogram_edges(lo, hi)
 
     def binned(window: Window) -> npt.NDArray[np.int64]:
         counts = np.zeros(NBINS, dtype=np.int64)

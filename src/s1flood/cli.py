@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from s1flood._version import __version__
@@ -42,10 +41,13 @@ def _version(value: bool) -> None:
 @app.callback()
 def _configure(
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Log every step (DEBUG).")
-    ] = False,
+        int,
+        typer.Option(
+            "--verbose", "-v", count=True, help="Log what is done (-v: INFO, -vv: DEBUG)."
+        ),
+    ] = 0,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Only warnings and errors; no progress bars.")
+        bool, typer.Option("--quiet", "-q", help="Only errors; no progress bars.")
     ] = False,
     version: Annotated[
         bool,
@@ -53,11 +55,12 @@ def _configure(
     ] = False,
 ) -> None:
     """Configure logging for every command."""
-    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    levels = {0: logging.WARNING, 1: logging.INFO}
+    level = logging.ERROR if quiet else levels.get(verbose, logging.DEBUG)
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
-    if not verbose:
+    if verbose < 2:
         for noisy in ("rasterio", "numba", "matplotlib", "PIL"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     _State.progress = not quiet
@@ -168,20 +171,22 @@ def demo(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `s1flood` console script; returns the exit code."""
+    args = sys.argv[1:] if argv is None else argv
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="s1flood", standalone_mode=False)
+        command.main(args=args or ["--help"], prog_name="s1flood", standalone_mode=False)
     except S1FloodError as exc:
         print(f"s1flood: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.Abort:
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
         print("s1flood: aborted", file=sys.stderr)
         return 130
-    except click.ClickException as exc:
-        print(f"s1flood: error: {exc.format_message()}", file=sys.stderr)
-        return exc.exit_code
+    except typer.TyperException as exc:
+        message = getattr(exc, "format_message", exc.__str__)()
+        print(f"s1flood: error: {' '.join(str(message).split())}", file=sys.stderr)
+        return int(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
         print("s1flood: interrupted", file=sys.stderr)
         return 130

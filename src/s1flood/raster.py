@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import tempfile
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +18,9 @@ import rasterio
 import rasterio.shutil
 from affine import Affine
 from pyproj import CRS, Geod
-from rasterio.errors import RasterioIOError
+from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.io import DatasetReader, DatasetWriter
+from rasterio.transform import array_bounds
 from rasterio.windows import Window
 
 from s1flood.errors import (
@@ -64,9 +66,8 @@ class Grid:
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """(left, bottom, right, top) in grid CRS units."""
-        left, top = self.transform * (0, 0)
-        right, bottom = self.transform * (self.width, self.height)
-        return (min(left, right), min(bottom, top), max(left, right), max(bottom, top))
+        west, south, east, north = array_bounds(self.height, self.width, self.transform)
+        return (min(west, east), min(south, north), max(west, east), max(south, north))
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able description (EPSG code or WKT, GDAL-order transform, shape)."""
@@ -87,7 +88,9 @@ def open_raster(path: Path | str) -> DatasetReader:
     if path.is_dir():
         raise RasterReadError(path, "is a directory, not a raster file")
     try:
-        dataset: DatasetReader = rasterio.open(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            dataset: DatasetReader = rasterio.open(path)
     except RasterioIOError as exc:
         raise RasterReadError(path, f"not a readable raster ({_first_line(exc)})") from None
     if dataset.crs is None or dataset.transform == Affine.identity():
