@@ -1,4 +1,4 @@
-"""Block-wise histograms and thresholds equal the whole-array ones; degenerate inputs are refused."""
+"""Block-wise histograms and thresholds equal whole-array ones; degenerate inputs are refused."""
 
 from __future__ import annotations
 
@@ -19,10 +19,16 @@ from s1flood.errors import DegenerateInputError
 from s1flood.parallel import ordered_map
 
 
+def finite_range(block: np.ndarray) -> tuple[np.float32, np.float32, int]:
+    copy = np.empty_like(block)
+    count = kernels.prepare_db(np.ascontiguousarray(block), copy, 0.0, False, False)
+    return np.fmin.reduce(copy, axis=None), np.fmax.reduce(copy, axis=None), count
+
+
 def blockwise_histogram(db: np.ndarray, rows: int) -> Histogram:
     lo, hi = np.float32(np.inf), np.float32(-np.inf)
     for top in range(0, db.shape[0], rows):
-        block_lo, block_hi, count = kernels.finite_range(db[top : top + rows])
+        block_lo, block_hi, count = finite_range(db[top : top + rows])
         if count:
             lo, hi = min(lo, block_lo), max(hi, block_hi)
     edges = histogram_edges(lo, hi)

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 import rasterio
-from helpers import bimodal_scene, read, transform, write_tif
 
+from helpers import bimodal_scene, read, transform, write_tif
 from s1flood import classify
 from s1flood.errors import (
     BandNotFoundError,
@@ -138,7 +138,7 @@ def test_existing_output_is_kept_unless_overwrite(scene, tmp_path):
 
 
 def test_geographic_grid_water_area(tmp_path, rng):
-    linear, truth = bimodal_scene(rng, (300, 300))
+    linear, _truth = bimodal_scene(rng, (300, 300))
     deg = transform(pixel=1 / 3600, origin=(12.45, 42.05))
     path = write_tif(tmp_path / "geo.tif", linear, crs="EPSG:4326", affine=deg)
     result = classify(path, tmp_path / "w.tif")

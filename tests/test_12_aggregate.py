@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 import rasterio
-from helpers import read, transform, write_tif
 
+from helpers import read, transform, write_tif
 from s1flood import aggregate
 from s1flood.errors import EmptyInputError, InvalidMaskError, InvalidOptionError
 
@@ -79,9 +79,12 @@ def test_masks_on_two_grids_are_warped_onto_the_union(tmp_path):
     valid = read(result.outputs["valid_count"])
     water = read(result.outputs["water_count"])
     # A alone (north-west), B alone (south-east), both, neither
-    assert valid[0, 0] == 1 and water[0, 0] == 1
-    assert valid[129, 149] == 1 and water[129, 149] == 0
-    assert valid[50, 60] == 2 and water[50, 60] == 1  # A dry at col 60, B wet (x < 1000 m)
+    assert valid[0, 0] == 1
+    assert water[0, 0] == 1
+    assert valid[129, 149] == 1
+    assert water[129, 149] == 0
+    assert valid[50, 60] == 2
+    assert water[50, 60] == 1
     assert valid[120, 10] == 0
     assert np.isnan(read(result.outputs["frequency"])[120, 10])
     summary = json.loads(result.outputs["summary"].read_text())
@@ -127,8 +130,10 @@ def test_three_hundred_masks_do_not_overflow(tmp_path):
     water = read(result.outputs["water_count"])
     valid = read(result.outputs["valid_count"])
     assert water.dtype == np.uint16
-    assert water[10, 0] == 300 and water[10, 50] == 0
-    assert valid[10, 50] == 300 and valid[0, 0] == 0
+    assert water[10, 0] == 300
+    assert water[10, 50] == 0
+    assert valid[10, 50] == 300
+    assert valid[0, 0] == 0
     assert result.scene_count == 300
 
 

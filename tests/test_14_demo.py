@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from helpers import read
 
+from helpers import read
 from s1flood.cli import main
 from s1flood.demo import run_demo
 

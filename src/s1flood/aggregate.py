@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
 import resource
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,7 +17,7 @@ import numpy.typing as npt
 import rasterio
 from affine import Affine
 from rasterio.enums import Resampling
-from rasterio.io import DatasetReader
+from rasterio.io import DatasetReader, DatasetWriter
 from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window
@@ -28,14 +28,16 @@ from s1flood._version import __version__
 from s1flood.errors import EmptyInputError, InvalidMaskError, InvalidOptionError
 from s1flood.parallel import PerThread, default_workers, ordered_map
 from s1flood.raster import (
+    BLOCK_ROWS,
     GDAL_ENV,
+    BandSpec,
     CogOptions,
     Grid,
     check_outputs,
-    cog_writer,
     open_raster,
     pixel_area_km2,
     row_windows,
+    staged_cogs,
     write_text_atomic,
 )
 
@@ -49,7 +51,7 @@ CLASS_COLORMAP = {
     2: (31, 78, 156, 255),
     255: (0, 0, 0, 0),
 }
-MAP_PIXELS = 1600
+MAP_PIXELS = 900
 """Longest side of the quick-look map, read from the classes COG's overviews."""
 
 OUTPUT_NAMES = {
@@ -213,14 +215,15 @@ def _open_limit(workers: int) -> int:
     return max(8, (soft - 128) // (2 * workers))
 
 
-@dataclass
-class _Block:
-    window: Window
-    water: npt.NDArray[np.uint16]
-    valid: npt.NDArray[np.uint16]
-    frequency: npt.NDArray[np.float32]
-    classes: npt.NDArray[np.uint8]
-    class_per_row: npt.NDArray[np.int64]
+class _Buffers:
+    """One worker thread's block arrays, reused from window to window."""
+
+    def __init__(self, rows: int, width: int) -> None:
+        self.mask = np.empty((rows, width), dtype=np.uint8)
+        self.water = np.empty((rows, width), dtype=np.uint16)
+        self.valid = np.empty((rows, width), dtype=np.uint16)
+        self.frequency = np.empty((rows, width), dtype=np.float32)
+        self.classes = np.empty((rows, width), dtype=np.uint8)
 
 
 def aggregate(
@@ -306,89 +309,60 @@ def _write_counts(
     """Stream all masks window by window into the four COGs; return class counts per row."""
     limit = _open_limit(workers)
     readers = PerThread(lambda: _MaskReaders(grid, limit), lambda r: r.close())
-    buffers: PerThread[dict[tuple[int, int], npt.NDArray[np.uint8]]] = PerThread(
-        dict, lambda _: None
-    )
+    buffers = PerThread(lambda: _Buffers(BLOCK_ROWS, grid.width), lambda _: None)
+    lock = threading.Lock()
+    write: dict[str, DatasetWriter] = {}
 
-    def count(window: Window) -> _Block:
-        shape = (int(window.height), int(window.width))
-        buffer = buffers.get().setdefault(shape, np.empty(shape, dtype=np.uint8))
-        water = np.zeros(shape, dtype=np.uint16)
-        valid = np.zeros(shape, dtype=np.uint16)
+    def count(window: Window) -> npt.NDArray[np.int64]:
+        rows = int(window.height)
+        mine = buffers.get()
+        mask, water, valid = mine.mask[:rows], mine.water[:rows], mine.valid[:rows]
+        water.fill(0)
+        valid.fill(0)
         for source in sources:
             reader = readers.get().reader(source)
             if source.warped or source.same_grid:
-                reader.read(1, window=window, out=buffer)
+                reader.read(1, window=window, out=mask)
             else:
                 column, row = source.offset or (0, 0)
-                shifted = Window(window.col_off + column, window.row_off + row, *shape[::-1])
+                shifted = Window(window.col_off + column, window.row_off + row, grid.width, rows)
                 reader.read(
-                    1, window=shifted, out=buffer, boundless=True, fill_value=kernels.NODATA_U8
+                    1, window=shifted, out=mask, boundless=True, fill_value=kernels.NODATA_U8
                 )
-            bad = kernels.accumulate_mask(buffer, water, valid)
-            if bad >= 0:
-                raise InvalidMaskError(source.path, f"value {bad}")
-        frequency = np.empty(shape, dtype=np.float32)
-        classes = np.empty(shape, dtype=np.uint8)
-        per_row = np.zeros((shape[0], 3), dtype=np.int64)
+            if kernels.accumulate_mask(mask, water, valid):
+                values = np.unique(mask)
+                bad = values[(values > kernels.WATER) & (values != kernels.NODATA_U8)]
+                raise InvalidMaskError(source.path, f"value {bad[0]}")
+        frequency, classes = mine.frequency[:rows], mine.classes[:rows]
+        per_row = np.zeros((rows, 3), dtype=np.int64)
         kernels.frequency_classes(water, valid, candidate, permanent, frequency, classes, per_row)
-        return _Block(window, water, valid, frequency, classes, per_row)
+        with lock:
+            write["water_count"].write(water, 1, window=window)
+            write["valid_count"].write(valid, 1, window=window)
+            write["frequency"].write(frequency, 1, window=window)
+            write["classes"].write(classes, 1, window=window)
+        return per_row
 
     class_per_row = np.zeros((grid.height, 3), dtype=np.int64)
     windows = row_windows(grid.height, grid.width)
     count_tags = {"scene_count": str(len(sources))}
-    with contextlib.ExitStack() as stack:
-        write = {
-            "water_count": stack.enter_context(
-                cog_writer(
-                    outputs["water_count"],
-                    grid,
-                    "uint16",
-                    None,
-                    CogOptions("2"),
-                    "water_count",
-                    {**count_tags, "long_name": "scenes observing water"},
-                )
-            ),
-            "valid_count": stack.enter_context(
-                cog_writer(
-                    outputs["valid_count"],
-                    grid,
-                    "uint16",
-                    None,
-                    CogOptions("2"),
-                    "valid_count",
-                    {**count_tags, "long_name": "scenes observing the pixel"},
-                )
-            ),
-            "frequency": stack.enter_context(
-                cog_writer(
-                    outputs["frequency"],
-                    grid,
-                    "float32",
-                    float("nan"),
-                    CogOptions("3", "AVERAGE"),
-                    "water_frequency",
-                    {**count_tags, "long_name": "water_count / valid_count", "units": "1"},
-                )
-            ),
-            "classes": stack.enter_context(
-                cog_writer(
-                    outputs["classes"],
-                    grid,
-                    "uint8",
-                    kernels.NODATA_U8,
-                    None,
-                    "classes",
-                    {
-                        "candidate": str(candidate),
-                        "permanent": str(permanent),
-                        "values": "0=dry 1=flood_candidate 2=permanent_water 255=nodata",
-                    },
-                    CLASS_COLORMAP,
-                )
-            ),
-        }
+    counts = CogOptions(level=1, predictor="2")
+    specs = [
+        BandSpec("uint16", None, "water_count", counts,
+                 {**count_tags, "long_name": "scenes observing water"}),
+        BandSpec("uint16", None, "valid_count", counts,
+                 {**count_tags, "long_name": "scenes observing the pixel"}),
+        BandSpec("float32", float("nan"), "water_frequency", CogOptions(1, "NO", "AVERAGE"),
+                 {**count_tags, "long_name": "water_count / valid_count", "units": "1"}),
+        BandSpec("uint8", kernels.NODATA_U8, "classes", CogOptions(),
+                 {"candidate": str(candidate), "permanent": str(permanent),
+                  "values": "0=dry 1=flood_candidate 2=permanent_water 255=nodata"},
+                 CLASS_COLORMAP),
+    ]  # fmt: skip
+    names = ("water_count", "valid_count", "frequency", "classes")
+    paths_specs = [(outputs[name], spec) for name, spec in zip(names, specs, strict=True)]
+    with staged_cogs(paths_specs, grid) as writers:
+        write.update(zip(names, writers, strict=True))
         try:
             with tqdm(
                 total=len(windows),
@@ -396,13 +370,11 @@ def _write_counts(
                 unit="block",
                 disable=None if progress else True,
             ) as bar:
-                for block in ordered_map(count, windows, workers):
-                    write["water_count"].write(block.water, 1, window=block.window)
-                    write["valid_count"].write(block.valid, 1, window=block.window)
-                    write["frequency"].write(block.frequency, 1, window=block.window)
-                    write["classes"].write(block.classes, 1, window=block.window)
-                    top = int(block.window.row_off)
-                    class_per_row[top : top + block.class_per_row.shape[0]] = block.class_per_row
+                for window, per_row in zip(
+                    windows, ordered_map(count, windows, workers), strict=True
+                ):
+                    top = int(window.row_off)
+                    class_per_row[top : top + per_row.shape[0]] = per_row
                     bar.update()
         finally:
             readers.close()

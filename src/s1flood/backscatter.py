@@ -14,7 +14,9 @@ from rasterio.enums import MaskFlags, Resampling
 from rasterio.io import DatasetReader
 from rasterio.windows import Window
 
+from s1flood import kernels
 from s1flood.errors import BandNotFoundError, DegenerateInputError, UnitsUndecidedError
+from s1flood.raster import open_raster
 
 log = logging.getLogger(__name__)
 
@@ -135,27 +137,52 @@ def open_backscatter(
     )
 
 
-def to_db(values: npt.NDArray[np.float32], units: Units) -> npt.NDArray[np.float32]:
-    """Backscatter in dB; for linear input 10·log10, with non-positive values as NaN."""
-    if units is Units.DB:
-        return values
-    with np.errstate(divide="ignore", invalid="ignore"):
-        db = np.log10(values)
-    db *= np.float32(10)
-    db[~(values > 0)] = np.nan
-    return db
+def db_into(
+    values: npt.NDArray[np.float32], db: npt.NDArray[np.float32], units: Units, nodata: float | None
+) -> int:
+    """Write values in dB into `db` (NaN where invalid); return the number of valid pixels."""
+    linear = units is Units.LINEAR
+    if linear:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.log10(values, out=db)
+    has_nodata = nodata is not None and bool(np.isfinite(nodata))
+    fill = float(nodata) if nodata is not None and has_nodata else 0.0
+    count: int = kernels.prepare_db(values, db, fill, has_nodata, linear)
+    return count
 
 
-def read_db_block(
-    dataset: DatasetReader, band: BackscatterBand, window: Window
+def to_db(
+    values: npt.NDArray[np.float32], units: Units, nodata: float | None = None
 ) -> npt.NDArray[np.float32]:
-    """A window of the band in dB as float32, with every invalid pixel as NaN."""
-    values = dataset.read(band.index, window=window, out_dtype="float32")
-    invalid = ~np.isfinite(values)
-    if band.nodata is not None and np.isfinite(band.nodata):
-        invalid |= values == np.float32(band.nodata)
-    if band.use_mask:
-        invalid |= dataset.read_masks(band.index, window=window) == 0
-    db = to_db(values, band.units)
-    db[invalid] = np.nan
+    """Backscatter in dB (10·log10 if linear); NaN for nodata, NaN, inf, non-positive linear."""
+    values = np.ascontiguousarray(values, dtype=np.float32)
+    db = np.empty_like(values)
+    db_into(values, db, units, nodata)
     return db
+
+
+class BlockReader:
+    """Reads row windows of one band as dB into buffers reused from block to block.
+
+    One per worker thread: it owns an open dataset and its buffers, so no large array is
+    allocated per block.
+    """
+
+    def __init__(self, band: BackscatterBand, rows: int, width: int) -> None:
+        self.band = band
+        self.dataset = open_raster(band.path)
+        self.values = np.empty((rows, width), dtype=np.float32)
+        self.db = np.empty((rows, width), dtype=np.float32)
+
+    def read(self, window: Window) -> tuple[npt.NDArray[np.float32], int]:
+        """The window in dB (a view of this reader's buffer) and its number of valid pixels."""
+        height = int(window.height)
+        values, db = self.values[:height], self.db[:height]
+        self.dataset.read(self.band.index, window=window, out=values)
+        if self.band.use_mask:
+            values[self.dataset.read_masks(self.band.index, window=window) == 0] = np.nan
+        return db, db_into(values, db, self.band.units, self.band.nodata)
+
+    def close(self) -> None:
+        """Close the dataset."""
+        self.dataset.close()

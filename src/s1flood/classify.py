@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
-import tempfile
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,11 +21,13 @@ from tqdm import tqdm
 
 from s1flood import kernels, plots
 from s1flood._version import __version__
-from s1flood.backscatter import BackscatterBand, Units, open_backscatter, read_db_block
+from s1flood.backscatter import BlockReader, Units, open_backscatter
 from s1flood.errors import DegenerateInputError, InvalidOptionError
-from s1flood.parallel import PerThread, ordered_map
+from s1flood.parallel import BlockPool, PerThread
 from s1flood.raster import (
+    BLOCK_ROWS,
     GDAL_ENV,
+    BandSpec,
     Grid,
     check_outputs,
     cog_writer,
@@ -98,7 +100,9 @@ def output_paths(mask: Path) -> tuple[Path, Path]:
     return mask.with_suffix(".json"), mask.with_name(f"{mask.stem}_histogram.png")
 
 
-def histogram_edges(lo: float, hi: float, nbins: int = NBINS) -> npt.NDArray[np.float32]:
+def histogram_edges(
+    lo: float | np.float32, hi: float | np.float32, nbins: int = NBINS
+) -> npt.NDArray[np.float32]:
     """Bin edges exactly as `np.histogram` makes them for float32 values in [lo, hi]."""
     edges: npt.NDArray[np.float32] = np.linspace(
         np.float32(lo), np.float32(hi), nbins + 1, endpoint=True, dtype=np.float32
@@ -149,39 +153,6 @@ def bimodality(histogram: Histogram, thresholds: list[float]) -> Bimodality:
     return Bimodality(valley_ratio=ratio, ashman_d=ashman)
 
 
-class _Spill:
-    """A raw float32 scratch file holding the dB raster, so later passes skip decoding."""
-
-    def __init__(self, directory: Path, width: int) -> None:
-        fd, name = tempfile.mkstemp(prefix=".s1flood-", suffix=".spill", dir=directory)
-        self.fd = fd
-        self.path = Path(name)
-        self.row_bytes = width * 4
-        self.width = width
-
-    def write(self, window: Window, block: npt.NDArray[np.float32]) -> None:
-        data = np.ascontiguousarray(block).data.cast("B")
-        offset = int(window.row_off) * self.row_bytes
-        while data:
-            written = os.pwrite(self.fd, data, offset)
-            data, offset = data[written:], offset + written
-
-    def read(self, window: Window) -> npt.NDArray[np.float32]:
-        block = np.empty((int(window.height), self.width), dtype=np.float32)
-        view = block.data.cast("B")
-        offset = int(window.row_off) * self.row_bytes
-        while view:
-            got = os.preadv(self.fd, [view], offset)
-            if got == 0:
-                raise OSError(f"{self.path}: scratch file shorter than expected")
-            view, offset = view[got:], offset + got
-        return block
-
-    def close(self) -> None:
-        os.close(self.fd)
-        self.path.unlink(missing_ok=True)
-
-
 def _validate_options(classes: int, band: str | int, units: str) -> None:
     if not 2 <= classes <= 5:
         raise InvalidOptionError("--classes", classes, "must be between 2 and 5")
@@ -223,11 +194,17 @@ def classify(
         chosen = open_backscatter(dataset, backscatter, band, units)
         grid = Grid.of(dataset)
     windows = row_windows(grid.height, grid.width)
-    spill = _Spill(mask.parent, grid.width)
-    readers = PerThread(lambda: open_raster(backscatter), lambda ds: ds.close())
+    readers = PerThread(
+        lambda: BlockReader(chosen, BLOCK_ROWS, grid.width), lambda reader: reader.close()
+    )
     try:
-        with rasterio.Env(**GDAL_ENV), _progress(3 * len(windows), mask.name, progress) as bar:
-            histogram, valid = _histogram_pass(readers, chosen, spill, windows, workers, bar)
+        with (
+            rasterio.Env(**GDAL_ENV),
+            _progress(3 * len(windows), mask.name, progress) as bar,
+            ThreadPoolExecutor(1, thread_name_prefix="s1flood-png") as background,
+            BlockPool(workers) as pool,
+        ):
+            histogram, valid = _histogram_pass(readers, chosen.path, windows, pool, bar)
             thresholds = multiotsu_thresholds(histogram, classes, backscatter)
             separation = bimodality(histogram, thresholds)
             log.info(
@@ -244,10 +221,18 @@ def classify(
                     f"> {MAX_VALLEY_RATIO} and Ashman's D {separation.ashman_d:.2f} "
                     f"< {MIN_ASHMAN_D} (no distinct dark water population)",
                 )
-            water_per_row = _mask_pass(spill, grid, windows, thresholds[0], mask, workers, bar)
+            figure = background.submit(
+                plots.histogram_png,
+                png,
+                histogram.counts,
+                histogram.edges,
+                thresholds,
+                backscatter.name,
+            )
+            water_per_row = _mask_pass(readers, grid, windows, thresholds[0], mask, pool, bar)
+            figure.result()
     finally:
         readers.close()
-        spill.close()
     water = int(water_per_row.sum())
     result = ClassificationResult(
         mask=mask,
@@ -270,7 +255,6 @@ def classify(
         water_area_km2=round(float((water_per_row * pixel_area_km2(grid)).sum()), 6),
         bimodality=asdict(separation),
     )
-    plots.histogram_png(png, histogram.counts, histogram.edges, thresholds, backscatter.name)
     record = {
         "input": str(backscatter),
         **{k: v for k, v in asdict(result).items() if k not in ("mask", "sidecar")},
@@ -288,71 +272,77 @@ def classify(
 
 
 def _histogram_pass(
-    readers: PerThread[Any],
-    band: BackscatterBand,
-    spill: _Spill,
+    readers: PerThread[BlockReader],
+    path: Path,
     windows: list[Window],
-    workers: int | None,
+    pool: BlockPool,
     bar: tqdm[Any],
 ) -> tuple[Histogram, int]:
-    """Read and convert every block once (to the spill), then bin it; return histogram and count."""
+    """Find the range of valid dB values, then bin them; return the histogram and valid count."""
 
-    def convert(window: Window) -> tuple[float, float, int]:
-        block = read_db_block(readers.get(), band, window)
-        spill.write(window, block)
-        lo, hi, count = kernels.finite_range(block)
-        return float(lo), float(hi), int(count)
+    def value_range(window: Window) -> tuple[np.float32, np.float32, int]:
+        db, count = readers.get().read(window)
+        if not count:
+            return np.float32(np.inf), np.float32(-np.inf), 0
+        return np.fmin.reduce(db, axis=None), np.fmax.reduce(db, axis=None), count
 
     lo, hi, valid = np.float32(np.inf), np.float32(-np.inf), 0
-    for block_lo, block_hi, count in ordered_map(convert, windows, workers):
+    for block_lo, block_hi, count in pool.map(value_range, windows):
         bar.update()
         if count:
-            lo, hi = min(lo, np.float32(block_lo)), max(hi, np.float32(block_hi))
+            lo, hi = min(lo, block_lo), max(hi, block_hi)
             valid += count
     if valid < MIN_VALID_PIXELS:
         raise DegenerateInputError(
-            band.path, f"only {valid} valid pixels (at least {MIN_VALID_PIXELS} needed)"
+            path, f"only {valid} valid pixels (at least {MIN_VALID_PIXELS} needed)"
         )
     if lo == hi:
-        raise DegenerateInputError(band.path, f"constant raster: every valid pixel is {lo:g} dB")
+        raise DegenerateInputError(path, f"constant raster: every valid pixel is {lo:g} dB")
     edges = histogram_edges(lo, hi)
 
     def binned(window: Window) -> npt.NDArray[np.int64]:
         counts = np.zeros(NBINS, dtype=np.int64)
-        kernels.accumulate_histogram(spill.read(window), edges, counts)
+        kernels.accumulate_histogram(readers.get().read(window)[0], edges, counts)
         return counts
 
     total = np.zeros(NBINS, dtype=np.int64)
-    for counts in ordered_map(binned, windows, workers):
+    for counts in pool.map(binned, windows):
         total += counts
         bar.update()
     return Histogram(counts=total, edges=edges), valid
 
 
 def _mask_pass(
-    spill: _Spill,
+    readers: PerThread[BlockReader],
     grid: Grid,
     windows: list[Window],
     threshold: float,
     mask: Path,
-    workers: int | None,
+    pool: BlockPool,
     bar: tqdm[Any],
 ) -> npt.NDArray[np.int64]:
     """Threshold every block into the mask COG; return water pixels per row."""
-
-    def threshold_window(window: Window) -> tuple[Window, npt.NDArray[np.uint8], Any]:
-        values = spill.read(window)
-        out = np.empty(values.shape, dtype=np.uint8)
-        rows = np.zeros(values.shape[0], dtype=np.int64)
-        kernels.threshold_block(values, threshold, out, rows)
-        return window, out, rows
-
+    outputs: PerThread[npt.NDArray[np.uint8]] = PerThread(
+        lambda: np.empty((BLOCK_ROWS, grid.width), dtype=np.uint8), lambda _: None
+    )
     water_per_row = np.zeros(grid.height, dtype=np.int64)
-    tags = {"water_threshold_db": f"{threshold:.4f}", "values": "0=dry 1=water 255=nodata"}
-    with cog_writer(mask, grid, "uint8", kernels.NODATA_U8, description="water", tags=tags) as dst:
-        for window, out, rows in ordered_map(threshold_window, windows, workers):
-            dst.write(out, 1, window=window)
-            top = int(window.row_off)
-            water_per_row[top : top + rows.size] = rows
+    spec = BandSpec(
+        "uint8",
+        kernels.NODATA_U8,
+        "water",
+        tags={"water_threshold_db": f"{threshold:.4f}", "values": "0=dry 1=water 255=nodata"},
+    )
+    with cog_writer(mask, grid, spec) as dst:
+        lock = threading.Lock()
+
+        def threshold_window(window: Window) -> None:
+            values = readers.get().read(window)[0]
+            top, height = int(window.row_off), int(window.height)
+            out = outputs.get()[:height]
+            kernels.threshold_block(values, threshold, out, water_per_row[top : top + height])
+            with lock:
+                dst.write(out, 1, window=window)
+
+        for _ in pool.map(threshold_window, windows):
             bar.update()
     return water_per_row

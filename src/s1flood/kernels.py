@@ -21,47 +21,56 @@ I64 = npt.NDArray[np.int64]
 
 
 @numba.njit(cache=True, nogil=True)
-def finite_range(values: F32) -> tuple[np.float32, np.float32, int]:
-    """Minimum, maximum and count of the non-NaN values of a 2-D block."""
-    lo = np.float32(np.inf)
-    hi = np.float32(-np.inf)
+def prepare_db(values: F32, db: F32, nodata: float, has_nodata: bool, linear: bool) -> int:
+    """Finish dB conversion in place; return the number of valid pixels.
+
+    For linear input `db` holds `np.log10(values)` and is scaled by 10; for dB input it is
+    filled from `values`. Invalid pixels (NaN, ±inf, nodata, non-positive linear) become NaN.
+    Branch-free, so that it vectorises.
+    """
+    nodata32 = np.float32(nodata)
+    ten = np.float32(10)
+    nan = np.float32(np.nan)
+    inf = np.float32(np.inf)
     count = 0
     rows, cols = values.shape
     for i in range(rows):
         for j in range(cols):
             v = values[i, j]
-            if v == v:
-                count += 1
-                lo = min(lo, v)
-                hi = max(hi, v)
-    return lo, hi, count
+            valid = (np.abs(v) < inf) & ~(has_nodata & (v == nodata32))
+            if linear:
+                valid = valid & (v > 0)
+                d = db[i, j] * ten
+            else:
+                d = v
+            db[i, j] = d if valid else nan
+            count += valid
+    return count
 
 
 @numba.njit(cache=True, nogil=True)
 def accumulate_histogram(values: F32, edges: F32, counts: I64) -> None:
     """Add the non-NaN values of a 2-D block to `counts`, binned exactly as `np.histogram`.
 
-    `edges` are the float32 bin edges `np.histogram` makes for the same range; the bin
-    index is estimated in float32 as numpy does and then corrected against the edges,
-    so the counts equal those of `np.histogram(all_values, len(edges) - 1, (lo, hi))`.
+    `edges` are the float32 bin edges `np.histogram` makes for the same range. The bin is
+    estimated arithmetically, then settled by comparison with the edges (bin k holds
+    edges[k] <= v < edges[k + 1], the last bin also its right edge), which is where
+    `np.histogram` puts every value.
     """
     nbins = edges.size - 1
     first = edges[0]
     last = edges[nbins]
-    denom = np.float32(last - first)
-    scale = np.float32(nbins)
+    inverse_width = nbins / (np.float64(last) - np.float64(first))
     rows, cols = values.shape
     for i in range(rows):
         for j in range(cols):
             v = values[i, j]
             if not (v >= first and v <= last):
                 continue
-            index = int(np.float32(np.float32(v - first) / denom) * scale)
-            if index == nbins:
+            index = min(int((v - first) * inverse_width), nbins - 1)
+            while index > 0 and v < edges[index]:
                 index -= 1
-            if v < edges[index]:
-                index -= 1
-            elif index != nbins - 1 and v >= edges[index + 1]:
+            while index < nbins - 1 and v >= edges[index + 1]:
                 index += 1
             counts[index] += 1
 
@@ -86,19 +95,21 @@ def threshold_block(values: F32, threshold: float, out: U8, water_per_row: I64) 
 
 
 @numba.njit(cache=True, nogil=True)
-def accumulate_mask(mask: U8, water: U16, valid: U16) -> int:
-    """Add a 0/1/255 mask block to water and valid counts; return the first invalid value or -1."""
+def accumulate_mask(mask: U8, water: U16, valid: U16) -> bool:
+    """Add a 0/1/255 mask block to water and valid counts; True if it holds any other value.
+
+    Branch-free, so that it vectorises.
+    """
     rows, cols = mask.shape
+    invalid = False
     for i in range(rows):
         for j in range(cols):
             v = mask[i, j]
-            if v == NODATA_U8:
-                continue
-            if v > WATER:
-                return int(v)
-            valid[i, j] += 1
-            water[i, j] += v
-    return -1
+            observed = v != NODATA_U8
+            water[i, j] += v == WATER
+            valid[i, j] += observed
+            invalid |= observed & (v > WATER)
+    return invalid
 
 
 @numba.njit(cache=True, nogil=True)

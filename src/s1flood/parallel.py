@@ -24,26 +24,40 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
-def ordered_map(
-    function: Callable[[T], R], items: Iterable[T], workers: int | None = None
-) -> Iterator[R]:
-    """Apply `function` to `items` on a thread pool, yielding results in input order."""
-    workers = workers or default_workers()
-    if workers == 1:
-        yield from map(function, items)
-        return
-    pending: deque[Future[R]] = deque()
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="s1flood") as pool:
+class BlockPool:
+    """A thread pool kept for a whole job, so per-thread buffers and datasets are made once."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or default_workers()
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="s1flood")
+
+    def __enter__(self) -> BlockPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def map(self, function: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """Apply `function` to `items` in the pool, yielding results in input order."""
+        pending: deque[Future[R]] = deque()
         try:
             for item in items:
-                pending.append(pool.submit(function, item))
-                if len(pending) >= 2 * workers:
+                pending.append(self._pool.submit(function, item))
+                if len(pending) >= 2 * self.workers:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
         finally:
             for future in pending:
                 future.cancel()
+
+
+def ordered_map(
+    function: Callable[[T], R], items: Iterable[T], workers: int | None = None
+) -> Iterator[R]:
+    """Apply `function` to `items` on a temporary thread pool, yielding results in input order."""
+    with BlockPool(workers) as pool:
+        yield from pool.map(function, items)
 
 
 class PerThread(Generic[V]):

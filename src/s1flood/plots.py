@@ -23,7 +23,7 @@ NODATA_COLOUR = "#bdbdbd"
 
 def _save(figure: Figure, path: Path) -> None:
     with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+        figure.savefig(tmp, format="png", dpi=110)
 
 
 def histogram_png(
@@ -34,10 +34,9 @@ def histogram_png(
     title: str,
 ) -> None:
     """Histogram of dB values with the Multi-Otsu thresholds; the water threshold in blue."""
-    figure = Figure(figsize=(7, 4))
+    figure = Figure(figsize=(7, 4), layout="constrained")
     axes = figure.add_subplot()
-    widths = np.diff(edges.astype(np.float64))
-    axes.bar(edges[:-1], counts, width=widths, align="edge", color="#7a7a7a", linewidth=0)
+    axes.stairs(counts, edges.astype(np.float64), fill=True, color="#7a7a7a")
     for i, threshold in enumerate(thresholds):
         colour, label = ("#1f4e9c", "water threshold") if i == 0 else ("#c0392b", "threshold")
         axes.axvline(threshold, color=colour, linewidth=1.5, label=f"{label} {threshold:.2f} dB")
@@ -56,7 +55,8 @@ def classes_png(
     title: str,
 ) -> None:
     """Map of water-frequency classes (dry, candidate, permanent, nodata) with a legend."""
-    figure = Figure(figsize=(8, 8 * classes.shape[0] / max(classes.shape[1], 1) + 0.8))
+    aspect = classes.shape[0] / max(classes.shape[1], 1)
+    figure = Figure(figsize=(8, 8 * aspect + 0.8), layout="constrained")
     axes = figure.add_subplot()
     codes = np.where(classes == 255, 3, classes)
     colours = [CLASS_COLOURS[k][1] for k in range(3)] + [NODATA_COLOUR]

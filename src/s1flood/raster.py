@@ -8,7 +8,8 @@ import os
 import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -171,63 +172,74 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 @dataclass(frozen=True)
 class CogOptions:
-    """How a band is stored: compression predictor and overview resampling."""
+    """How a band is stored: DEFLATE level and predictor, overview resampling."""
 
-    predictor: str = "YES"
+    level: int = 6
+    predictor: str = "NO"
     resampling: str = "NEAREST"
 
 
-@contextlib.contextmanager
-def cog_writer(
-    path: Path,
-    grid: Grid,
-    dtype: str,
-    nodata: float | None,
-    options: CogOptions | None = None,
-    description: str | None = None,
-    tags: dict[str, Any] | None = None,
-    colormap: dict[int, tuple[int, int, int, int]] | None = None,
-) -> Iterator[DatasetWriter]:
-    """Yield a tiled GeoTIFF writer; on success, turn it into a COG at `path` atomically.
+@dataclass
+class BandSpec:
+    """What one single-band COG output holds besides its pixels."""
 
-    Blocks are written to an uncompressed staging file in the target directory, which
-    GDAL's COG driver then compresses (threaded) and gives overviews; nothing appears
-    at `path` unless the whole sequence succeeds.
+    dtype: str
+    nodata: float | None
+    description: str
+    options: CogOptions = field(default_factory=CogOptions)
+    tags: dict[str, Any] = field(default_factory=dict)
+    colormap: dict[int, tuple[int, int, int, int]] | None = None
+
+
+class StagedCog:
+    """A COG output in two steps: blocks go to a staging GeoTIFF, `finish` makes the COG.
+
+    The staging file (ZSTD level 1: fast, small in the page cache) lives in the target
+    directory; `finish` has GDAL's COG driver compress it (threaded) with overviews into a
+    temporary name that is then renamed onto `path`. Nothing appears at `path` unless every
+    step succeeds; `discard` removes what is left either way.
     """
-    options = options or CogOptions()
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".stage.tif", dir=path.parent)
-    os.close(fd)
-    stage = Path(name)
-    profile: dict[str, Any] = {
-        "driver": "GTiff",
-        "width": grid.width,
-        "height": grid.height,
-        "count": 1,
-        "dtype": dtype,
-        "crs": grid.crs.to_wkt(),
-        "transform": grid.transform,
-        "nodata": nodata,
-        "tiled": True,
-        "blockxsize": COG_BLOCKSIZE,
-        "blockysize": COG_BLOCKSIZE,
-        "BIGTIFF": "IF_SAFER",
-    }
-    try:
-        with rasterio.Env(**GDAL_ENV), rasterio.open(stage, "w", **profile) as dst:
-            if description:
-                dst.set_band_description(1, description)
-            if tags:
-                dst.update_tags(**tags)
-            if colormap:
-                dst.write_colormap(1, colormap)
-            yield dst
-        with rasterio.Env(**GDAL_ENV), atomic_path(path) as tmp:
+
+    def __init__(self, path: Path, grid: Grid, spec: BandSpec) -> None:
+        self.path = path
+        self.spec = spec
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".stage.tif", dir=path.parent)
+        os.close(fd)
+        self.stage = Path(name)
+        profile: dict[str, Any] = {
+            "driver": "GTiff",
+            "width": grid.width,
+            "height": grid.height,
+            "count": 1,
+            "dtype": spec.dtype,
+            "crs": grid.crs.to_wkt(),
+            "transform": grid.transform,
+            "nodata": spec.nodata,
+            "tiled": True,
+            "blockxsize": COG_BLOCKSIZE,
+            "blockysize": COG_BLOCKSIZE,
+            "BIGTIFF": "IF_SAFER",
+            "compress": "ZSTD",
+            "zstd_level": 1,
+        }
+        self.writer: DatasetWriter = rasterio.open(self.stage, "w", **profile)
+        self.writer.set_band_description(1, spec.description)
+        if spec.tags:
+            self.writer.update_tags(**spec.tags)
+        if spec.colormap:
+            self.writer.write_colormap(1, spec.colormap)
+
+    def finish(self) -> Path:
+        """Close the staging file and turn it into the COG at `path`."""
+        self.writer.close()
+        options = self.spec.options
+        with rasterio.Env(**GDAL_ENV), atomic_path(self.path) as tmp:
             rasterio.shutil.copy(
-                stage,
+                self.stage,
                 tmp,
                 driver="COG",
                 COMPRESS="DEFLATE",
-                LEVEL=6,
+                LEVEL=options.level,
                 PREDICTOR=options.predictor,
                 BLOCKSIZE=COG_BLOCKSIZE,
                 OVERVIEWS="AUTO",
@@ -235,7 +247,37 @@ def cog_writer(
                 NUM_THREADS="ALL_CPUS",
                 BIGTIFF="IF_SAFER",
             )
-        log.info("wrote %s", path)
+        log.info("wrote %s", self.path)
+        return self.path
+
+    def discard(self) -> None:
+        """Remove the staging file (after `finish`, or instead of it)."""
+        if not self.writer.closed:
+            self.writer.close()
+        self.stage.unlink(missing_ok=True)
+        Path(f"{self.stage}.aux.xml").unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def staged_cogs(
+    outputs: Sequence[tuple[Path, BandSpec]], grid: Grid
+) -> Iterator[list[DatasetWriter]]:
+    """Yield writers for several COG outputs; on success finish them all, in parallel threads."""
+    staged: list[StagedCog] = []
+    try:
+        with rasterio.Env(**GDAL_ENV):
+            for path, spec in outputs:
+                staged.append(StagedCog(path, grid, spec))
+            yield [s.writer for s in staged]
+        with ThreadPoolExecutor(len(staged), thread_name_prefix="s1flood-cog") as pool:
+            list(pool.map(StagedCog.finish, staged))
     finally:
-        stage.unlink(missing_ok=True)
-        Path(f"{stage}.aux.xml").unlink(missing_ok=True)
+        for s in staged:
+            s.discard()
+
+
+@contextlib.contextmanager
+def cog_writer(path: Path, grid: Grid, spec: BandSpec) -> Iterator[DatasetWriter]:
+    """Yield a writer for one COG output at `path` (see `StagedCog`)."""
+    with staged_cogs([(path, spec)], grid) as (writer,):
+        yield writer
