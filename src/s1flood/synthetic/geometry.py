@@ -211,7 +211,7 @@ class RadarGeometry:
         return line, sample, los
 
 
-@numba.njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
+@numba.njit(cache=True, nogil=True)
 def _project_kernel(
     pts: FloatArray,
     coeffs: FloatArray,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize  # type: ignore[import-untyped]
+from scipy import optimize
 
 from s1flood.errors import InvalidOptionError
 
@@ -47,7 +47,7 @@ def geodetic_to_ecef(
     x = (n + h) * np.cos(lat) * np.cos(lon)
     y = (n + h) * np.cos(lat) * np.sin(lon)
     z = (n * (1.0 - WGS84_E2) + h) * np.sin(lat)
-    return np.stack(np.broadcast_arrays(x, y, z), axis=-1)
+    return np.asarray(np.stack(np.broadcast_arrays(x, y, z), axis=-1), dtype=np.float64)
 
 
 def ecef_to_geodetic(xyz: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -74,7 +74,7 @@ def ellipsoid_normal(xyz: FloatArray) -> FloatArray:
     nrm = np.stack(
         [xyz[..., 0] / WGS84_A**2, xyz[..., 1] / WGS84_A**2, xyz[..., 2] / WGS84_B**2], axis=-1
     )
-    return nrm / np.linalg.norm(nrm, axis=-1, keepdims=True)
+    return np.asarray(nrm / np.linalg.norm(nrm, axis=-1, keepdims=True), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def solve_orbit(
         u_grid = np.deg2rad(np.arange(90.25, 270.0, 0.25))
     node_grid = np.deg2rad(np.arange(0.0, 360.0, 0.25))
     uu, nn = np.meshgrid(u_grid, node_grid, indexing="ij")
-    grid_orbit = CircularOrbit(semi_major_axis, inc, uu, nn)  # type: ignore[arg-type]
+    grid_orbit = CircularOrbit(semi_major_axis, inc, uu, nn)
     doppler, inc_err, side = _look_residuals(grid_orbit, target, incidence)
     cost = np.where(side > 0, np.abs(doppler) + np.abs(inc_err), np.inf)
     best = np.unravel_index(int(np.argmin(cost)), cost.shape)

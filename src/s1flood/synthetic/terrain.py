@@ -20,7 +20,7 @@ import rasterio
 import rasterio.errors
 from rasterio.crs import CRS
 from rasterio.transform import Affine
-from scipy import ndimage  # type: ignore[import-untyped]
+from scipy import ndimage
 
 from s1flood.errors import InvalidOptionError, MissingCRSError, RasterReadError
 from s1flood.synthetic.rasterio_io import write_geotiff
@@ -161,7 +161,9 @@ def generate_valley(
         a, b = rng.uniform(350, 550), rng.uniform(200, 320)
         th = rng.uniform(0, np.pi)
         dx, dy = xx - xs[c0], yy - ys[r0]
-        e = ((dx * np.cos(th) + dy * np.sin(th)) / a) ** 2 + ((-dx * np.sin(th) + dy * np.cos(th)) / b) ** 2
+        e = ((dx * np.cos(th) + dy * np.sin(th)) / a) ** 2 + (
+            (-dx * np.sin(th) + dy * np.cos(th)) / b
+        ) ** 2
         lake = e <= 1.0
         if lake.any():
             level = float(np.min(elev[(e > 1.0) & (e < 1.4)])) - 1.0
@@ -259,7 +261,9 @@ def _finish(
     forest = (slope_deg > 20.0) | ((hand > 60.0) & (patches > 0.0)) | (patches > 1.5)
     landcover[forest] = LandCover.FOREST
     # a town on the terrace: above the floods, near the river
-    town = np.argwhere((hand > 6.0) & (hand < 20.0) & (dist_m > 250) & (dist_m < 1500) & (slope_deg < 5))
+    town = np.argwhere(
+        (hand > 6.0) & (hand < 20.0) & (dist_m > 250) & (dist_m < 1500) & (slope_deg < 5)
+    )
     if town.size:
         r0, c0 = town[rng.integers(len(town))]
         rows, cols = np.ogrid[: shape[0], : shape[1]]
