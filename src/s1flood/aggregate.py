@@ -352,7 +352,7 @@ def _write_counts(
                  {**count_tags, "long_name": "scenes observing water"}),
         BandSpec("uint16", None, "valid_count", counts,
                  {**count_tags, "long_name": "scenes observing the pixel"}),
-        BandSpec("float32", float("nan"), "water_frequency", CogOptions(1, "NO", "AVERAGE"),
+        BandSpec("float32", float("nan"), "water_frequency", CogOptions(1, "NO", "NEAREST"),
                  {**count_tags, "long_name": "water_count / valid_count", "units": "1"}),
         BandSpec("uint8", kernels.NODATA_U8, "classes", CogOptions(),
                  {"candidate": str(candidate), "permanent": str(permanent),

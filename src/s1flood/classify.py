@@ -7,7 +7,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -221,16 +221,25 @@ def classify(
                     f"> {MAX_VALLEY_RATIO} and Ashman's D {separation.ashman_d:.2f} "
                     f"< {MIN_ASHMAN_D} (no distinct dark water population)",
                 )
-            figure = background.submit(
-                plots.histogram_png,
-                png,
-                histogram.counts,
-                histogram.edges,
-                thresholds,
-                backscatter.name,
+            figure: list[Future[None]] = []
+
+            def draw_histogram() -> None:
+                # drawn while the COG driver compresses, which leaves a core idle at times
+                figure.append(
+                    background.submit(
+                        plots.histogram_png,
+                        png,
+                        histogram.counts,
+                        histogram.edges,
+                        thresholds,
+                        backscatter.name,
+                    )
+                )
+
+            water_per_row = _mask_pass(
+                readers, grid, windows, thresholds[0], mask, pool, bar, draw_histogram
             )
-            water_per_row = _mask_pass(readers, grid, windows, thresholds[0], mask, pool, bar)
-            figure.result()
+            figure[0].result()
     finally:
         readers.close()
     water = int(water_per_row.sum())
@@ -320,8 +329,12 @@ def _mask_pass(
     mask: Path,
     pool: BlockPool,
     bar: tqdm[Any],
+    when_written: Callable[[], None],
 ) -> npt.NDArray[np.int64]:
-    """Threshold every block into the mask COG; return water pixels per row."""
+    """Threshold every block into the mask COG; return water pixels per row.
+
+    `when_written` runs once every block is written, before the COG is made.
+    """
     outputs: PerThread[npt.NDArray[np.uint8]] = PerThread(
         lambda: np.empty((BLOCK_ROWS, grid.width), dtype=np.uint8), lambda _: None
     )
@@ -345,4 +358,5 @@ def _mask_pass(
 
         for _ in pool.map(threshold_window, windows):
             bar.update()
+        when_written()
     return water_per_row

@@ -60,14 +60,22 @@ def accumulate_histogram(values: F32, edges: F32, counts: I64) -> None:
     nbins = edges.size - 1
     first = edges[0]
     last = edges[nbins]
-    inverse_width = nbins / (np.float64(last) - np.float64(first))
+    inverse_width = np.float32(nbins / (np.float64(last) - np.float64(first)))
     rows, cols = values.shape
+    estimate = np.empty(cols, dtype=np.int32)
     for i in range(rows):
+        row = values[i]
+        # a vectorisable first guess per row, then the exact settling per value
         for j in range(cols):
-            v = values[i, j]
-            if not (v >= first and v <= last):
+            v = row[j]
+            inside = v >= first and v <= last
+            guess = int((v - first) * inverse_width) if inside else -1
+            estimate[j] = guess if guess < nbins else nbins - 1
+        for j in range(cols):
+            index = estimate[j]
+            if index < 0:
                 continue
-            index = min(int((v - first) * inverse_width), nbins - 1)
+            v = row[j]
             while index > 0 and v < edges[index]:
                 index -= 1
             while index < nbins - 1 and v >= edges[index + 1]:

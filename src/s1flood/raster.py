@@ -37,8 +37,9 @@ BLOCK_ROWS = 512
 """Rows per processing window; windows span the full raster width."""
 
 COG_BLOCKSIZE = 512
-GDAL_ENV: dict[str, Any] = {"GDAL_CACHEMAX": 256, "GDAL_NUM_THREADS": "ALL_CPUS"}
-"""GDAL settings for every s1flood raster job: a bounded block cache, threaded codecs."""
+GDAL_ENV: dict[str, Any] = {"GDAL_CACHEMAX": 256, "GDAL_NUM_THREADS": 1}
+"""GDAL settings for s1flood raster jobs: a bounded block cache; no codec threads of GDAL's own
+inside our worker threads (the COG step asks for its own compression threads)."""
 
 
 @dataclass(frozen=True)
