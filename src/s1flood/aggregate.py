@@ -7,7 +7,6 @@ import logging
 import math
 import resource
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +43,8 @@ from s1flood.raster import (
 log = logging.getLogger(__name__)
 
 MAX_MASKS = int(np.iinfo(np.uint16).max)
+MAX_OPEN_MASKS = 32
+"""Masks a worker keeps open between windows; the rest are reopened per window."""
 CLASS_NAMES = ("dry", "flood_candidate", "permanent_water")
 CLASS_COLORMAP = {
     0: (242, 239, 230, 255),
@@ -169,35 +170,50 @@ def target_grid(paths: Sequence[Path], like: Path | None) -> tuple[Grid, list[_M
 
 
 class _MaskReaders:
-    """One thread's open masks (warped onto the target grid where needed), at most `limit` open."""
+    """One thread's mask readers (warped onto the target grid where needed).
 
-    def __init__(self, grid: Grid, limit: int) -> None:
+    The first `keep_open` masks stay open for the whole job; the others are opened for
+    each read, so memory and file handles stay bounded whatever the number of masks.
+    """
+
+    def __init__(self, grid: Grid, sources: list[_MaskSource], keep_open: int) -> None:
         self.grid = grid
-        self.limit = limit
-        self.open: OrderedDict[Path, tuple[DatasetReader, WarpedVRT | None]] = OrderedDict()
+        self.kept = {s.path: self._open(s) for s in sources[:keep_open]}
 
-    def reader(self, source: _MaskSource) -> DatasetReader | WarpedVRT:
-        if source.path in self.open:
-            self.open.move_to_end(source.path)
-        else:
-            if len(self.open) >= self.limit:
-                self._close(*self.open.popitem(last=False)[1])
-            dataset = open_raster(source.path)
-            vrt = None
-            if source.warped:
-                vrt = WarpedVRT(
-                    dataset,
-                    crs=self.grid.crs,
-                    transform=self.grid.transform,
-                    width=self.grid.width,
-                    height=self.grid.height,
-                    resampling=Resampling.nearest,
-                    src_nodata=kernels.NODATA_U8,
-                    nodata=kernels.NODATA_U8,
+    def _open(self, source: _MaskSource) -> tuple[DatasetReader, WarpedVRT | None]:
+        dataset = open_raster(source.path)
+        if not source.warped:
+            return dataset, None
+        vrt = WarpedVRT(
+            dataset,
+            crs=self.grid.crs,
+            transform=self.grid.transform,
+            width=self.grid.width,
+            height=self.grid.height,
+            resampling=Resampling.nearest,
+            src_nodata=kernels.NODATA_U8,
+            nodata=kernels.NODATA_U8,
+        )
+        return dataset, vrt
+
+    def read(self, source: _MaskSource, window: Window, out: npt.NDArray[np.uint8]) -> None:
+        """Read `window` of the target grid from a mask into `out` (255 where it has no data)."""
+        opened = self.kept.get(source.path) or self._open(source)
+        dataset, vrt = opened
+        try:
+            if vrt is not None or source.same_grid:
+                (vrt or dataset).read(1, window=window, out=out)
+            else:
+                column, row = source.offset or (0, 0)
+                shifted = Window(
+                    window.col_off + column, window.row_off + row, window.width, window.height
                 )
-            self.open[source.path] = (dataset, vrt)
-        dataset, vrt = self.open[source.path]
-        return vrt if vrt is not None else dataset
+                dataset.read(
+                    1, window=shifted, out=out, boundless=True, fill_value=kernels.NODATA_U8
+                )
+        finally:
+            if source.path not in self.kept:
+                self._close(*opened)
 
     @staticmethod
     def _close(dataset: DatasetReader, vrt: WarpedVRT | None) -> None:
@@ -206,13 +222,15 @@ class _MaskReaders:
         dataset.close()
 
     def close(self) -> None:
-        while self.open:
-            self._close(*self.open.popitem()[1])
+        for opened in self.kept.values():
+            self._close(*opened)
+        self.kept.clear()
 
 
-def _open_limit(workers: int) -> int:
+def _keep_open(workers: int) -> int:
+    """Masks each worker keeps open: MAX_OPEN_MASKS, fewer if file handles are scarce."""
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    return max(8, (soft - 128) // (2 * workers))
+    return max(1, min(MAX_OPEN_MASKS, (soft - 128) // (2 * workers)))
 
 
 class _Buffers:
@@ -307,8 +325,8 @@ def _write_counts(
     progress: bool,
 ) -> npt.NDArray[np.int64]:
     """Stream all masks window by window into the four COGs; return class counts per row."""
-    limit = _open_limit(workers)
-    readers = PerThread(lambda: _MaskReaders(grid, limit), lambda r: r.close())
+    keep_open = _keep_open(workers)
+    readers = PerThread(lambda: _MaskReaders(grid, sources, keep_open), lambda r: r.close())
     buffers = PerThread(lambda: _Buffers(BLOCK_ROWS, grid.width), lambda _: None)
     lock = threading.Lock()
     write: dict[str, DatasetWriter] = {}
@@ -320,15 +338,7 @@ def _write_counts(
         water.fill(0)
         valid.fill(0)
         for source in sources:
-            reader = readers.get().reader(source)
-            if source.warped or source.same_grid:
-                reader.read(1, window=window, out=mask)
-            else:
-                column, row = source.offset or (0, 0)
-                shifted = Window(window.col_off + column, window.row_off + row, grid.width, rows)
-                reader.read(
-                    1, window=shifted, out=mask, boundless=True, fill_value=kernels.NODATA_U8
-                )
+            readers.get().read(source, window, mask)
             if kernels.accumulate_mask(mask, water, valid):
                 values = np.unique(mask)
                 bad = values[(values > kernels.WATER) & (values != kernels.NODATA_U8)]

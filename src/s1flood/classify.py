@@ -90,6 +90,7 @@ class ClassificationResult:
     units: str
     units_source: str
     classes: int
+    method: str
     pixels: dict[str, int] = field(default_factory=dict)
     water_area_km2: float = 0.0
     bimodality: dict[str, float] = field(default_factory=dict)
@@ -153,7 +154,11 @@ def bimodality(histogram: Histogram, thresholds: list[float]) -> Bimodality:
     return Bimodality(valley_ratio=ratio, ashman_d=ashman)
 
 
-def _validate_options(classes: int, band: str | int, units: str) -> None:
+def _validate_options(
+    classes: int, band: str | int, units: str, threshold_db: float | None
+) -> None:
+    if threshold_db is not None and not -60.0 < threshold_db < 20.0:
+        raise InvalidOptionError("--threshold-db", threshold_db, "a sigma0 level in dB")
     if not 2 <= classes <= 5:
         raise InvalidOptionError("--classes", classes, "must be between 2 and 5")
     if str(band).strip() in ("", "0") or str(band).strip().startswith("-"):
@@ -177,6 +182,7 @@ def classify(
     classes: int = 3,
     overwrite: bool = False,
     require_bimodal: bool = True,
+    threshold_db: float | None = None,
     workers: int | None = None,
     progress: bool = False,
 ) -> ClassificationResult:
@@ -184,10 +190,11 @@ def classify(
 
     Multi-Otsu thresholds are computed on dB values from a histogram accumulated block by
     block (equal to `threshold_multiotsu` on the whole array); water is below the lowest.
+    With `threshold_db`, that fixed threshold is used instead (no bimodality check).
     Writes the mask, a JSON sidecar and a histogram PNG beside it.
     """
     backscatter, mask = Path(backscatter), Path(mask)
-    _validate_options(classes, band, str(units))
+    _validate_options(classes, band, str(units), threshold_db)
     sidecar, png = output_paths(mask)
     check_outputs([mask, sidecar, png], overwrite)
     with rasterio.Env(**GDAL_ENV), open_raster(backscatter) as dataset:
@@ -205,7 +212,10 @@ def classify(
             BlockPool(workers) as pool,
         ):
             histogram, valid = _histogram_pass(readers, chosen.path, windows, pool, bar)
-            thresholds = multiotsu_thresholds(histogram, classes, backscatter)
+            if threshold_db is None:
+                thresholds = multiotsu_thresholds(histogram, classes, backscatter)
+            else:
+                thresholds = [float(threshold_db)]
             separation = bimodality(histogram, thresholds)
             log.info(
                 "%s: thresholds %s dB (valley ratio %.2f, Ashman's D %.2f)",
@@ -214,7 +224,7 @@ def classify(
                 separation.valley_ratio,
                 separation.ashman_d,
             )
-            if require_bimodal and not separation.bimodal:
+            if threshold_db is None and require_bimodal and not separation.bimodal:
                 raise DegenerateInputError(
                     backscatter,
                     f"no bimodality: histogram valley ratio {separation.valley_ratio:.2f} "
@@ -254,6 +264,7 @@ def classify(
         units=chosen.units.value,
         units_source=chosen.units_source,
         classes=classes,
+        method="multi-otsu" if threshold_db is None else "fixed",
         pixels={
             "total": grid.width * grid.height,
             "valid": valid,

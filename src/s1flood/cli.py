@@ -15,6 +15,7 @@ from s1flood.backscatter import Units
 from s1flood.classify import classify as classify_backscatter
 from s1flood.demo import run_demo
 from s1flood.errors import EmptyInputError, RasterReadError, S1FloodError
+from s1flood.synthetic.simulate import simulate as simulate_products
 
 log = logging.getLogger("s1flood")
 
@@ -73,6 +74,9 @@ def classify(
     band: Annotated[str, typer.Option(help="Band: 1-based index or description (e.g. VV).")] = "1",
     units: Annotated[Units, typer.Option(help="Units of the input values.")] = Units.AUTO,
     classes: Annotated[int, typer.Option(help="Multi-Otsu classes; water is the lowest.")] = 3,
+    threshold_db: Annotated[
+        float | None, typer.Option(help="Fixed water threshold (dB) instead of Multi-Otsu.")
+    ] = None,
     allow_unimodal: Annotated[
         bool, typer.Option(help="Threshold even when no distinct water population shows.")
     ] = False,
@@ -87,6 +91,7 @@ def classify(
         classes=classes,
         overwrite=overwrite,
         require_bimodal=not allow_unimodal,
+        threshold_db=threshold_db,
         progress=_State.progress,
     )
     typer.echo(
@@ -153,16 +158,59 @@ def aggregate(
 
 
 @app.command()
+def simulate(
+    aoi: Annotated[str, typer.Option(help="Area of interest: WKT polygon, lon/lat (EPSG:4326).")],
+    start: Annotated[str, typer.Option(help="Start of the time window (ISO 8601).")],
+    end: Annotated[str, typer.Option(help="End of the time window (ISO 8601).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
+    scenes: Annotated[int, typer.Option(help="Number of acquisitions.")] = 5,
+    size: Annotated[
+        str, typer.Option(help="tiny, small, demo (2000 x 2000), full (IW GRDH) or LINESxSAMPLES.")
+    ] = "demo",
+    orbit_direction: Annotated[str, typer.Option(help="ascending or descending.")] = "descending",
+    dem: Annotated[
+        Path | None, typer.Option(help="DEM GeoTIFF instead of a generated valley.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (the output is deterministic).")] = 0,
+    zip_products: Annotated[bool, typer.Option("--zip", help="Zip each product.")] = False,
+    wind: Annotated[bool, typer.Option(help="Roughen open water by wind on some dates.")] = False,
+    map_sigma0: Annotated[
+        bool, typer.Option(help="Also write each scene's terrain-corrected sigma0 on the DEM grid.")
+    ] = False,
+) -> None:
+    """Simulate Sentinel-1 IW GRDH SAFE products of a flood, with water truth and a STAC catalog."""
+    result = simulate_products(
+        aoi,
+        start,
+        end,
+        out,
+        scenes=scenes,
+        size=size,
+        orbit_direction=orbit_direction,
+        dem=dem,
+        seed=seed,
+        progress=_State.progress,
+        zip_products=zip_products,
+        wind=wind,
+        map_sigma0=map_sigma0,
+    )
+    typer.echo(
+        f"{len(result.products)} products in {out}; STAC catalog {result.catalog}; "
+        f"truth in {result.truths[0].parent}"
+    )
+
+
+@app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out-dir", "-o", help="Output directory.")] = Path(
         "demo-output"
     ),
     scenes: Annotated[int, typer.Option(help="Number of acquisitions to simulate.")] = 6,
-    size: Annotated[int, typer.Option(help="Scene size in pixels (square).")] = 1000,
+    size: Annotated[str, typer.Option(help="Scene size: tiny, small or demo.")] = "demo",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     overwrite: Annotated[bool, typer.Option(help="Replace an earlier demo's outputs.")] = False,
 ) -> None:
-    """Run the offline demo: simulate a flooding valley, classify every scene, aggregate."""
+    """Run the offline demo: simulate a flood, classify every scene, aggregate."""
     result = run_demo(
         out_dir, scenes=scenes, size=size, seed=seed, overwrite=overwrite, progress=_State.progress
     )

@@ -37,9 +37,10 @@ BLOCK_ROWS = 512
 """Rows per processing window; windows span the full raster width."""
 
 COG_BLOCKSIZE = 512
-GDAL_ENV: dict[str, Any] = {"GDAL_CACHEMAX": 256, "GDAL_NUM_THREADS": 1}
-"""GDAL settings for s1flood raster jobs: a bounded block cache; no codec threads of GDAL's own
-inside our worker threads (the COG step asks for its own compression threads)."""
+GDAL_ENV: dict[str, Any] = {"GDAL_CACHEMAX": 32 * 2**20, "GDAL_NUM_THREADS": 1}
+"""GDAL settings for s1flood raster jobs: a small block cache (in bytes: rasterio passes an int
+to GDALSetCacheMax64), as windows are tile-aligned and read once; no codec threads of GDAL's
+own inside our worker threads (the COG step asks for its own compression threads)."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ def check_outputs(paths: Sequence[Path], overwrite: bool) -> None:
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
     tmp = Path(name)

@@ -28,6 +28,7 @@ from rasterio.control import GroundControlPoint
 from rasterio.crs import CRS
 from rasterio.errors import NotGeoreferencedWarning
 
+from s1flood.raster import atomic_path
 from s1flood.synthetic.backscatter import nesz_db
 from s1flood.synthetic.geometry import (
     RADAR_FREQUENCY,
@@ -39,7 +40,6 @@ from s1flood.synthetic.geometry import (
     geolocation_grid,
 )
 from s1flood.synthetic.orbit import SPEED_OF_LIGHT, ecef_to_geodetic
-from s1flood.synthetic.rasterio_io import atomic_path
 
 LOGGER = logging.getLogger(__name__)
 

@@ -30,10 +30,13 @@ from tqdm import tqdm
 
 from s1flood.aoi import parse_aoi_wkt, parse_time_window
 from s1flood.errors import InvalidOptionError
+from s1flood.synthetic.backscatter import sigma0_linear
 from s1flood.synthetic.geometry import RadarGeometry, build_geometry
 from s1flood.synthetic.orbit import ORBIT_DIRECTIONS, geodetic_to_ecef, solve_orbit
+from s1flood.synthetic.rasterio_io import write_geotiff
 from s1flood.synthetic.render import (
     Background,
+    DemProjection,
     SceneModel,
     digital_numbers,
     model_sigma0,
@@ -48,7 +51,7 @@ from s1flood.synthetic.safe_writer import (
     orbit_numbers,
 )
 from s1flood.synthetic.scenario import Acquisition, make_scenario, water_truth, write_truth
-from s1flood.synthetic.speckle import GRDH_LOOKS
+from s1flood.synthetic.speckle import GRDH_LOOKS, gamma_speckle
 from s1flood.synthetic.stac_catalog import ProductRecord, write_catalog
 from s1flood.synthetic.terrain import LandCover, Terrain, generate_valley, load_dem, write_dem
 
@@ -247,11 +250,14 @@ def simulate(
     block_lines: int = 256,
     workers: int = 2,
     write_model: bool = False,
+    map_sigma0: bool = False,
 ) -> SimulationResult:
     """Simulate ``scenes`` GRDH products of a flood over the AOI between start and end.
 
     ``write_model`` also writes the noise-free model sigma0 of every product in radar
     geometry (``model/<product>_sigma0_<pol>.tif``, float32, linear) for accuracy checks.
+    ``map_sigma0`` also writes each acquisition's speckled VV sigma0 on the DEM grid
+    (``sigma0/<product>_sigma0_vv.tif``), what ideal preprocessing would give.
     """
     aoi = parse_aoi_wkt(aoi_wkt)
     window = parse_time_window(start, end)
@@ -380,6 +386,17 @@ def simulate(
                 polarisations=POLARISATIONS,
             )
             truth_path = write_truth(terrain, truth, truth_dir / f"{ident.name}_truth.tif")
+            sigma0_path = None
+            if map_sigma0:
+                sigma0_path = write_map_sigma0(
+                    terrain,
+                    proj,
+                    landcover,
+                    texture,
+                    acq,
+                    seed,
+                    out_dir / "sigma0" / f"{ident.name}_sigma0_vv.tif",
+                )
             product = SafeProduct(products_dir, geom, ident, luts)
             job = _ProductJob(geom, scene, background, luts, seed, acq.index, block_lines)
             quicklook = None
@@ -413,6 +430,7 @@ def simulate(
                         p: f"measurement/{ident.file_stem(p)}.tiff" for p in POLARISATIONS
                     },
                     truth_path=truth_path,
+                    sigma0_path=sigma0_path,
                     stage_m=acq.stage,
                     phase=acq.phase,
                 )
@@ -453,6 +471,25 @@ def simulate(
         scenario=scenario_path,
         acquisitions=acquisitions,
     )
+
+
+def write_map_sigma0(
+    terrain: Terrain,
+    proj: DemProjection,
+    landcover: npt.NDArray[np.uint8],
+    texture_db: npt.NDArray[np.float32],
+    acquisition: Acquisition,
+    seed: int,
+    path: Path,
+) -> Path:
+    """Speckled VV sigma0 (linear) of one acquisition on the DEM grid, NaN in radar shadow."""
+    sigma = sigma0_linear(
+        landcover, "VV", proj.local_incidence_deg, texture_db, acquisition.wind_db
+    )
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 11, acquisition.index]))
+    values = gamma_speckle(sigma, rng, GRDH_LOOKS)
+    values[proj.shadow | ~terrain.valid | ~(sigma > 0)] = np.nan
+    return write_geotiff(path, values, terrain.transform, terrain.crs, float("nan"), "VV")
 
 
 def _dem_footprint(terrain: Terrain, to_ll: Transformer) -> Any:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from s1flood.synthetic.rasterio_io import atomic_path
+from s1flood.raster import write_text_atomic
 
 STAC_VERSION = "1.0.0"
 EXTENSIONS = [
@@ -24,6 +24,7 @@ EXTENSIONS = [
     "https://stac-extensions.github.io/processing/v1.1.0/schema.json",
 ]
 COLLECTION_ID = "sentinel-1-grd"
+SIGMA0_ASSET = "sigma0-vv-map"
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class ProductRecord:
     polarisations: tuple[str, ...]
     measurement_files: dict[str, str]  # pol -> path relative to the SAFE root
     truth_path: Path | None = None
+    sigma0_path: Path | None = None
     stage_m: float | None = None
     phase: str | None = None
 
@@ -84,6 +86,14 @@ def item_dict(rec: ProductRecord, item_dir: Path) -> dict[str, Any]:
             "type": "image/tiff; application=geotiff",
             "title": "Simulated water truth (uint8: 0 dry, 1 water, 255 nodata)",
             "roles": ["truth"],
+        }
+    if rec.sigma0_path is not None:
+        assets[SIGMA0_ASSET] = {
+            "href": _rel(rec.sigma0_path, item_dir),
+            "type": "image/tiff; application=geotiff",
+            "title": "Simulated terrain-corrected sigma0 VV (linear, DEM grid), "
+            "a stand-in for preprocessing",
+            "roles": ["data"],
         }
     props: dict[str, Any] = {
         "datetime": _iso(mid),
@@ -138,8 +148,7 @@ def item_dict(rec: ProductRecord, item_dir: Path) -> dict[str, Any]:
 
 
 def _dump(obj: dict[str, Any], path: Path) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2) + "\n", encoding="utf-8")
+    write_text_atomic(path, json.dumps(obj, indent=2) + "\n")
 
 
 def write_catalog(catalog_dir: Path, records: Sequence[ProductRecord], title: str) -> Path:
