@@ -31,6 +31,8 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_classify.py
 	$(BIN)/python benchmarks/bench_aggregate.py
+	$(BIN)/python benchmarks/bench_simulate.py
+	$(BIN)/python benchmarks/bench_simulate_accuracy.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) benchmarks/.cache
