@@ -42,6 +42,9 @@ def files(tmp_path, rng):
     }
 
 
+AOI = "POLYGON ((12.44 42.03, 12.52 42.03, 12.52 42.09, 12.44 42.09, 12.44 42.03))"
+SIM = ["--start", "2026-11-01", "--end", "2026-11-20", "-o", "{tmp}/sim"]
+
 BAD_INPUTS = {
     "missing input": (["classify", "{tmp}/nope.tif", "{tmp}/w.tif"], "nope.tif: no such file"),
     "not a raster": (["classify", "{text}", "{tmp}/w.tif"], "not a readable raster"),
@@ -64,6 +67,25 @@ BAD_INPUTS = {
         "--candidate",
     ),
     "missing option": (["aggregate", "{mask}"], "'--out-dir'"),
+    "aoi not a polygon": (["simulate", "--aoi", "POINT (12.5 42)", *SIM], "--aoi"),
+    "aoi not wkt": (["simulate", "--aoi", "Rome", *SIM], "--aoi"),
+    "end before start": (
+        [
+            "simulate",
+            "--aoi",
+            AOI,
+            "--start",
+            "2026-11-02",
+            "--end",
+            "2026-11-01",
+            "-o",
+            "{tmp}/sim",
+        ],
+        "--end",
+    ),
+    "size unknown": (["simulate", "--aoi", AOI, *SIM, "--size", "huge"], "--size"),
+    "dem without crs": (["simulate", "--aoi", AOI, *SIM, "--dem", "{no_crs}"], "has no CRS"),
+    "demo size": (["demo", "-o", "{tmp}/demo", "--size", "full"], "--size"),
     "unknown option": (["classify", "--speed", "9"], "--speed"),
 }
 

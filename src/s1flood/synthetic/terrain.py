@@ -16,13 +16,12 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import rasterio
-import rasterio.errors
 from rasterio.crs import CRS
 from rasterio.transform import Affine
 from scipy import ndimage
 
-from s1flood.errors import InvalidOptionError, MissingCRSError, RasterReadError
+from s1flood.errors import InvalidOptionError
+from s1flood.raster import open_raster
 from s1flood.synthetic.rasterio_io import write_geotiff
 
 LOGGER = logging.getLogger(__name__)
@@ -176,14 +175,9 @@ def generate_valley(
 
 def load_dem(path: Path, seed: int) -> Terrain:
     """Read a user DEM (any CRS) and derive a river, levels and land cover from it."""
-    try:
-        with rasterio.open(path) as src:
-            if src.crs is None or src.transform == Affine.identity():
-                raise MissingCRSError(path)
-            data = src.read(1, masked=True).astype(np.float32)
-            transform, crs = src.transform, src.crs
-    except rasterio.errors.RasterioIOError as exc:
-        raise RasterReadError(path, str(exc).splitlines()[0]) from None
+    with open_raster(path) as src:
+        data = src.read(1, masked=True).astype(np.float32)
+        transform, crs = src.transform, src.crs
     elevation = np.asarray(data.filled(np.nan), dtype=np.float32)
     if transform.e > 0:  # north-up
         elevation = elevation[::-1].copy()
