@@ -20,14 +20,14 @@ from common import CACHE, Timer, cached, report, run_child, table
 def make_mask(path: Path, size: int, index: int) -> None:
     """A COG water mask like `s1flood classify` writes: a river whose flood varies by scene."""
     from affine import Affine
+    from pyproj import CRS
 
-    from s1flood.raster import Grid, cog_writer
-    from s1flood.synthetic.valley import UTM33N
+    from s1flood.raster import BandSpec, Grid, cog_writer
 
     rng = np.random.default_rng(index)
-    grid = Grid(UTM33N, Affine(10, 0, 290_000, 0, -10, 4_700_000), size, size)
+    grid = Grid(CRS.from_epsg(32633), Affine(10, 0, 290_000, 0, -10, 4_700_000), size, size)
     width = 0.05 + 0.15 * abs(np.sin(index / 7))
-    with cog_writer(path, grid, "uint8", 255) as dst:
+    with cog_writer(path, grid, BandSpec("uint8", 255, "water")) as dst:
         for top in range(0, size, 1000):
             rows, cols = np.mgrid[top : min(top + 1000, size), 0:size]
             centre = size * (0.5 + 0.1 * np.sin(rows / 800))

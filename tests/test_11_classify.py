@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import rasterio
 
-from helpers import bimodal_scene, read, transform, write_tif
 from s1flood import classify
 from s1flood.errors import (
     BandNotFoundError,
@@ -16,6 +15,8 @@ from s1flood.errors import (
     OutputExistsError,
     UnitsUndecidedError,
 )
+
+from helpers import bimodal_scene, read, transform, write_tif
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import rasterio
 
-from helpers import read, transform, write_tif
 from s1flood import aggregate
 from s1flood.errors import EmptyInputError, InvalidMaskError, InvalidOptionError
+
+from helpers import read, transform, write_tif
 
 
 def masks(tmp_path, arrays, **kwargs):

@@ -8,9 +8,10 @@ import sys
 import numpy as np
 import pytest
 
-from helpers import bimodal_scene, read, write_tif
 from s1flood import __version__
 from s1flood.cli import main
+
+from helpers import bimodal_scene, read, write_tif
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ import json
 
 import numpy as np
 
-from helpers import read
 from s1flood.cli import main
 from s1flood.demo import asset_path, catalog_items, run_demo
+
+from helpers import read
 
 
 def test_demo_recovers_the_simulated_flood(tmp_path):
