@@ -543,15 +543,23 @@ def calibration_xml(
     n = str(len(luts.pixels))
     pixels = " ".join(str(int(p)) for p in luts.pixels)
     for line in luts.lines:
-        v = _sub(vl, "calibrationVector")
-        _sub(v, "azimuthTime", fmt_time(geom.datetime_at(float(geom.line_time(int(line))))))
-        _sub(v, "line", str(int(line)))
-        _sub(v, "pixel", pixels, count=n)
+        v = _lut_vector(vl, "calibrationVector", geom, int(line), pixels, n)
         _sub(v, "sigmaNought", fmt_list(luts.sigma), count=n)
         _sub(v, "betaNought", fmt_list(luts.beta), count=n)
         _sub(v, "gamma", fmt_list(luts.gamma), count=n)
         _sub(v, "dn", fmt_list(luts.dn), count=n)
     return root
+
+
+def _lut_vector(
+    parent: ET.Element, tag: str, geom: RadarGeometry, line: int, pixels: str, count: str
+) -> ET.Element:
+    """A LUT vector element with its azimuth time, line and pixel list filled in."""
+    vector = _sub(parent, tag)
+    _sub(vector, "azimuthTime", fmt_time(geom.datetime_at(float(geom.line_time(line)))))
+    _sub(vector, "line", str(line))
+    _sub(vector, "pixel", pixels, count=count)
+    return vector
 
 
 def noise_xml(geom: RadarGeometry, ident: ProductIdentity, pol: str, luts: Luts) -> ET.Element:
@@ -562,10 +570,7 @@ def noise_xml(geom: RadarGeometry, ident: ProductIdentity, pol: str, luts: Luts)
     n = str(len(luts.pixels))
     pixels = " ".join(str(int(p)) for p in luts.pixels)
     for line in luts.lines:
-        v = _sub(rl, "noiseRangeVector")
-        _sub(v, "azimuthTime", fmt_time(geom.datetime_at(float(geom.line_time(int(line))))))
-        _sub(v, "line", str(int(line)))
-        _sub(v, "pixel", pixels, count=n)
+        v = _lut_vector(rl, "noiseRangeVector", geom, int(line), pixels, n)
         _sub(v, "noiseRangeLut", fmt_list(luts.noise_range), count=n)
     al = _sub(root, "noiseAzimuthVectorList", count=str(len(luts.subswath_bounds)))
     lines = " ".join(str(int(x)) for x in luts.azimuth_lines)
