@@ -231,11 +231,17 @@ def classify(
                     f"> {MAX_VALLEY_RATIO} and Ashman's D {separation.ashman_d:.2f} "
                     f"< {MIN_ASHMAN_D} (no distinct dark water population)",
                 )
+            # the PNG is drawn while the COG driver compresses the mask (a core is idle then)
             figure: list[Future[None]] = []
-
-            def draw_histogram() -> None:
-                # drawn while the COG driver compresses, which leaves a core idle at times
-                figure.append(
+            water_per_row = _mask_pass(
+                readers,
+                grid,
+                windows,
+                thresholds[0],
+                mask,
+                pool,
+                bar,
+                lambda: figure.append(
                     background.submit(
                         plots.histogram_png,
                         png,
@@ -244,10 +250,7 @@ def classify(
                         thresholds,
                         backscatter.name,
                     )
-                )
-
-            water_per_row = _mask_pass(
-                readers, grid, windows, thresholds[0], mask, pool, bar, draw_histogram
+                ),
             )
             figure[0].result()
     finally:
@@ -340,7 +343,7 @@ def _mask_pass(
     mask: Path,
     pool: BlockPool,
     bar: tqdm[Any],
-    when_written: Callable[[], None],
+    when_written: Callable[[], object],
 ) -> npt.NDArray[np.int64]:
     """Threshold every block into the mask COG; return water pixels per row.
 
