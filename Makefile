@@ -14,7 +14,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,sar]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,sar,discovery]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -7,16 +7,16 @@ import json
 import numpy as np
 
 from s1flood.cli import main
-from s1flood.demo import asset_path, catalog_items, run_demo
+from s1flood.demo import run_demo, scene_assets
 
 from helpers import read
 
 
 def test_demo_recovers_the_simulated_flood(tmp_path):
     result = run_demo(tmp_path, scenes=4, size="tiny", seed=1)
-    items = catalog_items(result.catalog)
-    assert [s.item_id for s in result.scenes] == [item["id"] for item in items]
-    assert len({item["properties"]["datetime"] for item in items}) == 4
+    names = [scene.name for scene in result.scenes]
+    assert len(names) == 4
+    assert [s.datetime for s in result.scenes] == sorted(s.datetime for s in result.scenes)
     peak = max(result.scenes, key=lambda s: s.classification.water_area_km2)
     assert peak.classification.method == "multi-otsu"
     assert peak.iou > 0.9
@@ -26,7 +26,7 @@ def test_demo_recovers_the_simulated_flood(tmp_path):
     for scene in fixed:
         assert scene.classification.water_threshold_db == np.median(otsu)
     outputs = result.aggregation.outputs
-    truths = np.stack([read(asset_path(item, "truth")) for item in items])
+    truths = np.stack([read(scene_assets(result.catalog, name)["truth"]) for name in names])
     valid = read(outputs["valid_count"])
     classes = read(outputs["classes"])
     wet = np.sum(truths == 1, axis=0)

@@ -14,6 +14,9 @@ from s1flood.aggregate import aggregate as aggregate_masks
 from s1flood.backscatter import Units
 from s1flood.classify import classify as classify_backscatter
 from s1flood.demo import run_demo
+from s1flood.discovery import DiscoveryConfig, load_config, render
+from s1flood.discovery import discover as discover_scenes
+from s1flood.discovery import fetch as fetch_product
 from s1flood.errors import EmptyInputError, RasterReadError, S1FloodError
 from s1flood.synthetic.simulate import simulate as simulate_products
 
@@ -198,6 +201,89 @@ def simulate(
         f"{len(result.products)} products in {out}; STAC catalog {result.catalog}; "
         f"truth in {result.truths[0].parent}"
     )
+
+
+def _discovery_config(
+    odata_url: str | None, token_url: str | None, stac_collection: str | None
+) -> DiscoveryConfig:
+    overrides = {
+        "cdse_odata_url": odata_url,
+        "cdse_token_url": token_url,
+        "stac_collection": stac_collection,
+    }
+    return load_config({k: v for k, v in overrides.items() if v is not None})
+
+
+_CATALOGUE_HELP = (
+    "cdse, stac:URL (or stac:cdse, stac:planetary-computer, stac:earth-search), asf, "
+    "dhus:URL or local:PATH (a static STAC catalog)."
+)
+
+
+@app.command()
+def discover(
+    aoi: Annotated[str, typer.Option(help="Area of interest: WKT polygon, lon/lat (EPSG:4326).")],
+    start: Annotated[str, typer.Option(help="Start of the time window (ISO 8601).")],
+    end: Annotated[str, typer.Option(help="End of the time window (ISO 8601).")],
+    catalogue: Annotated[str, typer.Option(help=_CATALOGUE_HELP)] = "cdse",
+    mode: Annotated[str, typer.Option(help="Acquisition mode.")] = "IW",
+    product_type: Annotated[str, typer.Option(help="Product type.")] = "GRD",
+    polarisation: Annotated[str | None, typer.Option(help="Required polarisation.")] = None,
+    orbit_direction: Annotated[str | None, typer.Option(help="ascending or descending.")] = None,
+    relative_orbit: Annotated[int | None, typer.Option(help="Relative orbit number.")] = None,
+    min_coverage: Annotated[
+        float, typer.Option(help="Minimum fraction of the AOI a scene must cover.")
+    ] = 0.0,
+    output_format: Annotated[
+        str, typer.Option("--format", help="json, ids (JSON array of names), lines or summary.")
+    ] = "json",
+    odata_url: Annotated[str | None, typer.Option(help="CDSE OData base URL.")] = None,
+    token_url: Annotated[str | None, typer.Option(help="Token endpoint URL.")] = None,
+    stac_collection: Annotated[str | None, typer.Option(help="STAC collection id.")] = None,
+) -> None:
+    """Find Sentinel-1 scenes covering an area in a time window (step 1 of the workflow)."""
+    result = discover_scenes(
+        aoi,
+        start,
+        end,
+        catalogue=catalogue,
+        mode=mode,
+        product_type=product_type,
+        polarisation=polarisation,
+        orbit_direction=orbit_direction,
+        relative_orbit=relative_orbit,
+        min_coverage=min_coverage,
+        config=_discovery_config(odata_url, token_url, stac_collection),
+    )
+    typer.echo(render(result, output_format))
+
+
+@app.command()
+def fetch(
+    product: Annotated[str, typer.Argument(help="Product name or catalogue id.")],
+    catalogue: Annotated[str, typer.Option(help=_CATALOGUE_HELP)],
+    out_dir: Annotated[Path, typer.Option("--out-dir", "-o", help="Output directory.")],
+    unzip: Annotated[bool, typer.Option(help="Extract the zip to NAME.SAFE.")] = False,
+    wait_offline: Annotated[
+        bool, typer.Option(help="Wait for an offline (archived) product to come online.")
+    ] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing download.")] = False,
+    odata_url: Annotated[str | None, typer.Option(help="CDSE OData base URL.")] = None,
+    token_url: Annotated[str | None, typer.Option(help="Token endpoint URL.")] = None,
+    stac_collection: Annotated[str | None, typer.Option(help="STAC collection id.")] = None,
+) -> None:
+    """Download one product (credentials from S1FLOOD_CDSE_USERNAME/PASSWORD or ~/.netrc)."""
+    path = fetch_product(
+        product,
+        catalogue=catalogue,
+        out_dir=out_dir,
+        unzip=unzip,
+        wait_offline=wait_offline,
+        progress=_State.progress,
+        overwrite=overwrite,
+        config=_discovery_config(odata_url, token_url, stac_collection),
+    )
+    typer.echo(str(path))
 
 
 @app.command()

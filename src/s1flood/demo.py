@@ -11,13 +11,14 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+import pystac
 import rasterio
 
 from s1flood.aggregate import OUTPUT_NAMES, AggregationResult, aggregate
 from s1flood.classify import ClassificationResult, classify, output_paths
+from s1flood.discovery import discover
 from s1flood.errors import DegenerateInputError, InvalidOptionError
 from s1flood.raster import check_outputs
 from s1flood.synthetic.simulate import SIZES, simulate
@@ -36,7 +37,7 @@ DEMO_SIZES = ("tiny", "small", "demo")
 class DemoScene:
     """One acquisition of the demo: its catalogue Item, water mask and accuracy."""
 
-    item_id: str
+    name: str
     datetime: str
     phase: str
     classification: ClassificationResult
@@ -75,29 +76,18 @@ class DemoResult:
         return "\n".join(lines)
 
 
-def catalog_items(catalog: Path) -> list[dict[str, Any]]:
-    """Items of a static STAC catalog (catalog -> collections -> items), oldest first."""
-
-    def load(path: Path) -> dict[str, Any]:
-        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        document["_path"] = path
-        return document
-
-    items: list[dict[str, Any]] = []
-    pending = [load(catalog)]
-    while pending:
-        node = pending.pop()
-        for link in node.get("links", []):
-            if link["rel"] in ("child", "item"):
-                child = load((node["_path"].parent / link["href"]).resolve())
-                (items if link["rel"] == "item" else pending).append(child)
-    return sorted(items, key=lambda item: item["properties"]["datetime"])
+def scene_assets(catalog: Path, item_id: str) -> dict[str, Path]:
+    """Local paths of the assets of one Item of a static STAC catalog."""
+    items = pystac.Catalog.from_file(str(catalog)).get_items(item_id, recursive=True)
+    item = next(items, None)
+    if item is None:
+        raise DegenerateInputError(catalog, f"no item {item_id!r} in the catalogue")
+    return {key: Path(asset.get_absolute_href() or "") for key, asset in item.assets.items()}
 
 
-def asset_path(item: dict[str, Any], key: str) -> Path:
-    """Local path of an Item's asset (hrefs are relative to the Item file)."""
-    path: Path = (item["_path"].parent / item["assets"][key]["href"]).resolve()
-    return path
+def _phase(scenario: Path, name: str) -> str:
+    acquisitions = json.loads(scenario.read_text(encoding="utf-8"))["acquisitions"]
+    return next((a["phase"] for a in acquisitions if a["product"].startswith(name)), "")
 
 
 def _iou(mask_path: Path, truth_path: Path) -> float:
@@ -138,38 +128,42 @@ def run_demo(
         progress=progress,
         map_sigma0=True,
     )
-    items = catalog_items(simulation.catalog)
-    masks = [out_dir / "masks" / f"{item['id']}_water.tif" for item in items]
-    for mask in masks:
+    found = discover(DEMO_AOI, DEMO_START, DEMO_END, catalogue=f"local:{simulation.catalog}")
+    log.info("discovered %d scenes in %s", len(found.scenes), simulation.catalog)
+    assets = {scene.name: scene_assets(simulation.catalog, scene.id) for scene in found.scenes}
+    masks = {name: out_dir / "masks" / f"{name}_water.tif" for name in assets}
+    for mask in masks.values():
         check_outputs([mask, *output_paths(mask)], overwrite)
     classified: dict[str, ClassificationResult] = {}
     unimodal = []
-    for item, mask in zip(items, masks, strict=True):
+    for name, mask in masks.items():
         try:
-            classified[item["id"]] = classify(
-                asset_path(item, SIGMA0_ASSET), mask, band="VV", overwrite=True
-            )
+            classified[name] = classify(assets[name][SIGMA0_ASSET], mask, band="VV", overwrite=True)
         except DegenerateInputError as error:
             log.info("%s", error)
-            unimodal.append((item, mask))
+            unimodal.append(name)
     if not classified:
         raise DegenerateInputError(None, "no scene shows a distinct water population")
     # a scene with too little water for its own threshold takes that of the others
     fallback = float(np.median([c.water_threshold_db for c in classified.values()]))
-    for item, mask in unimodal:
-        log.info("%s: no distinct water population; fixed threshold %.2f dB", item["id"], fallback)
-        classified[item["id"]] = classify(
-            asset_path(item, SIGMA0_ASSET), mask, band="VV", threshold_db=fallback, overwrite=True
+    for name in unimodal:
+        log.info("%s: no distinct water population; fixed threshold %.2f dB", name, fallback)
+        classified[name] = classify(
+            assets[name][SIGMA0_ASSET],
+            masks[name],
+            band="VV",
+            threshold_db=fallback,
+            overwrite=True,
         )
     results = [
         DemoScene(
-            item_id=item["id"],
-            datetime=item["properties"]["datetime"],
-            phase=item["properties"].get("s1flood:phase", ""),
-            classification=classified[item["id"]],
-            iou=_iou(mask, asset_path(item, "truth")),
+            name=scene.name,
+            datetime=scene.start.isoformat(),
+            phase=_phase(simulation.scenario, scene.name),
+            classification=classified[scene.name],
+            iou=_iou(masks[scene.name], assets[scene.name]["truth"]),
         )
-        for item, mask in zip(items, masks, strict=True)
+        for scene in found.scenes
     ]
     aggregation = aggregate(
         [scene.classification.mask for scene in results],

@@ -110,3 +110,106 @@ class DegenerateInputError(S1FloodError):
         self.reason = reason
         where = f"{path}: " if path is not None else ""
         super().__init__(f"{where}cannot classify: {reason}")
+
+
+class CatalogueError(S1FloodError):
+    """A catalogue or download host failed or answered something unusable.
+
+    ``url`` never carries credentials or tokens (query strings with secrets are not used).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, url: str | None = None) -> None:
+        self.status = status
+        self.url = url
+        self.reason = message
+        where = f" ({url})" if url else ""
+        code = f"HTTP {status}: " if status is not None else ""
+        super().__init__(f"{code}{message}{where}")
+
+
+class AuthenticationError(CatalogueError):
+    """Credentials are missing, wrong, or not allowed to access a resource (401/403)."""
+
+
+class ProductNotFoundError(CatalogueError):
+    """No product with that name or id exists in the catalogue."""
+
+
+class ProductOfflineError(CatalogueError):
+    """The product is in the long-term archive and not downloadable right now."""
+
+
+class ChecksumError(CatalogueError):
+    """A downloaded file does not match the checksum the catalogue gives."""
+
+    def __init__(
+        self, path: Path | str, algorithm: str, expected: str, actual: str, url: str | None = None
+    ) -> None:
+        self.path = Path(path)
+        self.algorithm = algorithm
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"{Path(path).name}: {algorithm} checksum mismatch (expected {expected}, got {actual})",
+            url=url,
+        )
+
+
+class ProductError(InputError):
+    """A Sentinel-1 product is missing, not a Sentinel-1 GRD product, or unreadable."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class PolarisationNotFoundError(InputError):
+    """The requested polarisation is not in the product."""
+
+    def __init__(self, path: Path | str, polarisation: str, available: Sequence[str]) -> None:
+        self.path = Path(path)
+        self.polarisation = polarisation
+        self.available = list(available)
+        super().__init__(
+            f"{Path(path).name}: no {polarisation} measurement in the product; "
+            f"available: {', '.join(self.available) or 'none'}"
+        )
+
+
+class AoiOutsideFootprintError(InputError):
+    """The AOI does not intersect the product's footprint."""
+
+    def __init__(self, path: Path | str, footprint_wkt: str) -> None:
+        self.path = Path(path)
+        self.footprint_wkt = footprint_wkt
+        super().__init__(
+            f"{Path(path).name}: the AOI is outside the product footprint {footprint_wkt}"
+        )
+
+
+class DemCoverageError(InputError):
+    """The DEM does not cover the AOI (or its heights are missing there)."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{path}: DEM does not cover the AOI ({reason})")
+
+
+class OrbitFileError(InputError):
+    """An orbit file is unreadable, for another satellite, or does not cover the product."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class EngineUnavailableError(S1FloodError):
+    """A processing engine (SNAP's gpt) is not installed here."""
+
+    def __init__(self, engine: str, reason: str) -> None:
+        self.engine = engine
+        self.reason = reason
+        super().__init__(f"{engine} engine unavailable: {reason}")

@@ -1,0 +1,118 @@
+"""Catalogue endpoints and transfer settings: option > environment > config file > default.
+
+Environment variables are ``S1FLOOD_<FIELD>`` (e.g. ``S1FLOOD_CDSE_ODATA_URL``); the config
+file is TOML (``$S1FLOOD_CONFIG``, else ``~/.config/s1flood/config.toml``) with a
+``[discovery]`` table of the same field names in lower case.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from s1flood.errors import InvalidOptionError
+
+__all__ = ["STAC_PRESETS", "DiscoveryConfig", "load_config"]
+
+#: ``stac:NAME`` presets: (API root, Sentinel-1 GRD collection)
+STAC_PRESETS: dict[str, tuple[str, str]] = {
+    "cdse": ("https://stac.dataspace.copernicus.eu/v1", "sentinel-1-grd"),
+    "planetary-computer": (
+        "https://planetarycomputer.microsoft.com/api/stac/v1",
+        "sentinel-1-grd",
+    ),
+    "earth-search": ("https://earth-search.aws.element84.com/v1", "sentinel-1-grd"),
+}
+
+
+@dataclass(frozen=True)
+class DiscoveryConfig:
+    """Every URL, collection name and transfer setting discovery and fetch use."""
+
+    cdse_odata_url: str = "https://catalogue.dataspace.copernicus.eu/odata/v1"
+    cdse_download_url: str = "https://download.dataspace.copernicus.eu/odata/v1"
+    cdse_oidc_url: str = (
+        "https://identity.dataspace.copernicus.eu/auth/realms/CDSE/.well-known/openid-configuration"
+    )
+    cdse_token_url: str = ""  # empty: taken from the OIDC discovery document
+    cdse_client_id: str = "cdse-public"
+    cdse_collection: str = "SENTINEL-1"
+    stac_collection: str = ""  # empty: the preset's, else "sentinel-1-grd"
+    asf_url: str = "https://api.daac.asf.alaska.edu/services/search/param"
+    dhus_collection: str = ""  # unused by DHuS itself; kept for symmetry
+    # hosts (suffixes) that may receive the bearer token after a redirect
+    trusted_hosts: str = "dataspace.copernicus.eu"
+    page_size: int = 100
+    timeout: float = 60.0
+    retries: int = 5
+    backoff: float = 1.0
+    max_backoff: float = 60.0
+    max_retry_after: float = 600.0
+    offline_poll: float = 300.0
+    offline_timeout: float = 6 * 3600.0
+
+    @property
+    def trusted_host_list(self) -> tuple[str, ...]:
+        """``trusted_hosts`` split on commas."""
+        return tuple(h.strip().lower() for h in self.trusted_hosts.split(",") if h.strip())
+
+
+def _config_file() -> Path:
+    explicit = os.environ.get("S1FLOOD_CONFIG")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "s1flood" / "config.toml"
+
+
+def _coerce(name: str, kind: Any, value: Any) -> Any:
+    try:
+        if kind in (int, "int"):
+            return int(value)
+        if kind in (float, "float"):
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise InvalidOptionError(name, value, f"expected a {kind}") from None
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    config_file: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> DiscoveryConfig:
+    """Resolve the configuration: ``overrides`` (options) win over env, file, defaults."""
+    env = os.environ if environ is None else environ
+    fields = {f.name: f.type for f in dataclasses.fields(DiscoveryConfig)}
+    values: dict[str, Any] = {}
+    path = Path(config_file) if config_file is not None else _config_file()
+    if path.is_file():
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8")).get("discovery", {})
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise InvalidOptionError("config file", str(path), str(exc).splitlines()[0]) from None
+        for key, value in table.items():
+            if key not in fields:
+                raise InvalidOptionError(f"[discovery] {key}", value, "unknown setting")
+            values[key] = value
+    for key in fields:
+        env_value = env.get(f"S1FLOOD_{key.upper()}")
+        if env_value is not None and env_value != "":
+            values[key] = env_value
+    for key, value in (overrides or {}).items():
+        if key not in fields:
+            raise InvalidOptionError(key, value, "unknown discovery setting")
+        if value is not None:
+            values[key] = value
+    defaults = DiscoveryConfig()
+    typed = {
+        key: _coerce(key, type(getattr(defaults, key)).__name__, value)
+        for key, value in values.items()
+    }
+    return DiscoveryConfig(**typed)

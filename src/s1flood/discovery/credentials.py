@@ -1,0 +1,108 @@
+"""Credentials from the environment or ``~/.netrc``; secrets kept out of logs and errors.
+
+Every secret (password, access or refresh token) is registered with :func:`register_secret`
+when it is read or received, and :func:`redact` replaces any of them in a string. A logging
+filter doing the same is installed on the ``s1flood`` and ``urllib3`` loggers.
+"""
+
+from __future__ import annotations
+
+import logging
+import netrc
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+__all__ = [
+    "Credentials",
+    "RedactingFilter",
+    "credentials_for",
+    "redact",
+    "register_secret",
+]
+
+logger = logging.getLogger(__name__)
+
+_SECRETS: set[str] = set()
+_LOCK = threading.Lock()
+MASK = "***"
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret so that :func:`redact` hides it (values under 4 chars are ignored)."""
+    if value and len(value) >= 4:
+        with _LOCK:
+            _SECRETS.add(value)
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered secret replaced by ``***``."""
+    with _LOCK:
+        secrets = sorted(_SECRETS, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Logging filter that redacts registered secrets from messages and arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message with secrets removed."""
+        if _SECRETS:
+            message = record.getMessage()
+            cleaned = redact(message)
+            if cleaned != message or record.args:
+                record.msg, record.args = cleaned, None
+        return True
+
+
+_FILTER = RedactingFilter()
+for _name in ("s1flood", "urllib3", "sentinelsat", "asf_search", "pystac_client"):
+    logging.getLogger(_name).addFilter(_FILTER)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A username and password; the password never shows in ``repr`` or ``str``."""
+
+    username: str
+    password: str = field(repr=False)
+    source: str = "environment"
+
+    def __post_init__(self) -> None:
+        register_secret(self.password)
+
+
+def credentials_for(
+    service: str,
+    url: str,
+    *,
+    environ: Mapping[str, str] | None = None,
+    netrc_path: Path | str | None = None,
+) -> Credentials | None:
+    """Credentials for ``service`` (``cdse``, ``dhus``, ``asf``...): env first, then netrc.
+
+    Environment: ``S1FLOOD_<SERVICE>_USERNAME`` / ``S1FLOOD_<SERVICE>_PASSWORD``. netrc:
+    the ``machine`` entry of ``url``'s host (``$NETRC`` or ``~/.netrc``).
+    """
+    env = os.environ if environ is None else environ
+    prefix = f"S1FLOOD_{service.upper()}_"
+    user, password = env.get(prefix + "USERNAME"), env.get(prefix + "PASSWORD")
+    if user and password:
+        return Credentials(user, password, "environment")
+    host = urlsplit(url).hostname or ""
+    path = netrc_path or env.get("NETRC") or (Path.home() / ".netrc")
+    if host and Path(path).is_file():
+        try:
+            entry = netrc.netrc(str(path)).authenticators(host)
+        except (netrc.NetrcParseError, OSError) as exc:
+            logger.warning("cannot read %s: %s", path, type(exc).__name__)
+            entry = None
+        if entry is not None and entry[0] and entry[2]:
+            return Credentials(entry[0], entry[2], f"netrc:{host}")
+    return None

@@ -1,0 +1,127 @@
+"""``stac:URL`` / ``stac:PRESET``: any STAC API through pystac-client (GET or POST search)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import requests
+from pystac_client import Client
+from pystac_client.exceptions import APIError
+from pystac_client.stac_api_io import StacApiIO
+
+from s1flood.discovery._http import RetryPolicy, clean_url, new_session
+from s1flood.discovery.catalogue import FetchOptions, SearchQuery
+from s1flood.discovery.config import STAC_PRESETS, DiscoveryConfig
+from s1flood.discovery.download import download_file, unzip_product
+from s1flood.discovery.scene import Scene
+from s1flood.discovery.stac_items import scene_from_item
+from s1flood.errors import CatalogueError, ProductNotFoundError
+
+__all__ = ["StacApiCatalogue"]
+
+logger = logging.getLogger(__name__)
+
+
+class StacApiCatalogue:
+    """A STAC API's Sentinel-1 GRD collection (presets: cdse, planetary-computer, earth-search)."""
+
+    def __init__(self, url_or_preset: str, config: DiscoveryConfig) -> None:
+        preset = STAC_PRESETS.get(url_or_preset.lower())
+        self.url, collection = preset if preset else (url_or_preset, "sentinel-1-grd")
+        self.collection = config.stac_collection or collection
+        self.name = f"stac:{self.url}"
+        self.config = config
+        self.policy = RetryPolicy(
+            retries=config.retries,
+            backoff=config.backoff,
+            max_backoff=config.max_backoff,
+            max_retry_after=config.max_retry_after,
+            timeout=config.timeout,
+        )
+        self._client: Client | None = None
+
+    def _error(self, exc: Exception, what: str) -> CatalogueError:
+        status = getattr(exc, "status_code", None)
+        text = " ".join(str(exc).split())[:200] or type(exc).__name__
+        if "<html" in text.lower() or "<!doctype" in text.lower():
+            text = "an HTML page (maintenance?)"
+        return CatalogueError(f"STAC {what}: {text}", status=status, url=clean_url(self.url))
+
+    def client(self) -> Client:
+        """The pystac-client Client (opened once; retries on 429/5xx through urllib3)."""
+        if self._client is None:
+            from urllib3.util.retry import Retry
+
+            retry = Retry(
+                total=self.policy.retries,
+                backoff_factor=self.policy.backoff,
+                backoff_max=self.policy.max_backoff,
+                status_forcelist=[429, 500, 502, 503, 504],
+                allowed_methods=None,
+                respect_retry_after_header=True,
+            )
+            io = StacApiIO(max_retries=retry, timeout=self.policy.timeout)
+            try:
+                self._client = Client.open(self.url, stac_io=io)
+            except (APIError, requests.RequestException, ValueError) as exc:
+                raise self._error(exc, "landing page") from None
+            except Exception as exc:  # pystac raises STACTypeError etc. on a non-STAC body
+                raise self._error(exc, "landing page") from None
+        return self._client
+
+    def search(self, query: SearchQuery) -> Iterator[Scene]:
+        """Every Item intersecting the AOI in the window, all pages (``next`` links)."""
+        client = self.client()
+        search = client.search(
+            collections=[self.collection],
+            intersects=query.aoi.__geo_interface__,
+            datetime=[query.start, query.end],
+            limit=self.config.page_size,
+        )
+        try:
+            for page in search.pages_as_dicts():
+                for item in page.get("features", []):
+                    yield scene_from_item(item, self.name)
+        except (APIError, requests.RequestException, ValueError) as exc:
+            raise self._error(exc, "search") from None
+
+    def get(self, name_or_id: str) -> Scene:
+        """An Item by id (product names are ids in the usual S1 GRD collections)."""
+        key = name_or_id.removesuffix(".zip").removesuffix(".SAFE")
+        try:
+            items = list(
+                self.client().search(collections=[self.collection], ids=[key]).items_as_dicts()
+            )
+        except (APIError, requests.RequestException, ValueError) as exc:
+            raise self._error(exc, "item lookup") from None
+        if not items:
+            raise ProductNotFoundError(
+                f"no item {key!r} in {self.collection}", url=clean_url(self.url)
+            )
+        return scene_from_item(items[0], self.name)
+
+    def fetch(self, scene: Scene, out_dir: Path, options: FetchOptions) -> Path:
+        """Download the Item's product asset (no auth: signed or public hrefs)."""
+        if not scene.href or not scene.href.startswith(("http://", "https://")):
+            raise ProductNotFoundError(
+                f"{scene.name}: this STAC API gives no downloadable product asset "
+                "(only per-file assets); use another catalogue to fetch it",
+                url=clean_url(self.url),
+            )
+        extra: dict[str, Any] = {}
+        path = download_file(
+            scene.href,
+            out_dir / scene.filename,
+            session=new_session(),
+            policy=self.policy,
+            options=options,
+            size=scene.size,
+            checksums=scene.checksums,
+            **extra,
+        )
+        if options.unzip:
+            return unzip_product(path, out_dir, overwrite=options.overwrite)
+        return path

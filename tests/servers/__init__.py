@@ -1,0 +1,139 @@
+"""Mock catalogue servers on 127.0.0.1 (OS-chosen ports), built from recorded responses."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "catalog-samples"
+
+
+def sample(rel: str) -> Path:
+    """Path of a recorded response (tests skip when the shared kit is missing)."""
+    import pytest
+
+    path = SAMPLES / rel
+    if not path.exists():
+        pytest.skip(f"shared catalogue samples missing: {path}")
+    return path
+
+
+@dataclass
+class Fault:
+    """One injected failure: ``kind`` is status, timeout, cut, html, malformed, corrupt, empty."""
+
+    kind: str
+    status: int = 500
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+class MockServer:
+    """A ThreadingHTTPServer with a request log and per-route fault queues."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1") -> None:
+        self.httpd = ThreadingHTTPServer((host, 0), handler)
+        self.httpd.daemon_threads = True
+        self.httpd.mock = self  # type: ignore[attr-defined]
+        self.faults: dict[str, list[Fault]] = defaultdict(list)
+        self.log: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def port(self) -> int:
+        return int(self.httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def inject(self, route: str, *faults: Fault) -> None:
+        with self.lock:
+            self.faults[route].extend(faults)
+
+    def take(self, route: str) -> Fault | None:
+        with self.lock:
+            queue = self.faults.get(route)
+            return queue.pop(0) if queue else None
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Base handler: logging to the mock, JSON replies, fault application."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "mock"
+
+    @property
+    def mock(self) -> MockServer:
+        return self.server.mock  # type: ignore[attr-defined,no-any-return]
+
+    def log_message(self, format: str, *args: Any) -> None:  # silence stderr
+        pass
+
+    def record(self, body: bytes = b"") -> None:
+        with self.mock.lock:
+            self.mock.log.append(
+                {
+                    "method": self.command,
+                    "path": self.path,
+                    "headers": dict(self.headers.items()),
+                    "body": body.decode("latin-1"),
+                }
+            )
+
+    def read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def reply(
+        self,
+        status: int,
+        body: bytes | str | Any,
+        ctype: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        if not isinstance(body, bytes | str):
+            body = json.dumps(body)
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def apply_fault(self, route: str) -> Fault | bool | None:
+        """Serve an injected fault (True); return it when the handler must act (cut, corrupt,
+        empty); None when there is none.
+        """
+        fault = self.mock.take(route)
+        if fault is None:
+            return None
+        if fault.kind == "status":
+            body = fault.body or json.dumps({"detail": f"injected {fault.status}"}).encode()
+            self.reply(fault.status, body, headers=fault.headers)
+        elif fault.kind == "timeout":
+            time.sleep(float(fault.headers.get("delay", "3")))
+            self.close_connection = True
+        elif fault.kind == "html":
+            html = sample("dhus-sentinelsat/server_maintenance.html").read_bytes()
+            self.reply(fault.status, html, "text/html")
+        elif fault.kind == "malformed":
+            self.reply(200, b'{"value": [{"Id": ', "application/json")
+        else:
+            return fault
+        return True
