@@ -44,7 +44,8 @@ def files(tmp_path, rng):
 
 
 AOI = "POLYGON ((12.44 42.03, 12.52 42.03, 12.52 42.09, 12.44 42.09, 12.44 42.03))"
-SIM = ["--start", "2026-11-01", "--end", "2026-11-20", "-o", "{tmp}/sim"]
+WINDOW = ["--start", "2026-11-01", "--end", "2026-11-20"]
+SIM = [*WINDOW, "-o", "{tmp}/sim"]
 
 BAD_INPUTS = {
     "missing input": (["classify", "{tmp}/nope.tif", "{tmp}/w.tif"], "nope.tif: no such file"),
@@ -87,6 +88,15 @@ BAD_INPUTS = {
     "size unknown": (["simulate", "--aoi", AOI, *SIM, "--size", "huge"], "--size"),
     "dem without crs": (["simulate", "--aoi", AOI, *SIM, "--dem", "{no_crs}"], "has no CRS"),
     "demo size": (["demo", "-o", "{tmp}/demo", "--size", "full"], "--size"),
+    "unknown catalogue": (["discover", "--aoi", AOI, *WINDOW, "--catalogue", "scihub"], "scihub"),
+    "missing local catalogue": (
+        ["discover", "--aoi", AOI, *WINDOW, "--catalogue", "local:{tmp}/none/catalog.json"],
+        "none/catalog.json",
+    ),
+    "discover bad window": (
+        ["discover", "--aoi", AOI, "--start", "yesterday", "--end", "2026-11-20"],
+        "--start",
+    ),
     "unknown option": (["classify", "--speed", "9"], "--speed"),
 }
 
