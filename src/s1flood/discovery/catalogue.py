@@ -127,8 +127,17 @@ def open_catalogue(spec: str, config: DiscoveryConfig | None = None) -> Catalogu
         from s1flood.discovery.stac_api import StacApiCatalogue
 
         return StacApiCatalogue(arg, cfg)
-    if kind in ("asf", "dhus"):
-        raise InvalidOptionError("--catalogue", spec, f"the {kind} catalogue is not built yet")
+    if kind == "asf" and not arg:
+        from s1flood.discovery.asf import AsfCatalogue
+
+        return AsfCatalogue(cfg)
+    if kind == "dhus":
+        url = arg or cfg.dhus_url
+        if not url.startswith(("http://", "https://")):
+            raise InvalidOptionError("--catalogue", spec, "expected dhus:URL (an http(s) URL)")
+        from s1flood.discovery.dhus import DhusCatalogue
+
+        return DhusCatalogue(url, cfg)
     if kind == "local" and arg:
         from s1flood.discovery.local import LocalCatalogue
 

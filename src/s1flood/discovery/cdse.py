@@ -22,7 +22,7 @@ from s1flood.discovery._http import RetryPolicy, clean_url, get_json, new_sessio
 from s1flood.discovery.catalogue import FetchOptions, SearchQuery
 from s1flood.discovery.config import DiscoveryConfig
 from s1flood.discovery.credentials import Credentials, credentials_for, register_secret
-from s1flood.discovery.download import download_file, unzip_product
+from s1flood.discovery.download import download_file, unzip_product, url_host
 from s1flood.discovery.scene import Scene, geometry_from_wkt, parse_product_name, to_datetime
 from s1flood.errors import (
     AuthenticationError,
@@ -392,7 +392,7 @@ class CdseCatalogue:
         scene = self._wait_online(scene, options)
         if not scene.href:
             raise ProductNotFoundError(f"{scene.name}: no download link")
-        trusted = (*self.config.trusted_host_list,)
+        trusted = (*self.config.trusted_host_list, url_host(self.config.cdse_download_url))
         while True:
             try:
                 path = download_file(

@@ -44,6 +44,11 @@ class DiscoveryConfig:
     cdse_collection: str = "SENTINEL-1"
     stac_collection: str = ""  # empty: the preset's, else "sentinel-1-grd"
     asf_url: str = "https://api.daac.asf.alaska.edu/services/search/param"
+    asf_max_results: int = 2000  # above this count a search is split into shorter windows
+    # hosts (suffixes) that may receive the Earthdata token after a redirect
+    asf_trusted_hosts: str = "asf.alaska.edu,earthdata.nasa.gov"
+    earthdata_url: str = "https://urs.earthdata.nasa.gov"  # token endpoint for netrc logins
+    dhus_url: str = ""  # for a bare ``dhus`` spec (``dhus:URL`` wins)
     dhus_collection: str = ""  # unused by DHuS itself; kept for symmetry
     # hosts (suffixes) that may receive the bearer token after a redirect
     trusted_hosts: str = "dataspace.copernicus.eu"

@@ -90,14 +90,21 @@ def _pick_checksum(checksums: Mapping[str, str]) -> tuple[str, str] | None:
     return None
 
 
-def _trusted(url: str, trusted_hosts: tuple[str, ...], origin: str) -> bool:
+def url_host(url: str) -> str:
+    """The lower-case host name of a URL."""
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _trusted(url: str, trusted_hosts: tuple[str, ...]) -> bool:
+    """Whether credentials may go to `url`: HTTPS (or loopback) and a trusted host.
+
+    The product URL's own host is not trusted by itself: it comes from catalogue data, and
+    a token must only reach the hosts the configuration names.
+    """
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.scheme != "https" and host not in ("127.0.0.1", "localhost", "::1"):
         return False  # never send a token in clear text
-    origin_host = (urlsplit(origin).hostname or "").lower()
-    if host == origin_host:
-        return True
     return any(host == t or host.endswith("." + t) for t in trusted_hosts)
 
 
@@ -113,7 +120,7 @@ def _open(
     current = url
     for _ in range(_MAX_REDIRECTS + 1):
         sent = dict(headers)
-        if auth is not None and _trusted(current, trusted_hosts, url):
+        if auth is not None and _trusted(current, trusted_hosts):
             sent.update(auth.headers())
         response = session.get(
             current, headers=sent, stream=True, allow_redirects=False, timeout=timeout
