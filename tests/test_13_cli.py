@@ -93,6 +93,14 @@ BAD_INPUTS = {
         ["discover", "--aoi", AOI, *WINDOW, "--catalogue", "local:{tmp}/none/catalog.json"],
         "none/catalog.json",
     ),
+    "discover bad setting": (
+        ["discover", "--aoi", AOI, *WINDOW, "--set", "asf_url"],
+        "--set",
+    ),
+    "discover unknown setting": (
+        ["discover", "--aoi", AOI, *WINDOW, "--set", "colour=blue"],
+        "unknown discovery setting",
+    ),
     "discover bad window": (
         ["discover", "--aoi", AOI, "--start", "yesterday", "--end", "2026-11-20"],
         "--start",

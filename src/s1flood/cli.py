@@ -17,7 +17,7 @@ from s1flood.demo import run_demo
 from s1flood.discovery import DiscoveryConfig, load_config, render
 from s1flood.discovery import discover as discover_scenes
 from s1flood.discovery import fetch as fetch_product
-from s1flood.errors import EmptyInputError, RasterReadError, S1FloodError
+from s1flood.errors import EmptyInputError, InvalidOptionError, RasterReadError, S1FloodError
 from s1flood.synthetic.simulate import simulate as simulate_products
 
 log = logging.getLogger("s1flood")
@@ -204,14 +204,30 @@ def simulate(
 
 
 def _discovery_config(
-    odata_url: str | None, token_url: str | None, stac_collection: str | None
+    odata_url: str | None,
+    token_url: str | None,
+    stac_collection: str | None,
+    settings: list[str] | None,
 ) -> DiscoveryConfig:
-    overrides = {
+    overrides: dict[str, object] = {}
+    for setting in settings or []:
+        key, sep, value = setting.partition("=")
+        if not sep or not key.strip():
+            raise InvalidOptionError("--set", setting, "KEY=VALUE, e.g. asf_url=https://...")
+        overrides[key.strip()] = value.strip()
+    named = {
         "cdse_odata_url": odata_url,
         "cdse_token_url": token_url,
         "stac_collection": stac_collection,
     }
-    return load_config({k: v for k, v in overrides.items() if v is not None})
+    overrides.update({k: v for k, v in named.items() if v is not None})
+    return load_config(overrides)
+
+
+_SET_HELP = (
+    "Any discovery setting as KEY=VALUE (e.g. dhus_url=..., asf_url=..., trusted_hosts=...); "
+    "also S1FLOOD_<KEY> or [discovery] in the config file."
+)
 
 
 _CATALOGUE_HELP = (
@@ -240,6 +256,7 @@ def discover(
     odata_url: Annotated[str | None, typer.Option(help="CDSE OData base URL.")] = None,
     token_url: Annotated[str | None, typer.Option(help="Token endpoint URL.")] = None,
     stac_collection: Annotated[str | None, typer.Option(help="STAC collection id.")] = None,
+    settings: Annotated[list[str] | None, typer.Option("--set", help=_SET_HELP)] = None,
 ) -> None:
     """Find Sentinel-1 scenes covering an area in a time window (step 1 of the workflow)."""
     result = discover_scenes(
@@ -253,7 +270,7 @@ def discover(
         orbit_direction=orbit_direction,
         relative_orbit=relative_orbit,
         min_coverage=min_coverage,
-        config=_discovery_config(odata_url, token_url, stac_collection),
+        config=_discovery_config(odata_url, token_url, stac_collection, settings),
     )
     typer.echo(render(result, output_format))
 
@@ -271,6 +288,7 @@ def fetch(
     odata_url: Annotated[str | None, typer.Option(help="CDSE OData base URL.")] = None,
     token_url: Annotated[str | None, typer.Option(help="Token endpoint URL.")] = None,
     stac_collection: Annotated[str | None, typer.Option(help="STAC collection id.")] = None,
+    settings: Annotated[list[str] | None, typer.Option("--set", help=_SET_HELP)] = None,
 ) -> None:
     """Download one product (credentials from S1FLOOD_CDSE_USERNAME/PASSWORD or ~/.netrc)."""
     path = fetch_product(
@@ -281,7 +299,7 @@ def fetch(
         wait_offline=wait_offline,
         progress=_State.progress,
         overwrite=overwrite,
-        config=_discovery_config(odata_url, token_url, stac_collection),
+        config=_discovery_config(odata_url, token_url, stac_collection, settings),
     )
     typer.echo(str(path))
 
