@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from s1flood import __version__
+from s1flood.discovery.config import DiscoveryConfig
 from s1flood.discovery.credentials import redact
 from s1flood.errors import AuthenticationError, CatalogueError
 
@@ -33,6 +34,17 @@ class RetryPolicy:
     max_backoff: float = 60.0
     max_retry_after: float = 600.0
     timeout: float = 60.0
+
+    @classmethod
+    def from_config(cls, config: DiscoveryConfig) -> RetryPolicy:
+        """The policy a discovery configuration asks for."""
+        return cls(
+            retries=config.retries,
+            backoff=config.backoff,
+            max_backoff=config.max_backoff,
+            max_retry_after=config.max_retry_after,
+            timeout=config.timeout,
+        )
 
     def delay(self, attempt: int, response: requests.Response | None) -> float:
         """Seconds to wait before attempt ``attempt + 1``: Retry-After if given, else backoff."""

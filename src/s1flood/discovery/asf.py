@@ -192,13 +192,7 @@ class AsfCatalogue:
     def __init__(self, config: DiscoveryConfig, session: requests.Session | None = None) -> None:
         self.config = config
         self.session = session or new_session()
-        self.policy = RetryPolicy(
-            retries=config.retries,
-            backoff=config.backoff,
-            max_backoff=config.max_backoff,
-            max_retry_after=config.max_retry_after,
-            timeout=config.timeout,
-        )
+        self.policy = RetryPolicy.from_config(config)
         self._auth: EarthdataAuth | None = None
 
     def _params(self, query: SearchQuery, start: datetime, end: datetime) -> dict[str, str]:

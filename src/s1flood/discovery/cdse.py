@@ -22,7 +22,12 @@ from s1flood.discovery._http import RetryPolicy, clean_url, get_json, new_sessio
 from s1flood.discovery.catalogue import FetchOptions, SearchQuery
 from s1flood.discovery.config import DiscoveryConfig
 from s1flood.discovery.credentials import Credentials, credentials_for, register_secret
-from s1flood.discovery.download import download_file, unzip_product, url_host
+from s1flood.discovery.download import (
+    download_file,
+    unzip_product,
+    url_host,
+    wait_until_online,
+)
 from s1flood.discovery.scene import Scene, geometry_from_wkt, parse_product_name, to_datetime
 from s1flood.errors import (
     AuthenticationError,
@@ -255,13 +260,7 @@ class CdseCatalogue:
     def __init__(self, config: DiscoveryConfig, session: requests.Session | None = None) -> None:
         self.config = config
         self.session = session or new_session()
-        self.policy = RetryPolicy(
-            retries=config.retries,
-            backoff=config.backoff,
-            max_backoff=config.max_backoff,
-            max_retry_after=config.max_retry_after,
-            timeout=config.timeout,
-        )
+        self.policy = RetryPolicy.from_config(config)
         self._auth: KeycloakAuth | None = None
 
     @property
@@ -373,19 +372,7 @@ class CdseCatalogue:
                 "until it is restored",
                 url=clean_url(self.products_url),
             )
-        deadline = time.monotonic() + self.config.offline_timeout
-        while True:
-            if time.monotonic() > deadline:
-                raise ProductOfflineError(
-                    f"{scene.name} still offline after {self.config.offline_timeout:g} s"
-                )
-            logger.info(
-                "%s is offline; checking again in %g s", scene.name, self.config.offline_poll
-            )
-            time.sleep(self.config.offline_poll)
-            scene = self.get(scene.id)
-            if scene.online is not False:
-                return scene
+        return wait_until_online(scene, lambda s: self.get(s.id), self.config)
 
     def fetch(self, scene: Scene, out_dir: Path, options: FetchOptions) -> Path:
         """Download the product zip (bearer auth, redirects, resume, checksum)."""

@@ -27,7 +27,12 @@ from s1flood.discovery._http import USER_AGENT, RetryPolicy, clean_url, describe
 from s1flood.discovery.catalogue import FetchOptions, SearchQuery
 from s1flood.discovery.config import DiscoveryConfig
 from s1flood.discovery.credentials import Credentials, credentials_for, redact, register_secret
-from s1flood.discovery.download import download_file, unzip_product, url_host
+from s1flood.discovery.download import (
+    download_file,
+    unzip_product,
+    url_host,
+    wait_until_online,
+)
 from s1flood.discovery.scene import Scene, geometry_from_wkt, parse_product_name, to_datetime
 from s1flood.errors import (
     AuthenticationError,
@@ -125,13 +130,7 @@ class DhusCatalogue:
         self.url = url if url.endswith("/") else url + "/"
         self.name = f"dhus:{clean_url(self.url)}"
         self.config = config
-        self.policy = RetryPolicy(
-            retries=config.retries,
-            backoff=config.backoff,
-            max_backoff=config.max_backoff,
-            max_retry_after=config.max_retry_after,
-            timeout=config.timeout,
-        )
+        self.policy = RetryPolicy.from_config(config)
         self._api: Any = None
         self._credentials: Credentials | None = None
 
@@ -320,23 +319,6 @@ class DhusCatalogue:
         )
         return Scene.from_dict(data)
 
-    def _wait_online(self, scene: Scene, options: FetchOptions) -> Scene:
-        if scene.online is not False:
-            return scene
-        deadline = time.monotonic() + self.config.offline_timeout
-        while True:
-            if time.monotonic() > deadline:
-                raise ProductOfflineError(
-                    f"{scene.name} still offline after {self.config.offline_timeout:g} s"
-                )
-            logger.info(
-                "%s is offline; checking again in %g s", scene.name, self.config.offline_poll
-            )
-            time.sleep(self.config.offline_poll)
-            scene = self._with_odata(scene)
-            if scene.online is not False:
-                return scene
-
     def fetch(self, scene: Scene, out_dir: Path, options: FetchOptions) -> Path:
         """Download ``Products('uuid')/$value`` (Basic auth, Range resume, MD5 check).
 
@@ -371,7 +353,7 @@ class DhusCatalogue:
                         url=exc.url,
                     ) from None
                 offline = Scene.from_dict({**scene.to_dict(), "online": False})
-                scene = self._wait_online(offline, options)
+                scene = wait_until_online(offline, self._with_odata, self.config)
         if options.unzip:
             return unzip_product(path, out_dir, overwrite=options.overwrite)
         return path

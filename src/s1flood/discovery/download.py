@@ -23,6 +23,8 @@ from tqdm import tqdm
 
 from s1flood.discovery._http import RETRY_STATUS, RetryPolicy, clean_url, describe, raise_for
 from s1flood.discovery.catalogue import FetchOptions
+from s1flood.discovery.config import DiscoveryConfig
+from s1flood.discovery.scene import Scene
 from s1flood.errors import (
     CatalogueError,
     ChecksumError,
@@ -334,3 +336,19 @@ def unzip_product(archive: Path, out_dir: Path, *, overwrite: bool = False) -> P
     inner.rename(target)
     shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def wait_until_online(
+    scene: Scene, refresh: Callable[[Scene], Scene], config: DiscoveryConfig
+) -> Scene:
+    """Poll the catalogue (`refresh`) until an offline product is online, or give up."""
+    deadline = time.monotonic() + config.offline_timeout
+    while scene.online is False:
+        if time.monotonic() > deadline:
+            raise ProductOfflineError(
+                f"{scene.name} still offline after {config.offline_timeout:g} s"
+            )
+        logger.info("%s is offline; checking again in %g s", scene.name, config.offline_poll)
+        time.sleep(config.offline_poll)
+        scene = refresh(scene)
+    return scene

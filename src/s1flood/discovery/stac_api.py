@@ -34,13 +34,7 @@ class StacApiCatalogue:
         self.collection = config.stac_collection or collection
         self.name = f"stac:{self.url}"
         self.config = config
-        self.policy = RetryPolicy(
-            retries=config.retries,
-            backoff=config.backoff,
-            max_backoff=config.max_backoff,
-            max_retry_after=config.max_retry_after,
-            timeout=config.timeout,
-        )
+        self.policy = RetryPolicy.from_config(config)
         self._client: Client | None = None
 
     def _error(self, exc: Exception, what: str) -> CatalogueError:
