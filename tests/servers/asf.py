@@ -21,7 +21,7 @@ import yaml
 from shapely.geometry import shape
 
 from servers import Fault, Handler, MockServer, sample
-from servers.cdse import grd_products
+from servers.cdse import GrdProduct, grd_scenes
 
 _KNOWN = {
     "platform",
@@ -45,52 +45,12 @@ def _templates() -> dict[str, Any]:
 
 
 @dataclass
-class AsfProduct:
-    """One GRD product in SearchAPI terms."""
-
-    name: str
-    start: str
-    stop: str
-    footprint: dict[str, Any]
-    mode: str
-    direction: str
-    path: int
-    orbit: int
-    processed: str
-    body: bytes
-
-
-def asf_products() -> list[AsfProduct]:
-    """The CDSE mock's GRD scenes (without the COG copy) as ASF products."""
-    out = []
-    for p in grd_products():
-        if "_COG" in p["Name"]:
-            continue
-        a = {x["Name"]: x["Value"] for x in p["Attributes"]}
-        out.append(
-            AsfProduct(
-                name=p["Name"].removesuffix(".SAFE"),
-                start=p["ContentDate"]["Start"],
-                stop=p["ContentDate"]["End"],
-                footprint=p["GeoFootprint"],
-                mode=a["operationalMode"],
-                direction=a["orbitDirection"],
-                path=a["relativeOrbitNumber"],
-                orbit=a["orbitNumber"],
-                processed=a["processingDate"],
-                body=p["_body"],
-            )
-        )
-    return out
-
-
-@dataclass
 class AsfState:
     """Earthdata account, issued tokens, products."""
 
     username: str = "edl-user"
     password: str = "edl-Pa55-w0rd!"
-    products: list[AsfProduct] = field(default_factory=asf_products)
+    products: list[GrdProduct] = field(default_factory=grd_scenes)
     templates: dict[str, Any] = field(default_factory=_templates)
     tokens: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -107,7 +67,7 @@ def _level(name: str) -> str:
     return {"GRDH": "GRD_HD", "GRDM": "GRD_MD"}.get(kind, kind)
 
 
-def feature(product: AsfProduct, datapool: str, template: dict[str, Any]) -> dict[str, Any]:
+def feature(product: GrdProduct, datapool: str, template: dict[str, Any]) -> dict[str, Any]:
     f = json.loads(json.dumps(template))
     level = _level(product.name)
     sat = product.name[2]
@@ -118,8 +78,8 @@ def feature(product: AsfProduct, datapool: str, template: dict[str, Any]) -> dic
         fileID=f"{product.name}-{level}",
         flightDirection=product.direction,
         md5sum=hashlib.md5(product.body).hexdigest(),
-        orbit=product.orbit,
-        pathNumber=product.path,
+        orbit=product.absolute,
+        pathNumber=product.relative,
         platform=f"Sentinel-1{sat}",
         polarization="VV+VH",
         processingDate=product.processed,
@@ -135,7 +95,7 @@ def feature(product: AsfProduct, datapool: str, template: dict[str, Any]) -> dic
     return f
 
 
-def lite(product: AsfProduct, datapool: str, template: dict[str, Any]) -> dict[str, Any]:
+def lite(product: GrdProduct, datapool: str, template: dict[str, Any]) -> dict[str, Any]:
     r = json.loads(json.dumps(template))
     level = _level(product.name)
     r.update(
@@ -145,8 +105,8 @@ def lite(product: AsfProduct, datapool: str, template: dict[str, Any]) -> dict[s
         fileName=f"{product.name}.zip",
         flightDirection=product.direction,
         granuleName=product.name,
-        orbit=[str(product.orbit)],
-        path=product.path,
+        orbit=[str(product.absolute)],
+        path=product.relative,
         productID=f"{product.name}-{level}",
         productType=level,
         sizeMB=len(product.body) / 2**20,
@@ -276,7 +236,7 @@ class AsfHandler(Handler):
             self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.write(b"0\r\n\r\n")
 
-    def _match(self, query: dict[str, str]) -> list[AsfProduct]:
+    def _match(self, query: dict[str, str]) -> list[GrdProduct]:
         hits = list(self.state.products)
         if "granule_list" in query:
             names = set(query["granule_list"].split(","))
@@ -291,7 +251,7 @@ class AsfHandler(Handler):
         if "flightDirection" in query:
             hits = [p for p in hits if p.direction == query["flightDirection"].upper()]
         if "relativeOrbit" in query:
-            hits = [p for p in hits if p.path == int(query["relativeOrbit"])]
+            hits = [p for p in hits if p.relative == int(query["relativeOrbit"])]
         if "intersectsWith" in query:
             area = shapely.from_wkt(query["intersectsWith"])
             hits = [p for p in hits if shape(p.footprint).intersects(area)]

@@ -42,6 +42,48 @@ def _rect(x0: float, y0: float, x1: float, y1: float) -> dict[str, Any]:
     }
 
 
+@dataclass
+class GrdProduct:
+    """One mock GRD scene, as the DHuS and ASF mocks serve it (the CDSE mock's, minus COGs)."""
+
+    uuid: str
+    name: str
+    start: str
+    stop: str
+    footprint: dict[str, Any]
+    mode: str
+    direction: str
+    relative: int
+    absolute: int
+    processed: str
+    body: bytes
+
+
+def grd_scenes() -> list[GrdProduct]:
+    """The CDSE mock's GRD products without the COG copy, as plain records."""
+    out = []
+    for p in grd_products():
+        if "_COG" in p["Name"]:
+            continue
+        attrs = {a["Name"]: a["Value"] for a in p["Attributes"]}
+        out.append(
+            GrdProduct(
+                uuid=p["Id"],
+                name=p["Name"].removesuffix(".SAFE"),
+                start=p["ContentDate"]["Start"],
+                stop=p["ContentDate"]["End"],
+                footprint=p["GeoFootprint"],
+                mode=attrs["operationalMode"],
+                direction=attrs["orbitDirection"],
+                relative=attrs["relativeOrbitNumber"],
+                absolute=attrs["orbitNumber"],
+                processed=attrs["processingDate"],
+                body=p["_body"],
+            )
+        )
+    return out
+
+
 def grd_products() -> list[dict[str, Any]]:
     """GRD entries in the recorded OData shape (page 1's first product as the template)."""
     page = json.loads(sample("cdse-odata/cdsetool/odata_page_1.json").read_text())

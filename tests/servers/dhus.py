@@ -20,7 +20,7 @@ import yaml
 from shapely.geometry import shape
 
 from servers import Fault, Handler, MockServer, sample
-from servers.cdse import grd_products
+from servers.cdse import GrdProduct, grd_scenes
 
 BASE = "/dhus"
 
@@ -57,45 +57,16 @@ def _odata_date(text: str) -> str:
 
 
 @dataclass
-class DhusProduct:
-    """One product: its OpenSearch values, its zip body and its LTA state."""
+class DhusProduct(GrdProduct):
+    """A GRD product with its long-term-archive state."""
 
-    uuid: str
-    name: str
-    start: str
-    stop: str
-    footprint: dict[str, Any]
-    mode: str
-    direction: str
-    relative: int
-    absolute: int
-    body: bytes
     online: bool = True
     restore_at: float | None = None
 
 
 def dhus_products() -> list[DhusProduct]:
     """The CDSE mock's GRD scenes (minus the COG copy) as DHuS products."""
-    out = []
-    for p in grd_products():
-        if "_COG" in p["Name"]:
-            continue
-        attrs = {a["Name"]: a["Value"] for a in p["Attributes"]}
-        out.append(
-            DhusProduct(
-                uuid=p["Id"],
-                name=p["Name"].removesuffix(".SAFE"),
-                start=p["ContentDate"]["Start"],
-                stop=p["ContentDate"]["End"],
-                footprint=p["GeoFootprint"],
-                mode=attrs["operationalMode"],
-                direction=attrs["orbitDirection"],
-                relative=attrs["relativeOrbitNumber"],
-                absolute=attrs["orbitNumber"],
-                body=p["_body"],
-            )
-        )
-    return out
+    return [DhusProduct(**vars(scene)) for scene in grd_scenes()]
 
 
 @dataclass
