@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import defaultdict
@@ -115,6 +116,39 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+
+    def serve_download(
+        self,
+        data: bytes,
+        fault: Fault | bool | None,
+        ctype: str = "application/zip",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Serve a product body with HTTP Range (206), and the `corrupt` / `cut` faults."""
+        if isinstance(fault, Fault) and fault.kind == "corrupt":
+            data = data[:-10] + b"x" * 10
+        start = 0
+        requested = self.headers.get("Range")
+        if requested and (m := re.fullmatch(r"bytes=(\d+)-", requested)):
+            start = int(m.group(1))
+            if start >= len(data):
+                self.reply(416, b"", headers={"Content-Range": f"bytes */{len(data)}"})
+                return
+        chunk = data[start:]
+        self.send_response(206 if start else 200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(chunk)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        if start:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        self.end_headers()
+        if isinstance(fault, Fault) and fault.kind == "cut":
+            self.wfile.write(chunk[: len(chunk) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(chunk)
 
     def apply_fault(self, route: str) -> Fault | bool | None:
         """Serve an injected fault (True); return it when the handler must act (cut, corrupt,

@@ -299,26 +299,7 @@ class AsfHandler(Handler):
         if product is None:
             self.reply(404, "<Error><Code>NoSuchKey</Code></Error>", "application/xml")
             return
-        data = product.body
-        if isinstance(fault, Fault) and fault.kind == "corrupt":
-            data = data[:-10] + b"x" * 10
-        start = 0
-        rng = self.headers.get("Range")
-        if rng and (m := re.fullmatch(r"bytes=(\d+)-", rng)):
-            start = int(m.group(1))
-        chunk = data[start:]
-        self.send_response(206 if start else 200)
-        self.send_header("Content-Type", "application/zip")
-        self.send_header("Content-Length", str(len(chunk)))
-        if start:
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        self.end_headers()
-        if isinstance(fault, Fault) and fault.kind == "cut":
-            self.wfile.write(chunk[: len(chunk) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        self.wfile.write(chunk)
+        self.serve_download(product.body, fault)
 
 
 def start_asf(state: AsfState | None = None) -> tuple[MockServer, MockServer, AsfState]:

@@ -413,30 +413,7 @@ class CdseHandler(Handler):
         if product is None:
             self.reply(404, {"detail": "Not Found"})
             return
-        data: bytes = product["_body"]
-        if isinstance(fault, Fault) and fault.kind == "corrupt":
-            data = data[:-10] + b"x" * 10
-        start = 0
-        rng = self.headers.get("Range")
-        if rng and (m := re.fullmatch(r"bytes=(\d+)-", rng)):
-            start = int(m.group(1))
-            if start >= len(data):
-                self.reply(416, b"", headers={"Content-Range": f"bytes */{len(data)}"})
-                return
-        chunk = data[start:]
-        self.send_response(206 if start else 200)
-        self.send_header("Content-Type", "application/zip")
-        self.send_header("Content-Length", str(len(chunk)))
-        self.send_header("Accept-Ranges", "bytes")
-        if start:
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        self.end_headers()
-        if isinstance(fault, Fault) and fault.kind == "cut":
-            self.wfile.write(chunk[: len(chunk) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        self.wfile.write(chunk)
+        self.serve_download(product["_body"], fault, headers={"Accept-Ranges": "bytes"})
 
 
 def start_cdse(state: CdseState | None = None) -> tuple[MockServer, MockServer, CdseState]:

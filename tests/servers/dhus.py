@@ -332,30 +332,12 @@ class DhusHandler(Handler):
                     product.restore_at = time.monotonic() + self.state.restore_delay
             self.reply(202, b"", "text/plain", headers={"DataServiceVersion": "2.0"})
             return
-        data = product.body
-        if isinstance(fault, Fault) and fault.kind == "corrupt":
-            data = data[:-10] + b"x" * 10
-        start = 0
-        rng = self.headers.get("Range")
-        if rng and (m := re.fullmatch(r"bytes=(\d+)-", rng)):
-            start = int(m.group(1))
-            if start >= len(data):
-                self.reply(416, b"", headers={"Content-Range": f"bytes */{len(data)}"})
-                return
-        chunk = data[start:]
-        self.send_response(206 if start else 200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(chunk)))
-        self.send_header("Content-Disposition", f'inline; filename="{product.name}.zip"')
-        if start:
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        self.end_headers()
-        if isinstance(fault, Fault) and fault.kind == "cut":
-            self.wfile.write(chunk[: len(chunk) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        self.wfile.write(chunk)
+        self.serve_download(
+            product.body,
+            fault,
+            "application/octet-stream",
+            {"Content-Disposition": f'inline; filename="{product.name}.zip"'},
+        )
 
 
 def start_dhus(state: DhusState | None = None) -> tuple[MockServer, DhusState]:
