@@ -31,6 +31,8 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_classify.py
 	$(BIN)/python benchmarks/bench_aggregate.py
+	$(BIN)/python benchmarks/bench_preprocess.py
+	$(BIN)/python benchmarks/bench_preprocess_accuracy.py
 	$(BIN)/python benchmarks/bench_simulate.py
 	$(BIN)/python benchmarks/bench_simulate_accuracy.py
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from scipy import ndimage
 
 from s1flood.cli import main
-from s1flood.demo import run_demo, scene_assets
+from s1flood.demo import run_demo, scene_assets, truth_on_grid
 
 from helpers import read
 
@@ -18,22 +19,30 @@ def test_demo_recovers_the_simulated_flood(tmp_path):
     assert len(names) == 4
     assert [s.datetime for s in result.scenes] == sorted(s.datetime for s in result.scenes)
     peak = max(result.scenes, key=lambda s: s.classification.water_area_km2)
-    assert peak.classification.method == "multi-otsu"
-    assert peak.iou > 0.9
+    assert peak.iou > 0.95  # preprocessed (Lee-filtered, terrain-corrected) flood peak
+    assert all(s.iou > 0.7 for s in result.scenes)  # before/after: a narrow river only
     # scenes without enough water for their own threshold borrow the others' median
     fixed = [s for s in result.scenes if s.classification.method == "fixed"]
     otsu = [s.classification.water_threshold_db for s in result.scenes if s not in fixed]
+    assert otsu
     for scene in fixed:
         assert scene.classification.water_threshold_db == np.median(otsu)
     outputs = result.aggregation.outputs
-    truths = np.stack([read(scene_assets(result.catalog, name)["truth"]) for name in names])
+    like = outputs["valid_count"]
+    truths = np.stack(
+        [truth_on_grid(scene_assets(result.catalog, name)["truth"], like) for name in names]
+    )
     valid = read(outputs["valid_count"])
     classes = read(outputs["classes"])
     wet = np.sum(truths == 1, axis=0)
     seen = valid == 4
-    # always water in the truth -> permanent; flooded in some scenes -> mostly candidates
-    assert (classes[seen & (wet == 4)] == 2).mean() > 0.9
-    assert (classes[seen & (wet >= 1) & (wet < 4)] == 1).mean() > 0.9
+    # away from water edges (the Lee filter and resampling blur them by a pixel or two):
+    # always water in the truth -> permanent; flooded in some scenes -> candidates
+    always = ndimage.binary_erosion(seen & (wet == 4), iterations=2)
+    sometimes = ndimage.binary_erosion(seen & (wet >= 1) & (wet < 4), iterations=2)
+    assert always.sum() > 100
+    assert (classes[always] == 2).mean() > 0.9
+    assert (classes[sometimes] == 1).mean() > 0.9
     summary = json.loads(outputs["summary"].read_text())
     assert summary["scene_count"] == 4
     assert "map (PNG)" in result.report()

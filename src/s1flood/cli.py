@@ -18,6 +18,7 @@ from s1flood.discovery import DiscoveryConfig, load_config, render
 from s1flood.discovery import discover as discover_scenes
 from s1flood.discovery import fetch as fetch_product
 from s1flood.errors import EmptyInputError, InvalidOptionError, RasterReadError, S1FloodError
+from s1flood.preprocess import preprocess as preprocess_product
 from s1flood.synthetic.simulate import simulate as simulate_products
 
 log = logging.getLogger("s1flood")
@@ -100,6 +101,59 @@ def classify(
     typer.echo(
         f"{result.mask}: water below {result.water_threshold_db:.2f} dB, "
         f"{result.water_area_km2:.3f} km² water; {result.sidecar.name}, {result.histogram_png.name}"
+    )
+
+
+@app.command()
+def preprocess(
+    product: Annotated[Path, typer.Argument(help="Sentinel-1 GRD product: .SAFE folder or .zip.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output sigma0 COG (dB).")],
+    aoi: Annotated[str, typer.Option(help="Area of interest: WKT polygon, lon/lat (EPSG:4326).")],
+    dem: Annotated[Path, typer.Option(help="DEM GeoTIFF covering the AOI (any CRS).")],
+    engine: Annotated[str, typer.Option(help="python (default) or snap.")] = "python",
+    polarisation: Annotated[str, typer.Option(help="VV, VH, HH or HV.")] = "VV",
+    resolution: Annotated[float, typer.Option(help="Pixel size of the target grid (m).")] = 10.0,
+    crs: Annotated[
+        str | None, typer.Option(help="Target CRS (default: UTM zone of the AOI centroid).")
+    ] = None,
+    orbit: Annotated[
+        Path | None, typer.Option(help="Orbit file (EOF) or a directory of them.")
+    ] = None,
+    speckle: Annotated[str, typer.Option(help="lee, refined-lee or none.")] = "lee",
+    window: Annotated[int, typer.Option(help="Speckle filter window (odd).")] = 5,
+    rtc: Annotated[bool, typer.Option(help="Terrain-flattened gamma0 instead of sigma0.")] = False,
+    dem_vertical: Annotated[
+        str,
+        typer.Option(
+            help="DEM heights: auto (geoid only if the CRS says so), egm96 (SRTM, Copernicus "
+            "DEM) or ellipsoid."
+        ),
+    ] = "auto",
+    overwrite: Annotated[bool, typer.Option(help="Replace existing outputs.")] = False,
+) -> None:
+    """Calibrate, filter and terrain-correct a GRD product onto the AOI's grid (sigma0 dB)."""
+    result = preprocess_product(
+        product,
+        output,
+        aoi_wkt=aoi,
+        dem=dem,
+        engine=engine,
+        polarisation=polarisation,
+        resolution=resolution,
+        crs=crs,
+        orbit=orbit,
+        speckle=speckle,
+        window=window,
+        rtc=rtc,
+        dem_vertical=dem_vertical,
+        overwrite=overwrite,
+        progress=_State.progress,
+    )
+    typer.echo(
+        f"{result.output}: {result.quantity} {result.polarisation} dB, "
+        f"{result.grid.width} x {result.grid.height} px, {result.valid_fraction:.1%} valid, "
+        f"{result.seconds:.1f} s ({result.engine}, orbit: {result.orbit_source}); "
+        f"STAC Item {result.stac_item.name}"
     )
 
 

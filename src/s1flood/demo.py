@@ -1,8 +1,8 @@
-"""The offline demo: a flood simulated as Sentinel-1 products, every scene classified, aggregated.
+"""The offline demo, the whole workflow on simulated Sentinel-1 products.
 
-Preprocessing (SAFE product to terrain-corrected sigma0) is not built yet, so each scene's
-backscatter comes from the simulator's own terrain-corrected sigma0 on the DEM grid (the
-`sigma0-vv-map` asset of its STAC Item), not from its SAFE product.
+simulate (SAFE products, DEM, truth, STAC catalog) -> discover (the local catalogue) ->
+preprocess (calibration, noise removal, Lee filter, terrain correction onto the AOI grid) ->
+classify (Multi-Otsu) -> aggregate (water frequency), with every mask scored against the truth.
 """
 
 from __future__ import annotations
@@ -13,16 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pystac
 import rasterio
+from rasterio.enums import Resampling
+from rasterio.vrt import WarpedVRT
 
 from s1flood.aggregate import OUTPUT_NAMES, AggregationResult, aggregate
 from s1flood.classify import ClassificationResult, classify, output_paths
 from s1flood.discovery import discover
 from s1flood.errors import DegenerateInputError, InvalidOptionError
+from s1flood.preprocess import preprocess
 from s1flood.raster import check_outputs
 from s1flood.synthetic.simulate import SIZES, simulate
-from s1flood.synthetic.stac_catalog import SIGMA0_ASSET
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,10 @@ class DemoResult:
         """A few lines telling what was done and where the outputs and the map are."""
         outputs = self.aggregation.outputs
         area = self.aggregation.area_km2
-        lines = [f"demo: {len(self.scenes)} simulated Sentinel-1 GRD products, {self.catalog}"]
+        lines = [
+            f"demo: {len(self.scenes)} simulated Sentinel-1 GRD products ({self.catalog}), "
+            "preprocessed, classified, aggregated"
+        ]
         for scene in self.scenes:
             c = scene.classification
             lines.append(
@@ -90,9 +96,30 @@ def _phase(scenario: Path, name: str) -> str:
     return next((a["phase"] for a in acquisitions if a["product"].startswith(name)), "")
 
 
+def truth_on_grid(truth_path: Path, like: Path) -> npt.NDArray[np.uint8]:
+    """A truth mask (DEM grid) warped (nearest) onto the grid of another raster."""
+    with (
+        rasterio.open(like) as grid,
+        rasterio.open(truth_path) as truth_src,
+        WarpedVRT(
+            truth_src,
+            crs=grid.crs,
+            transform=grid.transform,
+            width=grid.width,
+            height=grid.height,
+            resampling=Resampling.nearest,
+            nodata=255,
+        ) as warped,
+    ):
+        truth: npt.NDArray[np.uint8] = warped.read(1)
+    return truth
+
+
 def _iou(mask_path: Path, truth_path: Path) -> float:
-    with rasterio.open(mask_path) as mask_src, rasterio.open(truth_path) as truth_src:
-        mask, truth = mask_src.read(1), truth_src.read(1)
+    """Water IoU of a mask against the truth."""
+    with rasterio.open(mask_path) as mask_src:
+        mask = mask_src.read(1)
+    truth = truth_on_grid(truth_path, mask_path)
     observed = (mask != 255) & (truth != 255)
     water, wet = (mask == 1) & observed, (truth == 1) & observed
     union = int((water | wet).sum())
@@ -126,19 +153,27 @@ def run_demo(
         size=size,
         seed=seed,
         progress=progress,
-        map_sigma0=True,
     )
     found = discover(DEMO_AOI, DEMO_START, DEMO_END, catalogue=f"local:{simulation.catalog}")
     log.info("discovered %d scenes in %s", len(found.scenes), simulation.catalog)
-    assets = {scene.name: scene_assets(simulation.catalog, scene.id) for scene in found.scenes}
-    masks = {name: out_dir / "masks" / f"{name}_water.tif" for name in assets}
-    for mask in masks.values():
-        check_outputs([mask, *output_paths(mask)], overwrite)
+    sigma0 = {s.name: out_dir / "sigma0" / f"{s.name}_sigma0_vv.tif" for s in found.scenes}
+    masks = {s.name: out_dir / "masks" / f"{s.name}_water.tif" for s in found.scenes}
+    for name in sigma0:
+        check_outputs([sigma0[name], masks[name], *output_paths(masks[name])], overwrite)
+    for scene in found.scenes:
+        preprocess(
+            scene.href or "",
+            sigma0[scene.name],
+            aoi_wkt=DEMO_AOI,
+            dem=simulation.dem,
+            overwrite=True,
+            progress=progress,
+        )
     classified: dict[str, ClassificationResult] = {}
     unimodal = []
     for name, mask in masks.items():
         try:
-            classified[name] = classify(assets[name][SIGMA0_ASSET], mask, band="VV", overwrite=True)
+            classified[name] = classify(sigma0[name], mask, overwrite=True)
         except DegenerateInputError as error:
             log.info("%s", error)
             unimodal.append(name)
@@ -149,11 +184,7 @@ def run_demo(
     for name in unimodal:
         log.info("%s: no distinct water population; fixed threshold %.2f dB", name, fallback)
         classified[name] = classify(
-            assets[name][SIGMA0_ASSET],
-            masks[name],
-            band="VV",
-            threshold_db=fallback,
-            overwrite=True,
+            sigma0[name], masks[name], threshold_db=fallback, overwrite=True
         )
     results = [
         DemoScene(
@@ -161,7 +192,7 @@ def run_demo(
             datetime=scene.start.isoformat(),
             phase=_phase(simulation.scenario, scene.name),
             classification=classified[scene.name],
-            iou=_iou(masks[scene.name], assets[scene.name]["truth"]),
+            iou=_iou(masks[scene.name], scene_assets(simulation.catalog, scene.id)["truth"]),
         )
         for scene in found.scenes
     ]

@@ -1,0 +1,378 @@
+"""The Python engine: SAFE -> calibrated, noise-free, speckle-filtered sigma0 in dB on the grid.
+
+The target grid is processed in tiles of `TILE` x `TILE` pixels on a thread pool. For each
+tile: the DEM heights of the tile plus a margin (for radar shadow cast from outside it), the
+radar coordinates of every pixel (`geocoding.RegionMapper`), then only the image window those
+coordinates need plus half the speckle window: read, calibrated with thermal noise removed,
+speckle-filtered, and sampled bilinearly. Memory is bounded by the tiles in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import rasterio
+from affine import Affine
+from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+from rasterio.io import DatasetReader
+from rasterio.windows import Window
+from tqdm import tqdm
+
+from s1flood.errors import ProductError
+from s1flood.parallel import BlockPool, default_workers
+from s1flood.preprocess.calibration import calibrate
+from s1flood.preprocess.dem import DemSampler
+from s1flood.preprocess.engine import (
+    PreprocessOptions,
+    PreprocessResult,
+    check_footprint,
+    stac_item_path,
+)
+from s1flood.preprocess.geocoding import (
+    LAYOVER,
+    SHADOW,
+    Geocoder,
+    MappedRegion,
+    RegionMapper,
+    illuminated_area,
+    resample_to_db,
+)
+from s1flood.preprocess.orbit import OrbitModel, select_orbit_file
+from s1flood.preprocess.product import SarImage, open_product
+from s1flood.preprocess.speckle import speckle_filter
+from s1flood.preprocess.stac_item import item_dict, write_item
+from s1flood.raster import GDAL_ENV, BandSpec, CogOptions, Grid, cog_writer
+
+log = logging.getLogger(__name__)
+
+F32 = npt.NDArray[np.float32]
+TILE = 512
+MARGIN = 32
+"""Pixels around a tile whose heights are read, for radar shadow cast from outside it."""
+
+
+@dataclass
+class TileResult:
+    """One tile's values and counts."""
+
+    row0: int
+    col0: int
+    values: F32
+    inside: int
+    shadow: int
+    layover: int
+    error_px: float
+    step: int
+    window: tuple[int, int, int, int] | None
+
+
+def orbit_model(sar: SarImage, orbit: Path | None) -> OrbitModel:
+    """The orbit to use: an EOF file when given and valid, else the annotation's vectors."""
+    start = sar.first_line_time
+    stop = start + np.timedelta64(int(sar.line_interval * (sar.n_lines - 1) * 1e9), "ns")
+    if orbit is not None:
+        chosen = select_orbit_file(orbit, sar.mission, sar.start, sar.stop)
+        if chosen is not None:
+            log.info("orbit: %s (%s)", chosen.path.name, chosen.file_type)
+            return OrbitModel.around(
+                start,
+                chosen.times,
+                chosen.positions,
+                start,
+                stop,
+                f"{chosen.file_type}:{chosen.path.name}",
+            )
+    log.info("orbit: the annotation's %d state vectors", sar.orbit_times.size)
+    return OrbitModel.around(start, sar.orbit_times, sar.orbit_positions, start, stop, "annotation")
+
+
+class _Datasets:
+    """Measurement datasets opened in the calling thread, lent to workers one at a time."""
+
+    def __init__(self, href: str, count: int, product: Path) -> None:
+        self._queue: queue.SimpleQueue[DatasetReader] = queue.SimpleQueue()
+        self._all: list[DatasetReader] = []
+        self.product = product
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            for _ in range(count):
+                try:
+                    ds = rasterio.open(href)
+                except RasterioIOError as exc:
+                    self.close()
+                    raise ProductError(
+                        product, f"measurement file unreadable ({_first_line(exc)})"
+                    ) from None
+                self._all.append(ds)
+                self._queue.put(ds)
+
+    def read(self, window: Window) -> npt.NDArray[np.uint16]:
+        ds = self._queue.get()
+        try:
+            data = ds.read(1, window=window)
+        except (RasterioIOError, ValueError) as exc:
+            raise ProductError(
+                self.product, f"measurement file corrupt ({_first_line(exc)})"
+            ) from None
+        finally:
+            self._queue.put(ds)
+        return np.asarray(data, dtype=np.uint16)
+
+    def close(self) -> None:
+        for ds in self._all:
+            ds.close()
+        self._all.clear()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+class PythonEngine:
+    """xarray-sentinel metadata, own compiled kernels for calibration, speckle, geocoding."""
+
+    name = "python"
+
+    def run(self, product: Path, output: Path, options: PreprocessOptions) -> PreprocessResult:
+        """Preprocess `product` onto `options.grid` and write `output` (+ STAC Item)."""
+        sar = open_product(product, options.polarisation)
+        check_footprint(product, sar.footprint, options.aoi)
+        dem = DemSampler(options.dem, options.dem_vertical)
+        dem.check_covers(options.grid, options.aoi)
+        orbit = orbit_model(sar, options.orbit)
+        quantity = "gamma0" if options.rtc else f"{options.lut}0"
+        workers = options.workers or default_workers()
+        datasets = _Datasets(sar.measurement, workers, product)
+        try:
+            self._check_measurement(datasets, sar, product)
+            result = self._process(sar, orbit, dem, datasets, output, options, workers)
+        finally:
+            datasets.close()
+            dem.close()
+        item_path = stac_item_path(output)
+        try:
+            write_item(
+                item_path,
+                item_dict(
+                    output,
+                    item_path,
+                    options.grid,
+                    product=product,
+                    product_name=sar.name,
+                    start=sar.start,
+                    stop=sar.stop,
+                    polarisation=sar.polarisation,
+                    quantity=quantity,
+                    orbit_state=sar.orbit_pass,
+                    relative_orbit=sar.relative_orbit,
+                    absolute_orbit=sar.absolute_orbit,
+                    platform=sar.mission,
+                    engine=self.name,
+                    processing={
+                        "orbit": orbit.source,
+                        "speckle": options.speckle,
+                        "window": options.window,
+                        "thermal_noise_removal": sar.noise_range is not None,
+                        "dem": str(options.dem),
+                        "max_geocoding_error_px": result.max_geocoding_error_px,
+                    },
+                ),
+            )
+        except BaseException:
+            output.unlink(missing_ok=True)
+            raise
+        return result
+
+    @staticmethod
+    def _check_measurement(datasets: _Datasets, sar: SarImage, product: Path) -> None:
+        ds = datasets._all[0]
+        if (ds.height, ds.width) != (sar.n_lines, sar.n_samples) or ds.dtypes[0] != "uint16":
+            raise ProductError(
+                product,
+                f"measurement file is {ds.height} x {ds.width} {ds.dtypes[0]}, the annotation "
+                f"says {sar.n_lines} x {sar.n_samples} uint16",
+            )
+
+    def _process(
+        self,
+        sar: SarImage,
+        orbit: OrbitModel,
+        dem: DemSampler,
+        datasets: _Datasets,
+        output: Path,
+        options: PreprocessOptions,
+        workers: int,
+    ) -> PreprocessResult:
+        grid = options.grid
+        quantity = "gamma0" if options.rtc else f"{options.lut}0"
+        mapper = RegionMapper(Geocoder.of(sar, orbit), grid)
+        pad = options.window // 2 + 2
+        tiles = [
+            (r, c, min(TILE, grid.height - r), min(TILE, grid.width - c))
+            for r in range(0, grid.height, TILE)
+            for c in range(0, grid.width, TILE)
+        ]
+
+        def work(tile: tuple[int, int, int, int]) -> TileResult:
+            with rasterio.Env(**GDAL_ENV):
+                return _tile(tile, sar, grid, dem, mapper, datasets, options, pad)
+
+        spec = BandSpec(
+            dtype="float32",
+            nodata=float("nan"),
+            description=sar.polarisation,
+            options=CogOptions(level=1, predictor="YES", resampling="AVERAGE"),
+            tags={
+                "units": "dB",
+                "quantity": quantity,
+                "polarisation": sar.polarisation,
+                "product": sar.name,
+                "engine": "s1flood-python",
+                "speckle_filter": f"{options.speckle} {options.window}x{options.window}",
+                "orbit": orbit.source,
+            },
+        )
+        inside = shadow = layover = valid = 0
+        max_error = 0.0
+        steps: list[int] = []
+        window: list[int] | None = None
+        bar = tqdm(total=len(tiles), disable=not options.progress, desc="preprocess", unit="tile")
+        try:
+            with cog_writer(output, grid, spec) as writer, BlockPool(workers) as pool:
+                for res in pool.map(work, tiles):
+                    rows, cols = res.values.shape
+                    writer.write(res.values, 1, window=Window(res.col0, res.row0, cols, rows))
+                    inside += res.inside
+                    shadow += res.shadow
+                    layover += res.layover
+                    valid += int(np.isfinite(res.values).sum())
+                    max_error = max(max_error, res.error_px)
+                    if res.step:
+                        steps.append(res.step)
+                    if res.window is not None:
+                        w = res.window
+                        window = (
+                            list(w)
+                            if window is None
+                            else [
+                                min(window[0], w[0]),
+                                max(window[1], w[1]),
+                                min(window[2], w[2]),
+                                max(window[3], w[3]),
+                            ]
+                        )
+                    bar.update(1)
+        finally:
+            bar.close()
+        total = grid.width * grid.height
+        log.info(
+            "geocoding: node steps %s px, largest interpolation error %.3f px",
+            sorted(set(steps)),
+            max_error,
+        )
+        return PreprocessResult(
+            output=output,
+            stac_item=stac_item_path(output),
+            grid=grid,
+            engine="python",
+            polarisation=sar.polarisation,
+            quantity=quantity,
+            orbit_source=orbit.source,
+            valid_fraction=valid / total,
+            swath_fraction=inside / total,
+            shadow_fraction=shadow / total,
+            layover_fraction=layover / total,
+            radar_window=(window[0], window[1], window[2], window[3]) if window else None,
+            max_geocoding_error_px=max_error,
+            extra={"node_steps": sorted(set(steps)), "tiles": len(tiles)},
+        )
+
+
+def _tile(
+    tile: tuple[int, int, int, int],
+    sar: SarImage,
+    grid: Grid,
+    dem: DemSampler,
+    mapper: RegionMapper,
+    datasets: _Datasets,
+    options: PreprocessOptions,
+    pad: int,
+) -> TileResult:
+    row0, col0, rows, cols = tile
+    m = MARGIN
+    ext = Grid(
+        grid.crs,
+        grid.transform * Affine.translation(col0 - m, row0 - m),
+        cols + 2 * m,
+        rows + 2 * m,
+    )
+    heights = dem.heights(ext)
+    region = mapper.map(row0 - m, col0 - m, heights)
+    core = (slice(m, m + rows), slice(m, m + cols))
+    line = np.ascontiguousarray(region.line[core])
+    sample = np.ascontiguousarray(region.sample[core])
+    mask = np.ascontiguousarray(region.mask[core])
+    inside = (
+        np.isfinite(line)
+        & (line >= 0)
+        & (line <= sar.n_lines - 1)
+        & (sample >= 0)
+        & (sample <= sar.n_samples - 1)
+    )
+    empty = np.full((rows, cols), np.nan, np.float32)
+    n_inside = int(inside.sum())
+    counts: dict[str, Any] = {
+        "inside": n_inside,
+        "shadow": int(((mask == SHADOW) & inside).sum()),
+        "layover": int(((mask == LAYOVER) & inside).sum()),
+        "error_px": region.max_error_px,
+        "step": region.step,
+    }
+    if n_inside == 0:
+        return TileResult(row0, col0, empty, window=None, **counts)
+    l_lo = max(0, math.floor(float(line[inside].min())) - pad)
+    l_hi = min(sar.n_lines, math.ceil(float(line[inside].max())) + pad + 1)
+    s_lo = max(0, math.floor(float(sample[inside].min())) - pad)
+    s_hi = min(sar.n_samples, math.ceil(float(sample[inside].max())) + pad + 1)
+    dn = datasets.read(Window(s_lo, l_lo, s_hi - s_lo, l_hi - l_lo))
+    lut = "beta" if options.rtc else options.lut
+    sigma0 = calibrate(sar, dn, l_lo, s_lo, lut, remove_noise=options.noise_removal)
+    filtered = speckle_filter(sigma0, options.speckle, options.window)
+    if options.rtc:
+        filtered = _flatten(filtered, sar, grid, heights, region, (l_lo, l_hi, s_lo, s_hi))
+    values = resample_to_db(filtered, l_lo, s_lo, line, sample, mask)
+    return TileResult(row0, col0, values, window=(l_lo, l_hi, s_lo, s_hi), **counts)
+
+
+def _flatten(
+    beta0: F32,
+    sar: SarImage,
+    grid: Grid,
+    heights: F32,
+    region: MappedRegion,
+    window: tuple[int, int, int, int],
+) -> F32:
+    """Terrain-flattened gamma0 = beta0 · A_beta / A_gamma (Small 2011) on a radar window.
+
+    A_gamma is the illuminated area that the DEM facets (map pixels of the tile and its
+    margin) put into each radar pixel; A_beta the pixel's slant-range area,
+    azimuth spacing x ground range spacing x sin(ellipsoid incidence).
+    """
+    pixel_m = abs(grid.transform.a)
+    area = illuminated_area(heights, region.line, region.sample, window, pixel_m, region.look)
+    incidence = math.pi / 2 - math.asin(min(1.0, max(-1.0, region.look[2])))
+    azimuth_spacing = float(sar.attrs.get("azimuthPixelSpacing", sar.range_pixel_spacing))
+    reference = azimuth_spacing * sar.range_pixel_spacing * math.sin(incidence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gamma0 = beta0 * (reference / area)
+    gamma0[area < 0.05 * reference] = np.nan
+    return gamma0.astype(np.float32)

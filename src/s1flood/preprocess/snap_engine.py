@@ -1,0 +1,291 @@
+"""The SNAP engine: a GPT graph (XML) run by SNAP's ``gpt``, then put on the target grid.
+
+Graph: Read, Apply-Orbit-File, ThermalNoiseRemoval, Remove-GRD-Border-Noise, Calibration,
+Subset (geoRegion = AOI), Speckle-Filter, [Terrain-Flattening], Terrain-Correction (external
+DEM, aligned to the standard grid of the pixel size), LinearToFromdB, Write. SNAP's output is
+then copied onto the AOI's target grid (nearest; the grids share origin multiples, so it is a
+crop) as a COG with the same nodata, tags and STAC Item as the Python engine.
+
+SNAP is found through ``$S1FLOOD_SNAP_HOME`` or ``$SNAP_HOME`` (``bin/gpt``), then ``gpt``
+on the PATH. Apply-Orbit-File uses the orbit files in SNAP's auxdata folder (it takes no file
+path): an ``--orbit`` file is copied there by the caller's SNAP setup, not by this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import numpy as np
+import rasterio
+import rasterio.crs
+from rasterio.enums import Resampling
+from rasterio.vrt import WarpedVRT
+
+from s1flood.errors import EngineUnavailableError, S1FloodError
+from s1flood.preprocess.dem import DemSampler
+from s1flood.preprocess.engine import (
+    PreprocessOptions,
+    PreprocessResult,
+    check_footprint,
+    stac_item_path,
+)
+from s1flood.preprocess.product import open_product
+from s1flood.preprocess.stac_item import item_dict, write_item
+from s1flood.raster import GDAL_ENV, BandSpec, CogOptions, cog_writer
+
+log = logging.getLogger(__name__)
+
+SPECKLE_NAMES = {"lee": "Lee", "refined-lee": "Refined Lee", "none": "None"}
+OPERATORS = (
+    "Read",
+    "Apply-Orbit-File",
+    "ThermalNoiseRemoval",
+    "Remove-GRD-Border-Noise",
+    "Calibration",
+    "Subset",
+    "Speckle-Filter",
+    "Terrain-Flattening",
+    "Terrain-Correction",
+    "LinearToFromdB",
+    "Write",
+)
+
+
+def find_gpt() -> Path | None:
+    """SNAP's gpt executable, or None."""
+    for var in ("S1FLOOD_SNAP_HOME", "SNAP_HOME"):
+        home = os.environ.get(var)
+        if home:
+            candidate = Path(home) / "bin" / "gpt"
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return candidate
+    found = shutil.which("gpt")
+    return Path(found) if found else None
+
+
+def _node(graph: ET.Element, node_id: str, operator: str, source: str | None) -> ET.Element:
+    node = ET.SubElement(graph, "node", id=node_id)
+    ET.SubElement(node, "operator").text = operator
+    sources = ET.SubElement(node, "sources")
+    if source is not None:
+        ET.SubElement(sources, "sourceProduct", refid=source)
+    return ET.SubElement(node, "parameters")
+
+
+def _params(parameters: ET.Element, values: dict[str, str]) -> None:
+    for key, value in values.items():
+        ET.SubElement(parameters, key).text = value
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def build_graph(
+    product: Path, output: Path, options: PreprocessOptions, dem_applies_egm: bool
+) -> ET.ElementTree:
+    """The GPT graph of the chain (see module doc) for one product and polarisation."""
+    pol = options.polarisation
+    graph = ET.Element("graph", id="s1flood-preprocess")
+    ET.SubElement(graph, "version").text = "1.0"
+    manifest = product / "manifest.safe" if product.is_dir() else product
+    _params(
+        _node(graph, "Read", "Read", None),
+        {"file": str(manifest), "formatName": "SENTINEL-1", "copyMetadata": "true"},
+    )
+    _params(
+        _node(graph, "Apply-Orbit-File", "Apply-Orbit-File", "Read"),
+        {
+            "orbitType": "Sentinel Precise (Auto Download)",
+            "polyDegree": "3",
+            "continueOnFail": "true",
+        },
+    )
+    _params(
+        _node(graph, "ThermalNoiseRemoval", "ThermalNoiseRemoval", "Apply-Orbit-File"),
+        {
+            "selectedPolarisations": pol,
+            "removeThermalNoise": "true",
+            "outputNoise": "false",
+            "reIntroduceThermalNoise": "false",
+        },
+    )
+    _params(
+        _node(graph, "Remove-GRD-Border-Noise", "Remove-GRD-Border-Noise", "ThermalNoiseRemoval"),
+        {"selectedPolarisations": pol, "borderLimit": "500", "trimThreshold": "0.5"},
+    )
+    _params(
+        _node(graph, "Calibration", "Calibration", "Remove-GRD-Border-Noise"),
+        {
+            "selectedPolarisations": pol,
+            "outputImageInComplex": "false",
+            "outputImageScaleInDb": "false",
+            "outputSigmaBand": _bool(not options.rtc),
+            "outputBetaBand": _bool(options.rtc),
+            "outputGammaBand": "false",
+        },
+    )
+    band = f"{'Beta0' if options.rtc else 'Sigma0'}_{pol}"
+    _params(
+        _node(graph, "Subset", "Subset", "Calibration"),
+        {
+            "sourceBands": band,
+            "geoRegion": options.aoi.buffer(0.01).envelope.wkt,
+            "subSamplingX": "1",
+            "subSamplingY": "1",
+            "copyMetadata": "true",
+        },
+    )
+    speckle: dict[str, str] = {"sourceBands": band, "filter": SPECKLE_NAMES[options.speckle]}
+    if options.speckle == "lee":
+        speckle.update(filterSizeX=str(options.window), filterSizeY=str(options.window))
+    elif options.speckle == "refined-lee":
+        speckle.update(windowSize=f"{options.window}x{options.window}")
+    _params(_node(graph, "Speckle-Filter", "Speckle-Filter", "Subset"), speckle)
+    previous = "Speckle-Filter"
+    dem = {
+        "demName": "External DEM",
+        "externalDEMFile": str(options.dem.resolve()),
+        "externalDEMNoDataValue": "0.0",
+        "externalDEMApplyEGM": _bool(dem_applies_egm),
+        "demResamplingMethod": "BILINEAR_INTERPOLATION",
+    }
+    if options.rtc:
+        _params(
+            _node(graph, "Terrain-Flattening", "Terrain-Flattening", previous),
+            {**dem, "sourceBands": band, "outputSimulatedImage": "false"},
+        )
+        previous = "Terrain-Flattening"
+        band = f"Gamma0_{pol}"
+    grid = options.grid
+    epsg = grid.crs.to_epsg()
+    _params(
+        _node(graph, "Terrain-Correction", "Terrain-Correction", previous),
+        {
+            "sourceBands": band,
+            **dem,
+            "imgResamplingMethod": "BILINEAR_INTERPOLATION",
+            "pixelSpacingInMeter": f"{abs(grid.transform.a):g}",
+            "mapProjection": f"EPSG:{epsg}" if epsg else grid.crs.to_wkt(),
+            "alignToStandardGrid": "true",
+            "standardGridOriginX": "0.0",
+            "standardGridOriginY": "0.0",
+            "nodataValueAtSea": "false",
+            "saveSelectedSourceBand": "true",
+        },
+    )
+    _params(
+        _node(graph, "LinearToFromdB", "LinearToFromdB", "Terrain-Correction"),
+        {"sourceBands": band},
+    )
+    _params(
+        _node(graph, "Write", "Write", "LinearToFromdB"),
+        {"file": str(output), "formatName": "GeoTIFF-BigTIFF"},
+    )
+    ET.indent(graph)
+    return ET.ElementTree(graph)
+
+
+class SnapEngine:
+    """Runs SNAP's gpt on a graph; says in one line when SNAP is absent."""
+
+    name = "snap"
+
+    def run(self, product: Path, output: Path, options: PreprocessOptions) -> PreprocessResult:
+        """Preprocess with SNAP and copy the result onto the target grid."""
+        sar = open_product(product, options.polarisation)
+        check_footprint(product, sar.footprint, options.aoi)
+        dem = DemSampler(options.dem, options.dem_vertical)
+        dem.check_covers(options.grid, options.aoi)
+        gpt = find_gpt()
+        if gpt is None:
+            raise EngineUnavailableError(
+                "snap", "SNAP's gpt not found (set SNAP_HOME or put gpt on the PATH)"
+            )
+        with tempfile.TemporaryDirectory(prefix=".s1flood-snap-", dir=output.parent) as tmp:
+            graph_path = Path(tmp) / "graph.xml"
+            snap_out = Path(tmp) / "snap.tif"
+            build_graph(product, snap_out, options, dem.vertical == "egm96").write(
+                graph_path, encoding="UTF-8", xml_declaration=True
+            )
+            log.info("running %s %s", gpt, graph_path)
+            done = subprocess.run(
+                [str(gpt), str(graph_path), "-q", str(options.workers or os.cpu_count() or 2)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode != 0 or not snap_out.exists():
+                tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+                raise S1FloodError(f"SNAP gpt failed ({done.returncode}): {tail[0][:200]}")
+            valid = self._to_grid(snap_out, output, options, sar.polarisation, sar.name)
+        quantity = "gamma0" if options.rtc else "sigma0"
+        item_path = stac_item_path(output)
+        write_item(
+            item_path,
+            item_dict(
+                output,
+                item_path,
+                options.grid,
+                product=product,
+                product_name=sar.name,
+                start=sar.start,
+                stop=sar.stop,
+                polarisation=sar.polarisation,
+                quantity=quantity,
+                orbit_state=sar.orbit_pass,
+                relative_orbit=sar.relative_orbit,
+                absolute_orbit=sar.absolute_orbit,
+                platform=sar.mission,
+                engine=self.name,
+                processing={"speckle": options.speckle, "window": options.window},
+            ),
+        )
+        return PreprocessResult(
+            output=output,
+            stac_item=item_path,
+            grid=options.grid,
+            engine=self.name,
+            polarisation=sar.polarisation,
+            quantity=quantity,
+            orbit_source="snap",
+            valid_fraction=valid,
+        )
+
+    @staticmethod
+    def _to_grid(
+        source: Path, output: Path, options: PreprocessOptions, pol: str, name: str
+    ) -> float:
+        grid = options.grid
+        with (
+            rasterio.Env(**GDAL_ENV),
+            rasterio.open(source) as src,
+            WarpedVRT(
+                src,
+                src_nodata=src.nodata if src.nodata is not None else 0.0,
+                crs=rasterio.crs.CRS.from_wkt(grid.crs.to_wkt()),
+                transform=grid.transform,
+                width=grid.width,
+                height=grid.height,
+                nodata=np.nan,
+                dtype="float32",
+                resampling=Resampling.nearest,
+            ) as vrt,
+        ):
+            values = np.asarray(vrt.read(1), dtype=np.float32)
+        spec = BandSpec(
+            dtype="float32",
+            nodata=float("nan"),
+            description=pol,
+            options=CogOptions(level=6, predictor="YES", resampling="AVERAGE"),
+            tags={"units": "dB", "polarisation": pol, "product": name, "engine": "snap"},
+        )
+        with cog_writer(output, grid, spec) as writer:
+            writer.write(values, 1)
+        return float(np.isfinite(values).mean())

@@ -1,0 +1,100 @@
+"""The STAC Item written beside each preprocessed COG (plain JSON, STAC 1.0)."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import shapely.geometry
+
+from s1flood._version import __version__
+from s1flood.grid import grid_footprint_lonlat
+from s1flood.raster import Grid, write_text_atomic
+
+EXTENSIONS = [
+    "https://stac-extensions.github.io/sar/v1.0.0/schema.json",
+    "https://stac-extensions.github.io/sat/v1.0.0/schema.json",
+    "https://stac-extensions.github.io/projection/v1.1.0/schema.json",
+    "https://stac-extensions.github.io/raster/v1.1.0/schema.json",
+    "https://stac-extensions.github.io/processing/v1.1.0/schema.json",
+]
+
+
+def _iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def item_dict(
+    output: Path,
+    item_path: Path,
+    grid: Grid,
+    *,
+    product: Path,
+    product_name: str,
+    start: datetime,
+    stop: datetime,
+    polarisation: str,
+    quantity: str,
+    orbit_state: str,
+    relative_orbit: int,
+    absolute_orbit: int,
+    platform: str,
+    engine: str,
+    processing: dict[str, Any],
+) -> dict[str, Any]:
+    """The STAC Item of a preprocessed output."""
+    footprint = grid_footprint_lonlat(grid)
+    epsg = grid.crs.to_epsg()
+    href = os.path.relpath(output, item_path.parent)
+    return {
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "stac_extensions": EXTENSIONS,
+        "id": f"{product_name}_{quantity}_{polarisation.lower()}",
+        "geometry": shapely.geometry.mapping(footprint),
+        "bbox": list(footprint.bounds),
+        "properties": {
+            "datetime": _iso(start),
+            "start_datetime": _iso(start),
+            "end_datetime": _iso(stop),
+            "platform": f"sentinel-{platform[-2:].lower()}" if platform else "sentinel-1",
+            "constellation": "sentinel-1",
+            "instruments": ["c-sar"],
+            "sar:instrument_mode": "IW",
+            "sar:frequency_band": "C",
+            "sar:polarizations": [polarisation],
+            "sar:product_type": "GRD",
+            "sat:orbit_state": orbit_state,
+            "sat:relative_orbit": relative_orbit,
+            "sat:absolute_orbit": absolute_orbit,
+            "proj:epsg": epsg,
+            "proj:shape": [grid.height, grid.width],
+            "proj:transform": list(grid.transform)[:6],
+            "processing:software": {"s1flood": __version__},
+            "processing:level": "L2",
+            "s1flood:engine": engine,
+            "s1flood:quantity": quantity,
+            "s1flood:processing": processing,
+        },
+        "links": [
+            {"rel": "derived_from", "href": str(Path(product).resolve()), "title": product_name}
+        ],
+        "assets": {
+            quantity: {
+                "href": href,
+                "type": "image/tiff; application=geotiff; profile=cloud-optimized",
+                "title": f"{quantity} {polarisation} (dB)",
+                "roles": ["data", "backscatter"],
+                "raster:bands": [{"data_type": "float32", "nodata": "nan", "unit": "dB"}],
+            }
+        },
+    }
+
+
+def write_item(item_path: Path, item: dict[str, Any]) -> Path:
+    """Write the Item atomically."""
+    write_text_atomic(item_path, json.dumps(item, indent=2) + "\n")
+    return item_path
