@@ -175,11 +175,12 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 @dataclass(frozen=True)
 class CogOptions:
-    """How a band is stored: DEFLATE level and predictor, overview resampling."""
+    """How a band is stored: compression (DEFLATE or ZSTD), level, predictor, overviews."""
 
     level: int = 6
     predictor: str = "NO"
     resampling: str = "NEAREST"
+    compress: str = "DEFLATE"
 
 
 @dataclass
@@ -241,7 +242,7 @@ class StagedCog:
                 self.stage,
                 tmp,
                 driver="COG",
-                COMPRESS="DEFLATE",
+                COMPRESS=options.compress,
                 LEVEL=options.level,
                 PREDICTOR=options.predictor,
                 BLOCKSIZE=COG_BLOCKSIZE,

@@ -230,7 +230,8 @@ class PythonEngine:
             dtype="float32",
             nodata=float("nan"),
             description=sar.polarisation,
-            options=CogOptions(level=1, predictor="YES", resampling="AVERAGE"),
+            # ZSTD: half the time of DEFLATE on a full scene's float32 (GDAL >= 2.3 reads it)
+            options=CogOptions(level=1, predictor="YES", resampling="AVERAGE", compress="ZSTD"),
             tags={
                 "units": "dB",
                 "quantity": quantity,
