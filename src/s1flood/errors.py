@@ -6,6 +6,7 @@ other `S1FloodError`s are processing failures on valid input (exit code 1).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -184,8 +185,18 @@ class AoiOutsideFootprintError(InputError):
         self.path = Path(path)
         self.footprint_wkt = footprint_wkt
         super().__init__(
-            f"{Path(path).name}: the AOI is outside the product footprint {footprint_wkt}"
+            f"{Path(path).name}: the AOI is outside the product footprint "
+            f"(lon/lat bounds {_wkt_bounds(footprint_wkt)})"
         )
+
+
+def _wkt_bounds(wkt: str) -> str:
+    """'lon0..lon1, lat0..lat1' of the coordinates in a WKT text (for short messages)."""
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", wkt)]
+    lons, lats = numbers[0::2], numbers[1::2]
+    if not lons or not lats:
+        return "unknown"
+    return f"{min(lons):.3f}..{max(lons):.3f}, {min(lats):.3f}..{max(lats):.3f}"
 
 
 class DemCoverageError(InputError):
