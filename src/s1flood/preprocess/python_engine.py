@@ -48,7 +48,7 @@ from s1flood.preprocess.geocoding import (
 from s1flood.preprocess.orbit import OrbitModel, select_orbit_file
 from s1flood.preprocess.product import SarImage, open_product
 from s1flood.preprocess.speckle import speckle_filter
-from s1flood.preprocess.stac_item import item_dict, write_item
+from s1flood.preprocess.stac_item import write_output_item
 from s1flood.raster import GDAL_ENV, BandSpec, CogOptions, Grid, cog_writer
 
 log = logging.getLogger(__name__)
@@ -160,32 +160,22 @@ class PythonEngine:
             dem.close()
         item_path = stac_item_path(output)
         try:
-            write_item(
+            write_output_item(
                 item_path,
-                item_dict(
-                    output,
-                    item_path,
-                    options.grid,
-                    product=product,
-                    product_name=sar.name,
-                    start=sar.start,
-                    stop=sar.stop,
-                    polarisation=sar.polarisation,
-                    quantity=quantity,
-                    orbit_state=sar.orbit_pass,
-                    relative_orbit=sar.relative_orbit,
-                    absolute_orbit=sar.absolute_orbit,
-                    platform=sar.mission,
-                    engine=self.name,
-                    processing={
-                        "orbit": orbit.source,
-                        "speckle": options.speckle,
-                        "window": options.window,
-                        "thermal_noise_removal": sar.noise_range is not None,
-                        "dem": str(options.dem),
-                        "max_geocoding_error_px": result.max_geocoding_error_px,
-                    },
-                ),
+                output,
+                options.grid,
+                sar,
+                product=product,
+                quantity=quantity,
+                engine=self.name,
+                processing={
+                    "orbit": orbit.source,
+                    "speckle": options.speckle,
+                    "window": options.window,
+                    "thermal_noise_removal": sar.noise_range is not None,
+                    "dem": str(options.dem),
+                    "max_geocoding_error_px": result.max_geocoding_error_px,
+                },
             )
         except BaseException:
             output.unlink(missing_ok=True)

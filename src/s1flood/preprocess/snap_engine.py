@@ -36,7 +36,7 @@ from s1flood.preprocess.engine import (
     stac_item_path,
 )
 from s1flood.preprocess.product import open_product
-from s1flood.preprocess.stac_item import item_dict, write_item
+from s1flood.preprocess.stac_item import write_output_item
 from s1flood.raster import GDAL_ENV, BandSpec, CogOptions, cog_writer
 
 log = logging.getLogger(__name__)
@@ -227,25 +227,15 @@ class SnapEngine:
             valid = self._to_grid(snap_out, output, options, sar.polarisation, sar.name)
         quantity = "gamma0" if options.rtc else "sigma0"
         item_path = stac_item_path(output)
-        write_item(
+        write_output_item(
             item_path,
-            item_dict(
-                output,
-                item_path,
-                options.grid,
-                product=product,
-                product_name=sar.name,
-                start=sar.start,
-                stop=sar.stop,
-                polarisation=sar.polarisation,
-                quantity=quantity,
-                orbit_state=sar.orbit_pass,
-                relative_orbit=sar.relative_orbit,
-                absolute_orbit=sar.absolute_orbit,
-                platform=sar.mission,
-                engine=self.name,
-                processing={"speckle": options.speckle, "window": options.window},
-            ),
+            output,
+            options.grid,
+            sar,
+            product=product,
+            quantity=quantity,
+            engine=self.name,
+            processing={"speckle": options.speckle, "window": options.window},
         )
         return PreprocessResult(
             output=output,

@@ -12,6 +12,7 @@ import shapely.geometry
 
 from s1flood._version import __version__
 from s1flood.grid import grid_footprint_lonlat
+from s1flood.preprocess.product import SarImage
 from s1flood.raster import Grid, write_text_atomic
 
 EXTENSIONS = [
@@ -98,3 +99,37 @@ def write_item(item_path: Path, item: dict[str, Any]) -> Path:
     """Write the Item atomically."""
     write_text_atomic(item_path, json.dumps(item, indent=2) + "\n")
     return item_path
+
+
+def write_output_item(
+    item_path: Path,
+    output: Path,
+    grid: Grid,
+    sar: SarImage,
+    *,
+    product: Path,
+    quantity: str,
+    engine: str,
+    processing: dict[str, Any],
+) -> Path:
+    """Write the STAC Item of an engine's output for the product image `sar`."""
+    return write_item(
+        item_path,
+        item_dict(
+            output,
+            item_path,
+            grid,
+            product=product,
+            product_name=sar.name,
+            start=sar.start,
+            stop=sar.stop,
+            polarisation=sar.polarisation,
+            quantity=quantity,
+            orbit_state=sar.orbit_pass,
+            relative_orbit=sar.relative_orbit,
+            absolute_orbit=sar.absolute_orbit,
+            platform=sar.mission,
+            engine=engine,
+            processing=processing,
+        ),
+    )
