@@ -13,7 +13,7 @@ import shapely.errors
 import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
-from s1flood.errors import InvalidOptionError
+from s1flood.errors import InvalidOptionError, first_line
 
 __all__ = ["TimeWindow", "parse_aoi_wkt", "parse_iso_datetime", "parse_time_window"]
 
@@ -29,8 +29,9 @@ def parse_aoi_wkt(wkt: str, option: str = "--aoi") -> shapely.geometry.Polygon:
     try:
         geom: BaseGeometry = shapely.from_wkt(text)
     except (shapely.errors.ShapelyError, ValueError, TypeError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InvalidOptionError(option, _short(text), f"not valid WKT: {reason}") from None
+        raise InvalidOptionError(
+            option, _short(text), f"not valid WKT: {first_line(exc)}"
+        ) from None
     if isinstance(geom, shapely.geometry.MultiPolygon) and len(geom.geoms) == 1:
         geom = geom.geoms[0]
     if not isinstance(geom, shapely.geometry.Polygon):

@@ -11,6 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """The first line of an exception's message (its type name if empty), cut to `limit`."""
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:limit]
+
+
 class S1FloodError(Exception):
     """Base class of every error raised by s1flood on purpose."""
 

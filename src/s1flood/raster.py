@@ -29,6 +29,7 @@ from s1flood.errors import (
     OutputExistsError,
     OutputNotWritableError,
     RasterReadError,
+    first_line,
 )
 
 log = logging.getLogger(__name__)
@@ -95,16 +96,11 @@ def open_raster(path: Path | str) -> DatasetReader:
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             dataset: DatasetReader = rasterio.open(path)
     except RasterioIOError as exc:
-        raise RasterReadError(path, f"not a readable raster ({_first_line(exc)})") from None
+        raise RasterReadError(path, f"not a readable raster ({first_line(exc)})") from None
     if dataset.crs is None or dataset.transform == Affine.identity():
         dataset.close()
         raise MissingCRSError(path)
     return dataset
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def row_windows(height: int, width: int, rows: int = BLOCK_ROWS) -> list[Window]:

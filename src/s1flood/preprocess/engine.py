@@ -19,7 +19,8 @@ import shapely.geometry
 from s1flood.aoi import parse_aoi_wkt
 from s1flood.errors import AoiOutsideFootprintError, InvalidOptionError
 from s1flood.grid import parse_crs, target_grid
-from s1flood.preprocess.dem import VERTICAL_CHOICES
+from s1flood.preprocess.dem import VERTICAL_CHOICES, DemSampler
+from s1flood.preprocess.product import SarImage, open_product
 from s1flood.preprocess.speckle import check_filter
 from s1flood.raster import Grid, check_outputs
 
@@ -163,6 +164,15 @@ def preprocess(
         100 * result.valid_fraction,
     )
     return result
+
+
+def open_inputs(product: Path, options: PreprocessOptions) -> tuple[SarImage, DemSampler]:
+    """Open the product and the DEM, checking that both cover the AOI (before any work)."""
+    sar = open_product(product, options.polarisation)
+    check_footprint(product, sar.footprint, options.aoi)
+    dem = DemSampler(options.dem, options.dem_vertical)
+    dem.check_covers(options.grid, options.aoi)
+    return sar, dem
 
 
 def check_footprint(path: Path, footprint: shapely.geometry.base.BaseGeometry, aoi: Any) -> None:

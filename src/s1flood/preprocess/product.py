@@ -24,7 +24,7 @@ import shapely.geometry
 import xarray as xr
 from rasterio.errors import NotGeoreferencedWarning
 
-from s1flood.errors import PolarisationNotFoundError, ProductError
+from s1flood.errors import PolarisationNotFoundError, ProductError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -169,11 +169,9 @@ def _open_group(source: SafeSource, group: str | None) -> xr.Dataset:
             warnings.simplefilter("ignore", DeprecationWarning)
             return xr.open_dataset(source.url, engine="sentinel-1", group=group)
     except Exception as exc:
-        text = str(exc).strip().splitlines()
-        reason = text[0] if text else type(exc).__name__
         where = f"group {group}" if group else "manifest"
         raise ProductError(
-            source.path, f"cannot read the {where} ({type(exc).__name__}: {reason[:160]})"
+            source.path, f"cannot read the {where} ({type(exc).__name__}: {first_line(exc, 160)})"
         ) from None
 
 

@@ -26,14 +26,14 @@ from rasterio.io import DatasetReader
 from rasterio.windows import Window
 from tqdm import tqdm
 
-from s1flood.errors import ProductError
+from s1flood.errors import ProductError, first_line
 from s1flood.parallel import BlockPool, default_workers
 from s1flood.preprocess.calibration import calibrate
 from s1flood.preprocess.dem import DemSampler
 from s1flood.preprocess.engine import (
     PreprocessOptions,
     PreprocessResult,
-    check_footprint,
+    open_inputs,
     stac_item_path,
 )
 from s1flood.preprocess.geocoding import (
@@ -46,7 +46,7 @@ from s1flood.preprocess.geocoding import (
     resample_to_db,
 )
 from s1flood.preprocess.orbit import OrbitModel, select_orbit_file
-from s1flood.preprocess.product import SarImage, open_product
+from s1flood.preprocess.product import SarImage
 from s1flood.preprocess.speckle import speckle_filter
 from s1flood.preprocess.stac_item import write_output_item
 from s1flood.raster import GDAL_ENV, BandSpec, CogOptions, Grid, cog_writer
@@ -109,7 +109,7 @@ class _Datasets:
                 except RasterioIOError as exc:
                     self.close()
                     raise ProductError(
-                        product, f"measurement file unreadable ({_first_line(exc)})"
+                        product, f"measurement file unreadable ({first_line(exc)})"
                     ) from None
                 self._all.append(ds)
                 self._queue.put(ds)
@@ -120,7 +120,7 @@ class _Datasets:
             data = ds.read(1, window=window)
         except (RasterioIOError, ValueError) as exc:
             raise ProductError(
-                self.product, f"measurement file corrupt ({_first_line(exc)})"
+                self.product, f"measurement file corrupt ({first_line(exc)})"
             ) from None
         finally:
             self._queue.put(ds)
@@ -132,11 +132,6 @@ class _Datasets:
         self._all.clear()
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]
-
-
 class PythonEngine:
     """xarray-sentinel metadata, own compiled kernels for calibration, speckle, geocoding."""
 
@@ -144,10 +139,7 @@ class PythonEngine:
 
     def run(self, product: Path, output: Path, options: PreprocessOptions) -> PreprocessResult:
         """Preprocess `product` onto `options.grid` and write `output` (+ STAC Item)."""
-        sar = open_product(product, options.polarisation)
-        check_footprint(product, sar.footprint, options.aoi)
-        dem = DemSampler(options.dem, options.dem_vertical)
-        dem.check_covers(options.grid, options.aoi)
+        sar, dem = open_inputs(product, options)
         orbit = orbit_model(sar, options.orbit)
         quantity = "gamma0" if options.rtc else f"{options.lut}0"
         workers = options.workers or default_workers()

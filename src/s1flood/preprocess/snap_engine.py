@@ -28,14 +28,12 @@ from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 
 from s1flood.errors import EngineUnavailableError, S1FloodError
-from s1flood.preprocess.dem import DemSampler
 from s1flood.preprocess.engine import (
     PreprocessOptions,
     PreprocessResult,
-    check_footprint,
+    open_inputs,
     stac_item_path,
 )
-from s1flood.preprocess.product import open_product
 from s1flood.preprocess.stac_item import write_output_item
 from s1flood.raster import GDAL_ENV, BandSpec, CogOptions, cog_writer
 
@@ -199,10 +197,7 @@ class SnapEngine:
 
     def run(self, product: Path, output: Path, options: PreprocessOptions) -> PreprocessResult:
         """Preprocess with SNAP and copy the result onto the target grid."""
-        sar = open_product(product, options.polarisation)
-        check_footprint(product, sar.footprint, options.aoi)
-        dem = DemSampler(options.dem, options.dem_vertical)
-        dem.check_covers(options.grid, options.aoi)
+        sar, dem = open_inputs(product, options)
         gpt = find_gpt()
         if gpt is None:
             raise EngineUnavailableError(
