@@ -45,7 +45,7 @@ def _product() -> Path:
 
 
 def _footprint(product: Path) -> str:
-    from s1flood.preprocess.product import open_product
+    from s1flood.preprocessing.product import open_product
 
     return str(open_product(product).footprint.wkt)
 
@@ -116,7 +116,7 @@ def _box(product: Path, size_m: float) -> str:
 
 
 def child_s1flood(product: str, aoi: str, dem: str) -> None:
-    from s1flood.preprocess import preprocess
+    from s1flood.preprocessing import preprocess
 
     out = CACHE / "bench_out.tif"
     with Timer() as t:

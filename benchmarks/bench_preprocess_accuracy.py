@@ -21,10 +21,10 @@ from scipy import ndimage
 from skimage.registration import phase_cross_correlation
 
 from s1flood.aoi import parse_aoi_wkt
-from s1flood.classify import classify
-from s1flood.preprocess import preprocess
-from s1flood.preprocess.engine import PreprocessOptions
-from s1flood.preprocess.python_engine import PythonEngine
+from s1flood.classification import classify
+from s1flood.preprocessing import preprocess
+from s1flood.preprocessing.engine import PreprocessOptions
+from s1flood.preprocessing.python_engine import PythonEngine
 from s1flood.raster import Grid
 from s1flood.synthetic.simulate import simulate
 

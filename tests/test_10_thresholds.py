@@ -8,7 +8,7 @@ from skimage.filters import threshold_multiotsu
 
 from s1flood import kernels
 from s1flood.backscatter import Units, to_db
-from s1flood.classify import (
+from s1flood.classification import (
     NBINS,
     Histogram,
     bimodality,

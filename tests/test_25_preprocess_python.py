@@ -16,9 +16,9 @@ from scipy import ndimage
 from skimage.registration import phase_cross_correlation
 
 from s1flood import errors
-from s1flood.classify import classify
+from s1flood.classification import classify
 from s1flood.grid import target_grid
-from s1flood.preprocess import preprocess
+from s1flood.preprocessing import preprocess
 from s1flood.synthetic.simulate import SimulationResult, simulate
 
 AOI = "POLYGON((12.40 41.89, 12.47 41.89, 12.47 41.94, 12.40 41.94, 12.40 41.89))"
@@ -159,8 +159,8 @@ def test_two_orbits_pixel_aligned(two_orbits: list[tuple[Path, Path, Path]]) -> 
 def test_sarsen_gtc_agreement(two_orbits: list[tuple[Path, Path, Path]], tmp_path: Path) -> None:
     from sarsen import apps, sentinel1
 
-    from s1flood.preprocess.engine import PreprocessOptions
-    from s1flood.preprocess.python_engine import PythonEngine
+    from s1flood.preprocessing.engine import PreprocessOptions
+    from s1flood.preprocessing.python_engine import PythonEngine
     from s1flood.raster import Grid
 
     out, _truth_path, dem = two_orbits[1]

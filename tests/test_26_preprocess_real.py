@@ -12,12 +12,12 @@ import rasterio
 from scipy.interpolate import griddata
 
 from s1flood import errors
-from s1flood.preprocess import preprocess
-from s1flood.preprocess.dem import DemSampler, egm96_undulation
-from s1flood.preprocess.geocoding import Geocoder
-from s1flood.preprocess.orbit import OrbitModel, parse_eof, select_orbit_file
-from s1flood.preprocess.product import open_product
-from s1flood.preprocess.python_engine import orbit_model
+from s1flood.preprocessing import preprocess
+from s1flood.preprocessing.dem import DemSampler, egm96_undulation
+from s1flood.preprocessing.geocoding import Geocoder
+from s1flood.preprocessing.orbit import OrbitModel, parse_eof, select_orbit_file
+from s1flood.preprocessing.product import open_product
+from s1flood.preprocessing.python_engine import orbit_model
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SAFE = (

@@ -12,11 +12,11 @@ from rasterio.errors import NotGeoreferencedWarning
 
 from s1flood import errors
 from s1flood.grid import target_grid, utm_crs
-from s1flood.preprocess.calibration import calibrate
-from s1flood.preprocess.geocoding import Geocoder, RegionMapper
-from s1flood.preprocess.product import open_product
-from s1flood.preprocess.python_engine import orbit_model
-from s1flood.preprocess.speckle import speckle_filter
+from s1flood.preprocessing.calibration import calibrate
+from s1flood.preprocessing.geocoding import Geocoder, RegionMapper
+from s1flood.preprocessing.product import open_product
+from s1flood.preprocessing.python_engine import orbit_model
+from s1flood.preprocessing.speckle import speckle_filter
 from s1flood.synthetic.simulate import SimulationResult, simulate
 
 AOI = "POLYGON((12.42 41.90, 12.45 41.90, 12.45 41.925, 12.42 41.925, 12.42 41.90))"
@@ -127,7 +127,7 @@ def test_node_interpolation_error_is_measured_and_bounded(tiny: SimulationResult
 
 
 def test_unreadable_dem_is_one_line(tiny: SimulationResult, tmp_path: Path) -> None:
-    from s1flood.preprocess import preprocess
+    from s1flood.preprocessing import preprocess
 
     bad = tmp_path / "dem.tif"
     bad.write_text("not a raster")
@@ -137,7 +137,7 @@ def test_unreadable_dem_is_one_line(tiny: SimulationResult, tmp_path: Path) -> N
 
 
 def test_shadow_behind_and_layover_in_front_of_a_ridge(tiny: SimulationResult) -> None:
-    from s1flood.preprocess.geocoding import LAYOVER, SHADOW
+    from s1flood.preprocessing.geocoding import LAYOVER, SHADOW
 
     sar = open_product(tiny.products[0], "VV")
     geocoder = Geocoder.of(sar, orbit_model(sar, None))

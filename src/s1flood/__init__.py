@@ -5,9 +5,9 @@ from many masks (`aggregate`).
 """
 
 from s1flood._version import __version__
-from s1flood.aggregate import AggregationResult, aggregate
+from s1flood.aggregation import AggregationResult, aggregate
 from s1flood.backscatter import Units
-from s1flood.classify import ClassificationResult, classify
+from s1flood.classification import ClassificationResult, classify
 from s1flood.errors import S1FloodError
 
 __all__ = [

@@ -18,7 +18,7 @@ from s1flood.errors import InvalidOptionError, first_line
 __all__ = ["TimeWindow", "parse_aoi_wkt", "parse_iso_datetime", "parse_time_window"]
 
 
-def parse_aoi_wkt(wkt: str, option: str = "--aoi") -> shapely.geometry.Polygon:
+def parse_aoi_wkt(wkt: str, option: str = "aoi") -> shapely.geometry.Polygon:
     """Parse a WKT polygon in lon/lat degrees (EPSG:4326) and check that it is usable.
 
     A MULTIPOLYGON with a single part is accepted and returned as its polygon.
@@ -54,7 +54,7 @@ def parse_aoi_wkt(wkt: str, option: str = "--aoi") -> shapely.geometry.Polygon:
     return geom
 
 
-def parse_iso_datetime(value: str | datetime, option: str = "--start") -> datetime:
+def parse_iso_datetime(value: str | datetime, option: str = "start") -> datetime:
     """Parse an ISO 8601 date or date-time; naive values are taken as UTC."""
     if isinstance(value, datetime):
         parsed = value
@@ -89,8 +89,8 @@ class TimeWindow:
 def parse_time_window(
     start: str | datetime,
     end: str | datetime,
-    start_option: str = "--start",
-    end_option: str = "--end",
+    start_option: str = "start",
+    end_option: str = "end",
 ) -> TimeWindow:
     """Parse and check a time window: end strictly after start."""
     start_dt = parse_iso_datetime(start, start_option)

@@ -10,15 +10,15 @@ from typing import Annotated
 import typer
 
 from s1flood._version import __version__
-from s1flood.aggregate import aggregate as aggregate_masks
+from s1flood.aggregation import aggregate as aggregate_masks
 from s1flood.backscatter import Units
-from s1flood.classify import classify as classify_backscatter
+from s1flood.classification import classify as classify_backscatter
 from s1flood.demo import run_demo
 from s1flood.discovery import DiscoveryConfig, load_config, render
 from s1flood.discovery import discover as discover_scenes
 from s1flood.discovery import fetch as fetch_product
 from s1flood.errors import EmptyInputError, InvalidOptionError, RasterReadError, S1FloodError
-from s1flood.preprocess import preprocess as preprocess_product
+from s1flood.preprocessing import preprocess as preprocess_product
 from s1flood.synthetic.simulate import simulate as simulate_products
 
 log = logging.getLogger("s1flood")

@@ -19,11 +19,11 @@ import rasterio
 from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 
-from s1flood.aggregate import OUTPUT_NAMES, AggregationResult, aggregate
-from s1flood.classify import ClassificationResult, classify, output_paths
+from s1flood.aggregation import OUTPUT_NAMES, AggregationResult, aggregate
+from s1flood.classification import ClassificationResult, classify, output_paths
 from s1flood.discovery import discover
 from s1flood.errors import DegenerateInputError, InvalidOptionError
-from s1flood.preprocess import preprocess
+from s1flood.preprocessing import preprocess
 from s1flood.raster import check_outputs
 from s1flood.synthetic.simulate import SIZES, simulate
 
@@ -137,9 +137,9 @@ def run_demo(
 ) -> DemoResult:
     """Simulate a flood, find its scenes in the STAC catalogue, classify each, aggregate."""
     if not 2 <= scenes <= 24:
-        raise InvalidOptionError("--scenes", scenes, "between 2 and 24")
+        raise InvalidOptionError("scenes", scenes, "between 2 and 24")
     if size not in DEMO_SIZES:
-        raise InvalidOptionError("--size", size, f"one of {', '.join(DEMO_SIZES)}")
+        raise InvalidOptionError("size", size, f"one of {', '.join(DEMO_SIZES)}")
     out_dir = Path(out_dir)
     frequency_dir = out_dir / "frequency"
     check_outputs([frequency_dir / name for name in OUTPUT_NAMES.values()], overwrite)

@@ -7,8 +7,21 @@ other `S1FloodError`s are processing failures on valid input (exit code 1).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+ParameterNamer = Callable[[str], str]
+"""How a face names a library parameter: itself in Python, ``--flag`` on the command line."""
+
+
+def python_name(parameter: str) -> str:
+    """A parameter as the library names it (the default way errors name parameters)."""
+    return parameter
+
+
+def cli_flag(parameter: str) -> str:
+    """A parameter as the command line names it: ``threshold_db`` -> ``--threshold-db``."""
+    return "--" + parameter.replace("_", "-")
 
 
 def first_line(exc: BaseException, limit: int = 200) -> str:
@@ -18,9 +31,23 @@ def first_line(exc: BaseException, limit: int = 200) -> str:
 
 
 class S1FloodError(Exception):
-    """Base class of every error raised by s1flood on purpose."""
+    """Base class of every error raised by s1flood on purpose.
+
+    An error that names a parameter keeps it in a field and builds its message in
+    `describe`, so each face (Python, command line, notebook, OGC problem document) can name
+    the parameter in its own words; ``str(error)`` names it as the Python API does.
+    """
 
     exit_code = 1
+
+    def describe(self, name: ParameterNamer = python_name) -> str:
+        """The message, naming parameters with `name`.
+
+        Args:
+            name: maps a library parameter name to the caller's name for it (identity for
+                Python; `cli_flag` for the command line).
+        """
+        return str(self)
 
 
 class InputError(S1FloodError):
@@ -30,13 +57,29 @@ class InputError(S1FloodError):
 
 
 class InvalidOptionError(InputError):
-    """An option value is out of range or inconsistent with another one."""
+    """A parameter value is out of range or inconsistent with another one.
 
-    def __init__(self, option: str, value: object, reason: str) -> None:
-        self.option = option
+    ``parameter`` is the library's parameter name (``threshold_db``), never a CLI flag.
+    """
+
+    def __init__(self, parameter: str, value: object, reason: str) -> None:
+        self.parameter = parameter
         self.value = value
         self.reason = reason
-        super().__init__(f"invalid value for {option}: {value!r} ({reason})")
+        super().__init__(self.describe())
+
+    @property
+    def option(self) -> str:
+        """The parameter name (kept for callers of earlier versions)."""
+        return self.parameter
+
+    def describe(self, name: ParameterNamer = python_name) -> str:
+        """The message, naming the parameter with `name`.
+
+        Args:
+            name: maps the parameter name to the caller's name for it.
+        """
+        return f"invalid value for {name(self.parameter)}: {self.value!r} ({self.reason})"
 
 
 class RasterReadError(InputError):
@@ -72,7 +115,15 @@ class UnitsUndecidedError(InputError):
     def __init__(self, path: Path | str, reason: str) -> None:
         self.path = Path(path)
         self.reason = reason
-        super().__init__(f"{path}: cannot tell linear from dB ({reason}); pass --units")
+        super().__init__(self.describe())
+
+    def describe(self, name: ParameterNamer = python_name) -> str:
+        """The message, naming the ``units`` parameter with `name`.
+
+        Args:
+            name: maps the parameter name to the caller's name for it.
+        """
+        return f"{self.path}: cannot tell linear from dB ({self.reason}); set {name('units')}"
 
 
 class InvalidMaskError(InputError):
@@ -97,7 +148,15 @@ class OutputExistsError(InputError):
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        super().__init__(f"{path}: already exists; pass --overwrite to replace it")
+        super().__init__(self.describe())
+
+    def describe(self, name: ParameterNamer = python_name) -> str:
+        """The message, naming the ``overwrite`` parameter with `name`.
+
+        Args:
+            name: maps the parameter name to the caller's name for it.
+        """
+        return f"{self.path}: already exists; set {name('overwrite')} to replace it"
 
 
 class OutputNotWritableError(InputError):

@@ -32,7 +32,7 @@ def utm_crs(lon: float, lat: float) -> CRS:
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
-def parse_crs(value: str | CRS | None, option: str = "--crs") -> CRS | None:
+def parse_crs(value: str | CRS | None, option: str = "crs") -> CRS | None:
     """A CRS from EPSG:XXXX, WKT or PROJ text; a one-line error if it is not one."""
     if value is None or isinstance(value, CRS):
         return value
@@ -54,7 +54,7 @@ def target_grid(
     """The target grid of an AOI (WKT in lon/lat or a polygon) at `resolution` metres."""
     polygon = parse_aoi_wkt(aoi) if isinstance(aoi, str) else aoi
     if not (math.isfinite(resolution) and 0.1 <= resolution <= 10_000.0):
-        raise InvalidOptionError("--resolution", resolution, "must be between 0.1 and 10000 m")
+        raise InvalidOptionError("resolution", resolution, "must be between 0.1 and 10000 m")
     target_crs = parse_crs(crs)
     if target_crs is None:
         centroid = polygon.centroid
@@ -67,7 +67,7 @@ def target_grid(
     lon, lat = np.asarray(dense.coords).T
     x, y = to_target.transform(lon, lat)
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        raise InvalidOptionError("--crs", str(crs), "the AOI cannot be projected to this CRS")
+        raise InvalidOptionError("crs", str(crs), "the AOI cannot be projected to this CRS")
     r = float(resolution)
     left = math.floor(float(np.min(x)) / r) * r
     bottom = math.floor(float(np.min(y)) / r) * r
@@ -77,7 +77,7 @@ def target_grid(
     height = max(1, round((top - bottom) / r))
     if width * height > MAX_PIXELS:
         raise InvalidOptionError(
-            "--resolution", resolution, f"the AOI would need {width} x {height} pixels"
+            "resolution", resolution, f"the AOI would need {width} x {height} pixels"
         )
     grid = Grid(target_crs, Affine(r, 0.0, left, 0.0, -r, top), width, height)
     log.info(

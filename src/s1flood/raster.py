@@ -73,8 +73,8 @@ class Grid:
         west, south, east, north = array_bounds(self.height, self.width, self.transform)
         return (min(west, east), min(south, north), max(west, east), max(south, north))
 
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-able description (EPSG code or WKT, GDAL-order transform, shape)."""
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description (EPSG code or WKT, GDAL-order transform, shape)."""
         epsg = self.crs.to_epsg()
         return {
             "crs": f"EPSG:{epsg}" if epsg else self.crs.to_wkt(),
@@ -82,6 +82,21 @@ class Grid:
             "width": self.width,
             "height": self.height,
         }
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> Grid:
+        """The grid that `to_dict` described.
+
+        Args:
+            record: a mapping with ``crs`` (EPSG code or WKT), ``transform`` (GDAL order),
+                ``width`` and ``height``.
+        """
+        return cls(
+            CRS.from_user_input(record["crs"]),
+            Affine.from_gdal(*record["transform"]),
+            int(record["width"]),
+            int(record["height"]),
+        )
 
 
 def open_raster(path: Path | str) -> DatasetReader:

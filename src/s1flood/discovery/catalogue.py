@@ -134,7 +134,7 @@ def open_catalogue(spec: str, config: DiscoveryConfig | None = None) -> Catalogu
     if kind == "dhus":
         url = arg or cfg.dhus_url
         if not url.startswith(("http://", "https://")):
-            raise InvalidOptionError("--catalogue", spec, "expected dhus:URL (an http(s) URL)")
+            raise InvalidOptionError("catalogue", spec, "expected dhus:URL (an http(s) URL)")
         from s1flood.discovery.dhus import DhusCatalogue
 
         return DhusCatalogue(url, cfg)
@@ -146,4 +146,4 @@ def open_catalogue(spec: str, config: DiscoveryConfig | None = None) -> Catalogu
         from s1flood.discovery.local import LocalCatalogue
 
         return LocalCatalogue(Path(text))
-    raise InvalidOptionError("--catalogue", spec, f"expected one of {', '.join(CATALOGUE_KINDS)}")
+    raise InvalidOptionError("catalogue", spec, f"expected one of {', '.join(CATALOGUE_KINDS)}")

@@ -28,7 +28,7 @@ class LocalCatalogue:
         if path.is_dir():
             path = path / "catalog.json"
         if not path.is_file():
-            raise InvalidOptionError("--catalogue", f"local:{path}", "no such STAC catalog file")
+            raise InvalidOptionError("catalogue", f"local:{path}", "no such STAC catalog file")
         self.path = path.resolve()
         self.name = f"local:{self.path}"
         self._items: list[dict[str, Any]] | None = None
@@ -40,14 +40,14 @@ class LocalCatalogue:
                 root = pystac.read_file(str(self.path))
             except Exception as exc:  # pystac raises many kinds on a bad file
                 raise InvalidOptionError(
-                    "--catalogue", self.name, f"not a STAC catalog ({type(exc).__name__})"
+                    "catalogue", self.name, f"not a STAC catalog ({type(exc).__name__})"
                 ) from None
             if isinstance(root, pystac.Item):
                 found: list[pystac.Item] = [root]
             elif isinstance(root, pystac.Catalog):
                 found = list(root.get_items(recursive=True))
             else:
-                raise InvalidOptionError("--catalogue", self.name, "not a STAC catalog")
+                raise InvalidOptionError("catalogue", self.name, "not a STAC catalog")
             items = []
             for item in found:
                 item.make_asset_hrefs_absolute()

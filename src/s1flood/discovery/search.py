@@ -190,13 +190,13 @@ def discover(
     aoi = parse_aoi_wkt(aoi_wkt)
     window = parse_time_window(start, end)
     if not 0.0 <= min_coverage <= 1.0:
-        raise InvalidOptionError("--min-coverage", min_coverage, "between 0 and 1")
+        raise InvalidOptionError("min_coverage", min_coverage, "between 0 and 1")
     if relative_orbit is not None and not 1 <= relative_orbit <= 175:
-        raise InvalidOptionError("--relative-orbit", relative_orbit, "between 1 and 175")
-    direction = _norm_choice(orbit_direction, "--orbit-direction", _DIRECTIONS)
+        raise InvalidOptionError("relative_orbit", relative_orbit, "between 1 and 175")
+    direction = _norm_choice(orbit_direction, "orbit_direction", _DIRECTIONS)
     pol = polarisation.upper() if polarisation else None
     if pol is not None and pol not in ("VV", "VH", "HH", "HV"):
-        raise InvalidOptionError("--polarisation", polarisation, "one of VV, VH, HH, HV")
+        raise InvalidOptionError("polarisation", polarisation, "one of VV, VH, HH, HV")
     query = SearchQuery(
         aoi=aoi,
         start=window.start,
@@ -277,4 +277,4 @@ def render(result: DiscoveryResult, format: str = "json") -> str:
                 f"coverage {orbit.min_coverage:.2f}..{orbit.mean_coverage:.2f} (min..mean)"
             )
         return "\n".join(lines)
-    raise InvalidOptionError("--format", format, "one of json, ids, lines, summary")
+    raise InvalidOptionError("output_format", format, "one of json, ids, lines, summary")

@@ -145,7 +145,7 @@ def solve_orbit(
 ) -> CircularOrbit:
     """Place a circular orbit that sees a target at zero Doppler at t = 0, looking right."""
     if direction not in ORBIT_DIRECTIONS:
-        raise InvalidOptionError("--orbit-direction", direction, "use ascending or descending")
+        raise InvalidOptionError("orbit_direction", direction, "use ascending or descending")
     target = geodetic_to_ecef(lat_deg, lon_deg, height)
     incidence = np.deg2rad(incidence_deg)
     inc = np.deg2rad(inclination_deg)

@@ -95,7 +95,7 @@ def parse_size(size: str) -> tuple[int, int]:
         if 64 <= lines <= 30_000 and 64 <= samples <= 30_000:
             return lines, samples
     raise InvalidOptionError(
-        "--size", size, f"use one of {', '.join(SIZES)} or LINESxSAMPLES (64..30000 each)"
+        "size", size, f"use one of {', '.join(SIZES)} or LINESxSAMPLES (64..30000 each)"
     )
 
 
@@ -265,12 +265,12 @@ def simulate(
     direction = (orbit_direction or "").strip().lower()
     if direction not in ORBIT_DIRECTIONS:
         raise InvalidOptionError(
-            "--orbit-direction", orbit_direction, "use ascending or descending"
+            "orbit_direction", orbit_direction, "use ascending or descending"
         )
     if not 1 <= scenes <= 100:
-        raise InvalidOptionError("--scenes", scenes, "must be between 1 and 100")
+        raise InvalidOptionError("scenes", scenes, "must be between 1 and 100")
     if seed < 0:
-        raise InvalidOptionError("--seed", seed, "must be >= 0")
+        raise InvalidOptionError("seed", seed, "must be >= 0")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
@@ -292,7 +292,7 @@ def simulate(
         bounds = _dem_bounds(aoi_bounds, image_extent)
         if max(bounds[2] - bounds[0], bounds[3] - bounds[1]) > MAX_DEM_EXTENT_M:
             raise InvalidOptionError(
-                "--aoi",
+                "aoi",
                 aoi_wkt[:60],
                 f"too large to simulate (over {MAX_DEM_EXTENT_M / 1000:.0f} km)",
             )
@@ -312,7 +312,7 @@ def simulate(
             always_xy=True,
         )
         if not aoi.intersects(_dem_footprint(terrain, to_ll)):
-            raise InvalidOptionError("--dem", str(dem), "the DEM does not overlap the AOI")
+            raise InvalidOptionError("dem", str(dem), "the DEM does not overlap the AOI")
         lon, lat = (float(v) for v in to_ll.transform(cx, cy))
     if size == "full":
         incidence = float(rng.uniform(34.0, 42.0))

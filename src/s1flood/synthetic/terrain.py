@@ -183,7 +183,7 @@ def load_dem(path: Path, seed: int) -> Terrain:
         elevation = elevation[::-1].copy()
         transform = transform * Affine.translation(0, elevation.shape[0]) * Affine.scale(1, -1)
     if np.isfinite(elevation).sum() < 100 or min(elevation.shape) < 32:
-        raise InvalidOptionError("--dem", str(path), "the DEM is too small (at least 32x32 cells)")
+        raise InvalidOptionError("dem", str(path), "the DEM is too small (at least 32x32 cells)")
     rng = np.random.default_rng(np.random.SeedSequence([seed, 2]))
     river = _trace_river(elevation)
     terrain = _finish(elevation, transform, crs, river, np.zeros_like(river), rng)

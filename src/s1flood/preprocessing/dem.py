@@ -45,7 +45,7 @@ VERTICAL_CHOICES = ("auto", "egm96", "ellipsoid")
 
 @cache
 def _egm96() -> F64:
-    ref = resources.files("s1flood.preprocess").joinpath("data/egm96_30min.npz")
+    ref = resources.files("s1flood.preprocessing").joinpath("data/egm96_30min.npz")
     with resources.as_file(ref) as path, np.load(path) as data:
         grid = data["undulation_cm"].astype(np.float64) / 100.0
     # wrap in longitude: columns 0..719 are 0..359.5 E, add 360 E
@@ -74,7 +74,7 @@ def egm96_undulation(lon: npt.ArrayLike, lat: npt.ArrayLike) -> F64:
 
 def _vertical_kind(crs: CRS, vertical: str, path: Path) -> str:
     if vertical not in VERTICAL_CHOICES:
-        raise InvalidOptionError("--dem-vertical", vertical, f"use {', '.join(VERTICAL_CHOICES)}")
+        raise InvalidOptionError("dem_vertical", vertical, f"use {', '.join(VERTICAL_CHOICES)}")
     if vertical != "auto":
         return vertical
     if crs.is_compound and len(crs.sub_crs_list) > 1:

@@ -25,8 +25,8 @@ import numpy as np
 import numpy.typing as npt
 from pyproj import CRS, Transformer
 
-from s1flood.preprocess.orbit import OrbitModel
-from s1flood.preprocess.product import SarImage
+from s1flood.preprocessing.orbit import OrbitModel
+from s1flood.preprocessing.product import SarImage
 from s1flood.raster import Grid
 
 log = logging.getLogger(__name__)

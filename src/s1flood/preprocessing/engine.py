@@ -19,9 +19,9 @@ import shapely.geometry
 from s1flood.aoi import parse_aoi_wkt
 from s1flood.errors import AoiOutsideFootprintError, InvalidOptionError
 from s1flood.grid import parse_crs, target_grid
-from s1flood.preprocess.dem import VERTICAL_CHOICES, DemSampler
-from s1flood.preprocess.product import SarImage, open_product
-from s1flood.preprocess.speckle import check_filter
+from s1flood.preprocessing.dem import VERTICAL_CHOICES, DemSampler
+from s1flood.preprocessing.product import SarImage, open_product
+from s1flood.preprocessing.speckle import check_filter
 from s1flood.raster import Grid, check_outputs
 
 log = logging.getLogger(__name__)
@@ -117,14 +117,14 @@ def preprocess(
     started = time.perf_counter()
     name = (engine or "").strip().lower()
     if name not in ENGINES:
-        raise InvalidOptionError("--engine", engine, f"use one of {', '.join(ENGINES)}")
+        raise InvalidOptionError("engine", engine, f"use one of {', '.join(ENGINES)}")
     pol = (polarisation or "").strip().upper()
     if pol not in ("VV", "VH", "HH", "HV"):
-        raise InvalidOptionError("--polarisation", polarisation, "use VV, VH, HH or HV")
+        raise InvalidOptionError("polarisation", polarisation, "use VV, VH, HH or HV")
     speckle_name = check_filter(speckle, window)
     if dem_vertical not in VERTICAL_CHOICES:
         raise InvalidOptionError(
-            "--dem-vertical", dem_vertical, f"use {', '.join(VERTICAL_CHOICES)}"
+            "dem_vertical", dem_vertical, f"use {', '.join(VERTICAL_CHOICES)}"
         )
     aoi = parse_aoi_wkt(aoi_wkt)
     grid = target_grid(aoi, resolution, parse_crs(crs))
@@ -147,11 +147,11 @@ def preprocess(
     )
     runner: Engine
     if name == "python":
-        from s1flood.preprocess.python_engine import PythonEngine
+        from s1flood.preprocessing.python_engine import PythonEngine
 
         runner = PythonEngine()
     else:
-        from s1flood.preprocess.snap_engine import SnapEngine
+        from s1flood.preprocessing.snap_engine import SnapEngine
 
         runner = SnapEngine()
     result = runner.run(Path(product), output, options)

@@ -12,7 +12,7 @@ import shapely.geometry
 
 from s1flood._version import __version__
 from s1flood.grid import grid_footprint_lonlat
-from s1flood.preprocess.product import SarImage
+from s1flood.preprocessing.product import SarImage
 from s1flood.raster import Grid, write_text_atomic
 
 EXTENSIONS = [

@@ -92,12 +92,12 @@ class _MaskSource:
 
 def _check_thresholds(candidate: float, permanent: float) -> None:
     if not 0.0 <= candidate < 1.0:
-        raise InvalidOptionError("--candidate", candidate, "must be in [0, 1)")
+        raise InvalidOptionError("candidate", candidate, "must be in [0, 1)")
     if not 0.0 < permanent <= 1.0:
-        raise InvalidOptionError("--permanent", permanent, "must be in (0, 1]")
+        raise InvalidOptionError("permanent", permanent, "must be in (0, 1]")
     if candidate >= permanent:
         raise InvalidOptionError(
-            "--candidate", candidate, f"must be below --permanent ({permanent})"
+            "candidate", candidate, f"must be below permanent ({permanent})"
         )
 
 
@@ -115,7 +115,7 @@ def union_grid(grids: Sequence[Grid]) -> Grid:
     first = grids[0]
     t = first.transform
     if t.b or t.d:
-        raise InvalidOptionError("masks", "rotated grid", "north-up grids only; pass --like")
+        raise InvalidOptionError("masks", "rotated grid", "north-up grids only; give like")
     lefts, bottoms, rights, tops = zip(
         *(transform_bounds(g.crs, first.crs, *g.bounds, densify_pts=21) for g in grids),
         strict=True,
@@ -277,7 +277,7 @@ def aggregate(
             len(sources),
             grid.width,
             grid.height,
-            grid.to_json()["crs"],
+            grid.to_dict()["crs"],
         )
         class_per_row = _write_counts(
             grid, sources, outputs, candidate, permanent, workers, progress
@@ -301,7 +301,7 @@ def aggregate(
         "classes": {"0": "dry", "1": "flood candidate", "2": "permanent water", "255": "nodata"},
         "area_km2": area,
         "pixels": pixels,
-        "grid": grid.to_json(),
+        "grid": grid.to_dict(),
         "outputs": {k: p.name for k, p in outputs.items() if k != "summary"},
         "s1flood_version": __version__,
     }

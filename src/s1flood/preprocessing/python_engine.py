@@ -28,15 +28,15 @@ from tqdm import tqdm
 
 from s1flood.errors import ProductError, first_line
 from s1flood.parallel import BlockPool, default_workers
-from s1flood.preprocess.calibration import calibrate
-from s1flood.preprocess.dem import DemSampler
-from s1flood.preprocess.engine import (
+from s1flood.preprocessing.calibration import calibrate
+from s1flood.preprocessing.dem import DemSampler
+from s1flood.preprocessing.engine import (
     PreprocessOptions,
     PreprocessResult,
     open_inputs,
     stac_item_path,
 )
-from s1flood.preprocess.geocoding import (
+from s1flood.preprocessing.geocoding import (
     LAYOVER,
     SHADOW,
     Geocoder,
@@ -45,10 +45,10 @@ from s1flood.preprocess.geocoding import (
     illuminated_area,
     resample_to_db,
 )
-from s1flood.preprocess.orbit import OrbitModel, select_orbit_file
-from s1flood.preprocess.product import SarImage
-from s1flood.preprocess.speckle import speckle_filter
-from s1flood.preprocess.stac_item import write_output_item
+from s1flood.preprocessing.orbit import OrbitModel, select_orbit_file
+from s1flood.preprocessing.product import SarImage
+from s1flood.preprocessing.speckle import speckle_filter
+from s1flood.preprocessing.stac_item import write_output_item
 from s1flood.raster import GDAL_ENV, BandSpec, CogOptions, Grid, cog_writer
 
 log = logging.getLogger(__name__)

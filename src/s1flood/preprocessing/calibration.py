@@ -14,7 +14,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from s1flood.preprocess.product import Lut2D, SarImage
+from s1flood.preprocessing.product import Lut2D, SarImage
 
 F32 = npt.NDArray[np.float32]
 U16 = npt.NDArray[np.uint16]

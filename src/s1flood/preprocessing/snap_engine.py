@@ -28,13 +28,13 @@ from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 
 from s1flood.errors import EngineUnavailableError, S1FloodError
-from s1flood.preprocess.engine import (
+from s1flood.preprocessing.engine import (
     PreprocessOptions,
     PreprocessResult,
     open_inputs,
     stac_item_path,
 )
-from s1flood.preprocess.stac_item import write_output_item
+from s1flood.preprocessing.stac_item import write_output_item
 from s1flood.raster import GDAL_ENV, BandSpec, CogOptions, cog_writer
 
 log = logging.getLogger(__name__)

@@ -158,13 +158,13 @@ def _validate_options(
     classes: int, band: str | int, units: str, threshold_db: float | None
 ) -> None:
     if threshold_db is not None and not -60.0 < threshold_db < 20.0:
-        raise InvalidOptionError("--threshold-db", threshold_db, "a sigma0 level in dB")
+        raise InvalidOptionError("threshold_db", threshold_db, "a sigma0 level in dB")
     if not 2 <= classes <= 5:
-        raise InvalidOptionError("--classes", classes, "must be between 2 and 5")
+        raise InvalidOptionError("classes", classes, "must be between 2 and 5")
     if str(band).strip() in ("", "0") or str(band).strip().startswith("-"):
-        raise InvalidOptionError("--band", band, "a 1-based index or a band description")
+        raise InvalidOptionError("band", band, "a 1-based index or a band description")
     if units not in {u.value for u in Units}:
-        raise InvalidOptionError("--units", units, "one of auto, linear, db")
+        raise InvalidOptionError("units", units, "one of auto, linear, db")
 
 
 @contextlib.contextmanager
@@ -284,7 +284,7 @@ def classify(
         "histogram_png": png.name,
         "nbins": NBINS,
         "histogram_range_db": [float(histogram.edges[0]), float(histogram.edges[-1])],
-        "grid": grid.to_json(),
+        "grid": grid.to_dict(),
         "s1flood_version": __version__,
     }
     write_text_atomic(sidecar, json.dumps(record, indent=2) + "\n")

@@ -165,13 +165,13 @@ def check_filter(name: str, window: int) -> str:
     """Validate a filter name and window; return the normalised name."""
     key = (name or "none").strip().lower().replace("_", "-")
     if key not in FILTERS:
-        raise InvalidOptionError("--speckle", name, f"use one of {', '.join(FILTERS)}")
+        raise InvalidOptionError("speckle", name, f"use one of {', '.join(FILTERS)}")
     if key != "none" and not (isinstance(window, int) and window >= 3 and window % 2 == 1):
-        raise InvalidOptionError("--window", window, "must be an odd number of pixels >= 3")
+        raise InvalidOptionError("window", window, "must be an odd number of pixels >= 3")
     if key == "refined-lee" and window < 5:
-        raise InvalidOptionError("--window", window, "refined Lee needs a window of 5 or more")
+        raise InvalidOptionError("window", window, "refined Lee needs a window of 5 or more")
     if window > 31:
-        raise InvalidOptionError("--window", window, "must be at most 31")
+        raise InvalidOptionError("window", window, "must be at most 31")
     return key
 
 

@@ -1,6 +1,6 @@
 """Preprocessing: Sentinel-1 GRD product to terrain-corrected backscatter on the AOI grid."""
 
-from s1flood.preprocess.engine import (
+from s1flood.preprocessing.engine import (
     ENGINES,
     Engine,
     PreprocessOptions,
