@@ -9,7 +9,7 @@ import pytest
 import rasterio
 
 from s1flood import aggregate
-from s1flood.errors import EmptyInputError, InvalidMaskError, InvalidOptionError
+from s1flood.errors import EmptyInputError, InvalidMaskError, InvalidOptionError, cli_flag
 
 from helpers import read, transform, write_tif
 
@@ -125,7 +125,7 @@ def test_three_hundred_masks_do_not_overflow(tmp_path):
     paths = masks(tmp_path, [base] * 300)
     listing = tmp_path / "list.txt"
     listing.write_text("\n".join(p.name for p in paths) + "\n")
-    from s1flood.cli import expand_mask_arguments
+    from s1flood.aggregation import expand_mask_arguments
 
     result = aggregate(expand_mask_arguments([f"@{listing}"]), tmp_path / "out")
     water = read(result.outputs["water_count"])
@@ -148,7 +148,9 @@ def test_bad_masks_and_options(tmp_path):
         aggregate([good, wrong_type], tmp_path / "o2")
     with pytest.raises(EmptyInputError):
         aggregate([], tmp_path / "o3")
-    with pytest.raises(InvalidOptionError, match="--candidate"):
+    with pytest.raises(InvalidOptionError, match="for candidate: ") as error:
         aggregate([good], tmp_path / "o4", candidate=0.95, permanent=0.9)
+    assert error.value.parameter == "candidate"
+    assert "--candidate" in error.value.describe(cli_flag)
     # nothing half-written after a failure
     assert not any((tmp_path / "o1").iterdir())

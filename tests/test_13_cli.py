@@ -56,7 +56,7 @@ BAD_INPUTS = {
     "band name": (["classify", "{sigma0}", "{tmp}/w.tif", "--band", "HV"], "no band 'HV'"),
     "classes": (["classify", "{sigma0}", "{tmp}/w.tif", "--classes", "1"], "--classes"),
     "classes type": (["classify", "{sigma0}", "{tmp}/w.tif", "--classes", "x"], "'--classes'"),
-    "units": (["classify", "{sigma0}", "{tmp}/w.tif", "--units", "amplitude"], "'--units'"),
+    "units": (["classify", "{sigma0}", "{tmp}/w.tif", "--units", "amplitude"], "--units"),
     "output exists": (["classify", "{sigma0}", "{existing}"], "already exists"),
     "unwritable dir": (["classify", "{sigma0}", "{text}/sub/w.tif"], "cannot write output"),
     "constant": (["classify", "{constant}", "{tmp}/w.tif"], "constant raster"),

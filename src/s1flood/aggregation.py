@@ -10,6 +10,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -24,7 +25,7 @@ from tqdm import tqdm
 
 from s1flood import kernels, plots
 from s1flood._version import __version__
-from s1flood.errors import EmptyInputError, InvalidMaskError, InvalidOptionError
+from s1flood.errors import EmptyInputError, InvalidMaskError, InvalidOptionError, RasterReadError
 from s1flood.parallel import PerThread, default_workers, ordered_map
 from s1flood.raster import (
     BLOCK_ROWS,
@@ -35,10 +36,12 @@ from s1flood.raster import (
     check_outputs,
     open_raster,
     pixel_area_km2,
+    reading,
     row_windows,
     staged_cogs,
     write_text_atomic,
 )
+from s1flood.results import JsonValue, fields_to_dict, resolve_path
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,30 @@ class AggregationResult:
     area_km2: dict[str, float] = field(default_factory=dict)
     pixels: dict[str, int] = field(default_factory=dict)
 
+    def to_dict(self, base: Path | None = None) -> dict[str, JsonValue]:
+        """JSON-ready values; output paths relative to `base` where they sit under it.
+
+        Args:
+            base: folder that paths are made relative to; default none (paths as written).
+        """
+        return fields_to_dict(self, base)
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any], base: Path | None = None) -> AggregationResult:
+        """The result that `to_dict` described.
+
+        Args:
+            record: a `to_dict` mapping.
+            base: folder that relative paths in `record` are relative to.
+        """
+        return cls(
+            outputs={k: resolve_path(v, base) or Path(v) for k, v in record["outputs"].items()},
+            scene_count=int(record["scene_count"]),
+            grid=Grid.from_dict(record["grid"]),
+            area_km2={k: float(v) for k, v in record.get("area_km2", {}).items()},
+            pixels={k: int(v) for k, v in record.get("pixels", {}).items()},
+        )
+
 
 @dataclass(frozen=True)
 class _MaskSource:
@@ -96,9 +123,7 @@ def _check_thresholds(candidate: float, permanent: float) -> None:
     if not 0.0 < permanent <= 1.0:
         raise InvalidOptionError("permanent", permanent, "must be in (0, 1]")
     if candidate >= permanent:
-        raise InvalidOptionError(
-            "candidate", candidate, f"must be below permanent ({permanent})"
-        )
+        raise InvalidOptionError("candidate", candidate, f"must be below permanent ({permanent})")
 
 
 def _mask_grid(path: Path) -> Grid:
@@ -201,6 +226,20 @@ class _MaskReaders:
         opened = self.kept.get(source.path) or self._open(source)
         dataset, vrt = opened
         try:
+            self._read_into(dataset, vrt, source, window, out)
+        finally:
+            if source.path not in self.kept:
+                self._close(*opened)
+
+    @staticmethod
+    def _read_into(
+        dataset: DatasetReader,
+        vrt: WarpedVRT | None,
+        source: _MaskSource,
+        window: Window,
+        out: npt.NDArray[np.uint8],
+    ) -> None:
+        with reading(source.path):
             if vrt is not None or source.same_grid:
                 (vrt or dataset).read(1, window=window, out=out)
             else:
@@ -211,9 +250,6 @@ class _MaskReaders:
                 dataset.read(
                     1, window=shifted, out=out, boundless=True, fill_value=kernels.NODATA_U8
                 )
-        finally:
-            if source.path not in self.kept:
-                self._close(*opened)
 
     @staticmethod
     def _close(dataset: DatasetReader, vrt: WarpedVRT | None) -> None:
@@ -404,3 +440,30 @@ def _write_map(classes_path: Path, png: Path, grid: Grid, scene_count: int) -> N
         f"EPSG:{epsg}" if epsg else grid.crs.name,
         f"Water frequency classes from {scene_count} scenes",
     )
+
+
+def expand_mask_arguments(arguments: list[str]) -> list[Path]:
+    """Mask paths from arguments, where ``@list.txt`` stands for the paths listed in that file.
+
+    Args:
+        arguments: mask paths, or ``@FILE`` entries naming a file with one path per line
+            (relative to that file; blank lines and ``#`` comments skipped).
+    """
+    paths: list[Path] = []
+    for argument in arguments:
+        if not argument.startswith("@"):
+            paths.append(Path(argument))
+            continue
+        listing = Path(argument[1:])
+        try:
+            lines = listing.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise RasterReadError(listing, f"cannot read mask list ({exc.strerror})") from None
+        for line in lines:
+            entry = line.strip()
+            if entry and not entry.startswith("#"):
+                path = Path(entry)
+                paths.append(path if path.is_absolute() else listing.parent / path)
+    if not paths:
+        raise EmptyInputError("water masks")
+    return paths

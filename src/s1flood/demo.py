@@ -1,31 +1,23 @@
-"""The offline demo, the whole workflow on simulated Sentinel-1 products.
+"""The offline demo: the workflow's step calls in one process, on simulated products.
 
-simulate (SAFE products, DEM, truth, STAC catalog) -> discover (the local catalogue) ->
-preprocess (calibration, noise removal, Lee filter, terrain correction onto the AOI grid) ->
-classify (Multi-Otsu) -> aggregate (water frequency), with every mask scored against the truth.
+simulate -> discover (the simulator's STAC catalog) -> process_scene for each scene
+(preprocess, classify, each scene alone) -> aggregate, with every mask scored against the
+simulated truth. The CWL workflow makes the same calls, one notebook per step.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
-import pystac
-import rasterio
-from rasterio.enums import Resampling
-from rasterio.vrt import WarpedVRT
-
-from s1flood.aggregation import OUTPUT_NAMES, AggregationResult, aggregate
-from s1flood.classification import ClassificationResult, classify, output_paths
-from s1flood.discovery import discover
-from s1flood.errors import DegenerateInputError, InvalidOptionError
-from s1flood.preprocessing import preprocess
+from s1flood import steps
+from s1flood.aggregation import OUTPUT_NAMES, AggregationResult
+from s1flood.classification import ClassificationResult
+from s1flood.errors import InvalidOptionError
 from s1flood.raster import check_outputs
-from s1flood.synthetic.simulate import SIZES, simulate
+from s1flood.synthetic.scoring import scenario_phase, scene_assets, water_iou
+from s1flood.synthetic.simulate import SIZES
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +30,7 @@ DEMO_SIZES = ("tiny", "small", "demo")
 
 @dataclass
 class DemoScene:
-    """One acquisition of the demo: its catalogue Item, water mask and accuracy."""
+    """One acquisition of the demo: its water mask and accuracy."""
 
     name: str
     datetime: str
@@ -82,50 +74,6 @@ class DemoResult:
         return "\n".join(lines)
 
 
-def scene_assets(catalog: Path, item_id: str) -> dict[str, Path]:
-    """Local paths of the assets of one Item of a static STAC catalog."""
-    items = pystac.Catalog.from_file(str(catalog)).get_items(item_id, recursive=True)
-    item = next(items, None)
-    if item is None:
-        raise DegenerateInputError(catalog, f"no item {item_id!r} in the catalogue")
-    return {key: Path(asset.get_absolute_href() or "") for key, asset in item.assets.items()}
-
-
-def _phase(scenario: Path, name: str) -> str:
-    acquisitions = json.loads(scenario.read_text(encoding="utf-8"))["acquisitions"]
-    return next((a["phase"] for a in acquisitions if a["product"].startswith(name)), "")
-
-
-def truth_on_grid(truth_path: Path, like: Path) -> npt.NDArray[np.uint8]:
-    """A truth mask (DEM grid) warped (nearest) onto the grid of another raster."""
-    with (
-        rasterio.open(like) as grid,
-        rasterio.open(truth_path) as truth_src,
-        WarpedVRT(
-            truth_src,
-            crs=grid.crs,
-            transform=grid.transform,
-            width=grid.width,
-            height=grid.height,
-            resampling=Resampling.nearest,
-            nodata=255,
-        ) as warped,
-    ):
-        truth: npt.NDArray[np.uint8] = warped.read(1)
-    return truth
-
-
-def _iou(mask_path: Path, truth_path: Path) -> float:
-    """Water IoU of a mask against the truth."""
-    with rasterio.open(mask_path) as mask_src:
-        mask = mask_src.read(1)
-    truth = truth_on_grid(truth_path, mask_path)
-    observed = (mask != 255) & (truth != 255)
-    water, wet = (mask == 1) & observed, (truth == 1) & observed
-    union = int((water | wet).sum())
-    return float((water & wet).sum() / union) if union else 1.0
-
-
 def run_demo(
     out_dir: Path | str,
     *,
@@ -135,7 +83,17 @@ def run_demo(
     overwrite: bool = False,
     progress: bool = False,
 ) -> DemoResult:
-    """Simulate a flood, find its scenes in the STAC catalogue, classify each, aggregate."""
+    """Simulate a flood, find its scenes in the STAC catalogue, map each alone, aggregate.
+
+    Args:
+        out_dir: folder of every output (``simulation/``, ``sigma0/``, ``masks/``,
+            ``frequency/``).
+        scenes: number of acquisitions to simulate (2 to 24). Default 6.
+        size: scene size: ``tiny``, ``small`` or ``demo``. Default ``demo``.
+        seed: random seed of the simulation. Default 0.
+        overwrite: replace an earlier demo's outputs. Default false.
+        progress: show progress bars. Default false.
+    """
     if not 2 <= scenes <= 24:
         raise InvalidOptionError("scenes", scenes, "between 2 and 24")
     if size not in DEMO_SIZES:
@@ -144,7 +102,7 @@ def run_demo(
     frequency_dir = out_dir / "frequency"
     check_outputs([frequency_dir / name for name in OUTPUT_NAMES.values()], overwrite)
     log.info("simulating %d %s scenes (%d x %d) of %s", scenes, size, *SIZES[size], DEMO_AOI)
-    simulation = simulate(
+    simulation = steps.simulate(
         DEMO_AOI,
         DEMO_START,
         DEMO_END,
@@ -154,54 +112,30 @@ def run_demo(
         seed=seed,
         progress=progress,
     )
-    found = discover(DEMO_AOI, DEMO_START, DEMO_END, catalogue=f"local:{simulation.catalog}")
+    found = steps.discover(DEMO_AOI, DEMO_START, DEMO_END, catalogue=f"local:{simulation.catalog}")
     log.info("discovered %d scenes in %s", len(found.scenes), simulation.catalog)
-    sigma0 = {s.name: out_dir / "sigma0" / f"{s.name}_sigma0_vv.tif" for s in found.scenes}
-    masks = {s.name: out_dir / "masks" / f"{s.name}_water.tif" for s in found.scenes}
-    for name in sigma0:
-        check_outputs([sigma0[name], masks[name], *output_paths(masks[name])], overwrite)
-    for scene in found.scenes:
-        preprocess(
+    mapped = [
+        steps.process_scene(
             scene.href or "",
-            sigma0[scene.name],
-            aoi_wkt=DEMO_AOI,
+            out_dir,
+            aoi=DEMO_AOI,
             dem=simulation.dem,
             overwrite=True,
             progress=progress,
         )
-    classified: dict[str, ClassificationResult] = {}
-    unimodal = []
-    for name, mask in masks.items():
-        try:
-            classified[name] = classify(sigma0[name], mask, overwrite=True)
-        except DegenerateInputError as error:
-            log.info("%s", error)
-            unimodal.append(name)
-    if not classified:
-        raise DegenerateInputError(None, "no scene shows a distinct water population")
-    # a scene with too little water for its own threshold takes that of the others
-    fallback = float(np.median([c.water_threshold_db for c in classified.values()]))
-    for name in unimodal:
-        log.info("%s: no distinct water population; fixed threshold %.2f dB", name, fallback)
-        classified[name] = classify(
-            sigma0[name], masks[name], threshold_db=fallback, overwrite=True
-        )
+        for scene in found.scenes
+    ]
+    aggregation = steps.aggregate(
+        [str(scene.mask) for scene in mapped], frequency_dir, overwrite=overwrite, progress=progress
+    )
     results = [
         DemoScene(
             name=scene.name,
             datetime=scene.start.isoformat(),
-            phase=_phase(simulation.scenario, scene.name),
-            classification=classified[scene.name],
-            iou=_iou(masks[scene.name], scene_assets(simulation.catalog, scene.id)["truth"]),
+            phase=scenario_phase(simulation.scenario, scene.name),
+            classification=result.classified,
+            iou=water_iou(result.mask, scene_assets(simulation.catalog, scene.id)["truth"]),
         )
-        for scene in found.scenes
+        for scene, result in zip(found.scenes, mapped, strict=True)
     ]
-    aggregation = aggregate(
-        [scene.classification.mask for scene in results],
-        frequency_dir,
-        overwrite=overwrite,
-        progress=progress,
-    )
-    mean_iou = float(np.mean([scene.iou for scene in results]))
-    log.info("demo: mean water IoU against the simulated truth %.3f", mean_iou)
     return DemoResult(out_dir, simulation.catalog, results, aggregation)

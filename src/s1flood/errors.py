@@ -202,7 +202,42 @@ class ProductNotFoundError(CatalogueError):
 
 
 class ProductOfflineError(CatalogueError):
-    """The product is in the long-term archive and not downloadable right now."""
+    """The product is in the long-term archive and not downloadable right now.
+
+    ``product`` is the product name, ``reason`` what the catalogue said; ``parameter`` is
+    the library parameter that makes the fetch wait (``wait_offline``), ``None`` when
+    waiting was already asked for (and timed out).
+    """
+
+    def __init__(
+        self,
+        product: str,
+        reason: str = "offline (long-term archive)",
+        *,
+        can_wait: bool = True,
+        status: int | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.product = product
+        self.parameter = "wait_offline" if can_wait else None
+        super().__init__(self._message(reason, python_name), status=status, url=url)
+        self.reason = reason
+
+    def _message(self, reason: str, name: ParameterNamer) -> str:
+        text = f"{self.product} is {reason}"
+        if self.parameter is not None:
+            text += f"; set {name(self.parameter)} to wait until it is restored, or fetch later"
+        return text
+
+    def describe(self, name: ParameterNamer = python_name) -> str:
+        """The message, naming the ``wait_offline`` parameter with `name`.
+
+        Args:
+            name: maps the parameter name to the caller's name for it.
+        """
+        code = f"HTTP {self.status}: " if self.status is not None else ""
+        where = f" ({self.url})" if self.url else ""
+        return f"{code}{self._message(self.reason, name)}{where}"
 
 
 class ChecksumError(CatalogueError):

@@ -19,7 +19,8 @@ import rasterio
 import rasterio.shutil
 from affine import Affine
 from pyproj import CRS, Geod
-from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+from rasterio._err import CPLE_BaseError
+from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
 from rasterio.io import DatasetReader, DatasetWriter
 from rasterio.transform import array_bounds
 from rasterio.windows import Window
@@ -116,6 +117,20 @@ def open_raster(path: Path | str) -> DatasetReader:
         dataset.close()
         raise MissingCRSError(path)
     return dataset
+
+
+@contextlib.contextmanager
+def reading(path: Path | str) -> Iterator[None]:
+    """Turn a failed read of `path` (corrupt, truncated) into a one-line `RasterReadError`.
+
+    Args:
+        path: the raster read inside the block.
+    """
+    try:
+        yield
+    except (RasterioError, CPLE_BaseError) as exc:
+        cause = exc.__cause__ or exc.__context__ or exc
+        raise RasterReadError(path, f"corrupt or truncated raster ({first_line(cause)})") from None
 
 
 def row_windows(height: int, width: int, rows: int = BLOCK_ROWS) -> list[Window]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import inspect
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path, PurePath
@@ -38,7 +39,7 @@ def to_jsonable(value: object, base: Path | None = None) -> JsonValue:
 
     Args:
         value: a result, or any nesting of dataclasses, mappings, sequences, paths, enums,
-            datetimes and objects with a ``to_dict()`` method.
+            datetimes and objects with a ``to_dict()`` or ``to_dict(base)`` method.
         base: the output folder that paths are made relative to (``None``: kept as given).
     """
     if value is None or isinstance(value, bool | int | str):
@@ -53,7 +54,8 @@ def to_jsonable(value: object, base: Path | None = None) -> JsonValue:
         return value.isoformat()
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):
-        return to_jsonable(to_dict(), base)
+        takes_base = bool(inspect.signature(to_dict).parameters)
+        return to_jsonable(to_dict(base) if takes_base else to_dict(), base)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return fields_to_dict(value, base)
     if isinstance(value, Mapping):

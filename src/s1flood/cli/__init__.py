@@ -1,0 +1,69 @@
+"""Command line: parses, calls the step functions, configures logging, maps errors to exits.
+
+Each command's options are its step function's parameters (`s1flood.steps`), with the help
+taken from the step's docstring; errors name parameters as the flags that set them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from s1flood.cli import catalogue_commands, classify_command, product_commands, scene_commands
+from s1flood.cli.app import app
+from s1flood.errors import S1FloodError, cli_flag
+
+__all__ = ["app", "flag_names", "main"]
+
+COMMAND_MODULES = (catalogue_commands, classify_command, product_commands, scene_commands)
+"""Modules whose commands register on `app` when imported."""
+
+
+def flag_names(command: typer.core.TyperGroup | object) -> dict[str, str]:
+    """The flag of every option of every command by parameter name (``zip_products``: ``--zip``).
+
+    Args:
+        command: the click group built from `app`.
+    """
+    names: dict[str, str] = {}
+    for sub in getattr(command, "commands", {}).values():
+        for param in sub.params:
+            flags = [o for o in param.opts if o.startswith("--")]
+            if param.name and flags:
+                names[param.name] = flags[0]
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `s1flood` console script; returns the exit code.
+
+    Args:
+        argv: the arguments after the program name; default ``sys.argv[1:]``.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=args or ["--help"], prog_name="s1flood", standalone_mode=False)
+    except S1FloodError as exc:
+        flags = flag_names(command)
+        message = exc.describe(lambda name: flags.get(name, cli_flag(name)))
+        print(f"s1flood: error: {message}", file=sys.stderr)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        print("s1flood: aborted", file=sys.stderr)
+        return 130
+    except typer.TyperException as exc:
+        message = getattr(exc, "format_message", exc.__str__)()
+        print(f"s1flood: error: {' '.join(str(message).split())}", file=sys.stderr)
+        return int(getattr(exc, "exit_code", 2))
+    except KeyboardInterrupt:
+        print("s1flood: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
