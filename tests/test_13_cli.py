@@ -7,6 +7,8 @@ import sys
 
 import numpy as np
 import pytest
+import rasterio
+import rasterio.shutil
 
 from s1flood import __version__
 from s1flood.cli import main
@@ -30,6 +32,11 @@ def files(tmp_path, rng):
     existing = tmp_path / "existing.tif"
     existing.write_bytes(b"keep me")
     return {
+        "truncated": truncated_copy(sigma0, tmp_path / "truncated.tif"),
+        "truncated_mask": truncated_copy(
+            write_tif(tmp_path / "big_mask.tif", (linear > 0.05).astype(np.uint8), nodata=255),
+            tmp_path / "truncated_mask.tif",
+        ),
         "sigma0": sigma0,
         "mask": mask,
         "no_crs": no_crs,
@@ -41,6 +48,15 @@ def files(tmp_path, rng):
         "existing": existing,
         "tmp": tmp_path,
     }
+
+
+def truncated_copy(source, target):
+    """A COG (header first) cut in the middle of its pixel data, as a broken download is."""
+    cog = target.with_name(f"whole_{target.name}")
+    rasterio.shutil.copy(source, cog, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=64)
+    data = cog.read_bytes()
+    target.write_bytes(data[: len(data) * 2 // 3])
+    return target
 
 
 AOI = "POLYGON ((12.44 42.03, 12.52 42.03, 12.52 42.09, 12.44 42.09, 12.44 42.03))"
@@ -58,6 +74,14 @@ BAD_INPUTS = {
     "classes type": (["classify", "{sigma0}", "{tmp}/w.tif", "--classes", "x"], "'--classes'"),
     "units": (["classify", "{sigma0}", "{tmp}/w.tif", "--units", "amplitude"], "--units"),
     "output exists": (["classify", "{sigma0}", "{existing}"], "already exists"),
+    "truncated input": (
+        ["classify", "{truncated}", "{tmp}/w.tif", "--allow-unimodal"],
+        "truncated.tif: corrupt or truncated raster",
+    ),
+    "truncated mask": (
+        ["aggregate", "{mask}", "{truncated_mask}", "-o", "{tmp}/agg"],
+        "truncated_mask.tif: corrupt or truncated raster",
+    ),
     "unwritable dir": (["classify", "{sigma0}", "{text}/sub/w.tif"], "cannot write output"),
     "constant": (["classify", "{constant}", "{tmp}/w.tif"], "constant raster"),
     "empty list": (["aggregate", "@{empty_list}", "-o", "{tmp}/agg"], "no water masks given"),

@@ -6,13 +6,14 @@ taken from the step's docstring; errors name parameters as the flags that set th
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import typer
 
 from s1flood.cli import catalogue_commands, classify_command, product_commands, scene_commands
 from s1flood.cli.app import app
-from s1flood.errors import S1FloodError, cli_flag
+from s1flood.errors import S1FloodError, cli_flag, first_line
 
 __all__ = ["app", "flag_names", "main"]
 
@@ -62,6 +63,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("s1flood: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a defect, not a user mistake: one line, the traceback at -vv
+        logging.getLogger("s1flood").debug("unexpected error", exc_info=True)
+        print(
+            f"s1flood: error: unexpected {type(exc).__name__}: {first_line(exc)} "
+            "(run with -vv for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
