@@ -8,7 +8,8 @@ import numpy as np
 from scipy import ndimage
 
 from s1flood.cli import main
-from s1flood.demo import run_demo, scene_assets, truth_on_grid
+from s1flood.demo import run_demo
+from s1flood.synthetic.scoring import scene_assets, truth_on_grid
 
 from helpers import read
 

@@ -1,0 +1,106 @@
+"""Step 5 and the simulator: aggregate masks into water frequency; simulate products."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from s1flood.aggregation import AggregationResult
+    from s1flood.synthetic.simulate import SimulationResult
+
+
+def aggregate(
+    masks: list[str],
+    out_dir: Path | str,
+    *,
+    like: Path | str | None = None,
+    candidate: float = 0.1,
+    permanent: float = 0.9,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> AggregationResult:
+    """Aggregate water masks into water frequency and classes (step 5).
+
+    Frequency is water / valid observations, never water / number of scenes. Writes
+    ``water_count.tif``, ``valid_count.tif``, ``frequency.tif``, ``classes.tif`` (COGs),
+    ``classes.png`` (map with legend), ``summary.json`` and a STAC catalog of them.
+
+    Args:
+        masks: water masks (uint8 0/1/255 GeoTIFFs), or ``@list.txt`` entries naming a file
+            with one mask path per line (relative to that file).
+        out_dir: folder of the outputs.
+        like: reference raster whose grid the outputs take; default the union of the
+            masks' extents on the first mask's grid.
+        candidate: frequency above which a pixel is a flood candidate (0 to 1). Default 0.1.
+        permanent: frequency from which a pixel is permanent water (0 to 1, above
+            ``candidate``). Default 0.9.
+        overwrite: replace existing outputs. Default false.
+        progress: show a progress bar. Default false.
+    """
+    from s1flood.aggregation import aggregate as aggregate_masks
+    from s1flood.aggregation import expand_mask_arguments
+
+    return aggregate_masks(
+        expand_mask_arguments([str(m) for m in masks]),
+        out_dir,
+        like=like,
+        candidate=candidate,
+        permanent=permanent,
+        overwrite=overwrite,
+        progress=progress,
+    )
+
+
+def simulate(
+    aoi: str,
+    start: str,
+    end: str,
+    out: Path | str,
+    *,
+    scenes: int = 5,
+    size: str = "demo",
+    orbit_direction: str = "descending",
+    dem: Path | str | None = None,
+    seed: int = 0,
+    zip_products: bool = False,
+    wind: bool = False,
+    map_sigma0: bool = False,
+    progress: bool = False,
+) -> SimulationResult:
+    """Simulate Sentinel-1 IW GRDH SAFE products of a flood, with water truth and a catalog.
+
+    Args:
+        aoi: area of interest, a WKT polygon in lon/lat (EPSG:4326), at most 45 km across.
+        start: start of the time window, ISO 8601.
+        end: end of the time window, ISO 8601.
+        out: output folder (``products/``, ``truth/``, ``dem/``, ``catalog/``).
+        scenes: number of acquisitions (1 to 100). Default 5.
+        size: image size: ``tiny`` (400 x 400), ``small``, ``demo`` (2000 x 2000), ``full``
+            (an IW GRDH scene) or ``LINESxSAMPLES``. Default ``demo``.
+        orbit_direction: ``ascending`` or ``descending``. Default ``descending``.
+        dem: DEM GeoTIFF to use instead of a generated river valley; default generated.
+        seed: random seed; the output is deterministic for a seed. Default 0.
+        zip_products: zip each product. Default false.
+        wind: roughen open water by wind on some dates. Default false.
+        map_sigma0: also write each scene's terrain-corrected sigma0 on the DEM grid.
+            Default false.
+        progress: show a progress bar. Default false.
+    """
+    from s1flood.synthetic.simulate import simulate as simulate_products
+
+    return simulate_products(
+        aoi,
+        start,
+        end,
+        Path(out),
+        scenes=scenes,
+        size=size,
+        orbit_direction=orbit_direction,
+        dem=Path(dem) if dem is not None else None,
+        seed=seed,
+        progress=progress,
+        zip_products=zip_products,
+        wind=wind,
+        map_sigma0=map_sigma0,
+    )

@@ -1,0 +1,204 @@
+"""Steps 3 and 4 and the scene step: preprocess, classify, and both (after a fetch)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from s1flood.scene import SceneResult, product_name, scene_outputs
+from s1flood.steps.catalogue import fetch
+
+if TYPE_CHECKING:
+    from s1flood.classification import ClassificationResult
+    from s1flood.preprocessing import PreprocessResult
+
+
+def preprocess(
+    product: Path | str,
+    output: Path | str,
+    *,
+    aoi: str,
+    dem: Path | str,
+    engine: str = "python",
+    polarisation: str = "VV",
+    resolution: float = 10.0,
+    crs: str | None = None,
+    orbit: Path | str | None = None,
+    speckle: str = "lee",
+    window: int = 5,
+    rtc: bool = False,
+    dem_vertical: str = "auto",
+    overwrite: bool = False,
+    progress: bool = False,
+) -> PreprocessResult:
+    """Calibrate, filter and terrain-correct a GRD product onto the AOI's grid (step 3).
+
+    Writes a float32 dB Cloud Optimized GeoTIFF (NaN nodata: outside the swath, radar
+    shadow and layover) and its STAC Item (``.json``) beside it; nothing on failure.
+
+    Args:
+        product: Sentinel-1 GRD product, a ``.SAFE`` folder or its ``.zip``.
+        output: the sigma0 COG to write (``.tif``).
+        aoi: area of interest, a WKT polygon in lon/lat (EPSG:4326).
+        dem: DEM GeoTIFF covering the AOI, any CRS.
+        engine: ``python`` (xarray-sentinel reading, own terrain correction) or ``snap``
+            (SNAP's gpt). Default ``python``.
+        polarisation: VV, VH, HH or HV. Default VV.
+        resolution: pixel size of the target grid, metres. Default 10.
+        crs: target CRS (EPSG code, WKT or PROJ text); default the UTM zone of the AOI
+            centroid.
+        orbit: precise orbit file (EOF) or a folder of them; default the annotation orbit.
+        speckle: speckle filter: ``lee``, ``refined-lee`` or ``none``. Default ``lee``.
+        window: speckle filter window, odd number of pixels (3 to 31). Default 5.
+        rtc: terrain-flattened gamma0 instead of sigma0. Default false.
+        dem_vertical: DEM heights: ``auto`` (geoid only if the CRS says so), ``egm96``
+            (SRTM, Copernicus DEM) or ``ellipsoid``. Default ``auto``.
+        overwrite: replace existing outputs. Default false.
+        progress: show a progress bar. Default false.
+    """
+    from s1flood.preprocessing import preprocess as preprocess_product
+
+    return preprocess_product(
+        product,
+        output,
+        aoi_wkt=aoi,
+        dem=dem,
+        engine=engine,
+        polarisation=polarisation,
+        resolution=resolution,
+        crs=crs,
+        orbit=orbit,
+        speckle=speckle,
+        window=window,
+        rtc=rtc,
+        dem_vertical=dem_vertical,
+        overwrite=overwrite,
+        progress=progress,
+    )
+
+
+def classify(
+    backscatter: Path | str,
+    mask: Path | str,
+    *,
+    band: str = "1",
+    units: str = "auto",
+    classes: int = 3,
+    threshold_db: float | None = None,
+    allow_unimodal: bool = False,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> ClassificationResult:
+    """Classify backscatter into a water mask COG: 0 dry, 1 water, 255 nodata (step 4).
+
+    Writes the mask, a JSON sidecar (thresholds, how they were found, pixel counts) and a
+    histogram PNG beside it.
+
+    Args:
+        backscatter: calibrated backscatter GeoTIFF, linear power or dB.
+        mask: the water mask COG to write (``.tif``).
+        band: band to classify: a 1-based index or a band description such as ``VV``.
+            Default ``1``.
+        units: units of the input values: ``auto`` (from the band's metadata, else its
+            values), ``linear`` or ``db``. Default ``auto``.
+        classes: Multi-Otsu classes (2 to 5); water is the lowest. Default 3.
+        threshold_db: a fixed water threshold in dB instead of Multi-Otsu; default none.
+        allow_unimodal: threshold even when no distinct water population shows.
+            Default false.
+        overwrite: replace existing outputs. Default false.
+        progress: show a progress bar. Default false.
+    """
+    from s1flood.classification import classify as classify_backscatter
+    from s1flood.raster import reading
+
+    with reading(backscatter):
+        return classify_backscatter(
+            backscatter,
+            mask,
+            band=band,
+            units=units,
+            classes=classes,
+            threshold_db=threshold_db,
+            require_bimodal=not allow_unimodal,
+            overwrite=overwrite,
+            progress=progress,
+        )
+
+
+def process_scene(  # noqa: D417 (the others are documented in the steps it calls)
+    product: str,
+    out_dir: Path | str,
+    *,
+    aoi: str,
+    dem: Path | str,
+    catalogue: str | None = None,
+    engine: str = "python",
+    polarisation: str = "VV",
+    resolution: float = 10.0,
+    crs: str | None = None,
+    orbit: Path | str | None = None,
+    speckle: str = "lee",
+    window: int = 5,
+    rtc: bool = False,
+    dem_vertical: str = "auto",
+    band: str = "1",
+    units: str = "auto",
+    classes: int = 3,
+    threshold_db: float | None = None,
+    allow_unimodal: bool = False,
+    settings: list[str] | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> SceneResult:
+    """Map water in one scene: fetch (or take the staged product), preprocess, classify.
+
+    Outputs go under ``out_dir``: ``products/`` (a fetched product), ``sigma0/NAME_sigma0_
+    POL.tif`` and ``masks/NAME_water.tif`` with their sidecars. The other parameters are
+    those of `preprocess` and `classify`.
+
+    Args:
+        product: a product name or catalogue id (fetched from ``catalogue``), or the path of
+            a staged ``.SAFE`` folder or ``.zip``.
+        out_dir: folder of the scene's outputs.
+        catalogue: the catalogue to fetch a named product from (see `discover`); a staged
+            STAC catalog is ``local:PATH``; default none (``product`` is a path).
+    """
+    out_dir = Path(out_dir)
+    fetched = None
+    if catalogue:
+        fetched = fetch(
+            product, catalogue=catalogue, out_dir=out_dir / "products", overwrite=overwrite,
+            settings=settings, progress=progress,
+        )  # fmt: skip
+    product_path = fetched.path if fetched else Path(product)
+    name = product_name(product_path)
+    sigma0, mask = scene_outputs(out_dir, name, polarisation)
+    preprocessed = preprocess(
+        product_path,
+        sigma0,
+        aoi=aoi,
+        dem=dem,
+        engine=engine,
+        polarisation=polarisation,
+        resolution=resolution,
+        crs=crs,
+        orbit=orbit,
+        speckle=speckle,
+        window=window,
+        rtc=rtc,
+        dem_vertical=dem_vertical,
+        overwrite=overwrite,
+        progress=progress,
+    )
+    classified = classify(
+        sigma0,
+        mask,
+        band=band,
+        units=units,
+        classes=classes,
+        threshold_db=threshold_db,
+        allow_unimodal=allow_unimodal,
+        overwrite=overwrite,
+        progress=progress,
+    )
+    return SceneResult(name, out_dir, fetched, preprocessed, classified)
