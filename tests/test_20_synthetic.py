@@ -373,7 +373,7 @@ def test_user_dem_rome_and_zip(tmp_path: Path) -> None:
             errors.InvalidOptionError,
             "ISO 8601",
         ),
-        (lambda: parse_size("huge"), errors.InvalidOptionError, "--size"),
+        (lambda: parse_size("huge"), errors.InvalidOptionError, "for size:"),
     ],
 )
 def test_bad_input_is_a_one_line_error(call: object, error: type[Exception], text: str) -> None:

@@ -237,9 +237,9 @@ def test_bad_inputs_one_line_errors_no_output(sim: SimulationResult, tmp_path: P
             errors.AoiOutsideFootprintError,
             "outside the product footprint",
         ),
-        ({"speckle": "median"}, errors.InvalidOptionError, "--speckle"),
-        ({"window": 4}, errors.InvalidOptionError, "--window"),
-        ({"engine": "gamma"}, errors.InvalidOptionError, "--engine"),
+        ({"speckle": "median"}, errors.InvalidOptionError, "for speckle:"),
+        ({"window": 4}, errors.InvalidOptionError, "for window:"),
+        ({"engine": "gamma"}, errors.InvalidOptionError, "for engine:"),
     ]
     for override, error, text in cases:
         kwargs: dict[str, object] = {"product": product, "aoi_wkt": SMALL_AOI, "dem": sim.dem}

@@ -38,9 +38,9 @@ def test_target_grid_utm_snapped_and_shared() -> None:
     assert (other.transform.f - t.f) % 10 == 0
     assert target_grid(AOI, 20.0, "EPSG:32632").crs.to_epsg() == 32632
     assert utm_crs(-70.0, -33.0).to_epsg() == 32719
-    with pytest.raises(errors.InvalidOptionError, match="--crs"):
+    with pytest.raises(errors.InvalidOptionError, match="for crs:"):
         target_grid(AOI, 10.0, "EPSG:4326")
-    with pytest.raises(errors.InvalidOptionError, match="--resolution"):
+    with pytest.raises(errors.InvalidOptionError, match="for resolution:"):
         target_grid(AOI, 0.0)
 
 

@@ -1,11 +1,11 @@
 """Preprocessing: Sentinel-1 GRD product to terrain-corrected backscatter on the AOI grid."""
 
-from s1flood.preprocessing.engine import (
-    ENGINES,
+from s1flood.preprocessing.engine import preprocess
+from s1flood.preprocessing.engines import ENGINES, get_engine
+from s1flood.preprocessing.model import (
     Engine,
     PreprocessOptions,
     PreprocessResult,
-    preprocess,
     stac_item_path,
 )
 
@@ -14,6 +14,7 @@ __all__ = [
     "Engine",
     "PreprocessOptions",
     "PreprocessResult",
+    "get_engine",
     "preprocess",
     "stac_item_path",
 ]

@@ -1,93 +1,41 @@
-"""The preprocessing entry point and the engine protocol.
+"""The preprocessing entry point.
 
 ``preprocess()`` validates everything that can be validated before any pixel is computed
 (options, AOI, outputs, product, polarisation, footprint, DEM coverage, orbit file), then
-has the chosen engine write the sigma0 COG on the AOI's target grid, then writes its STAC
-Item. A failure leaves no output behind.
+has the chosen engine (see `s1flood.preprocessing.engines`) write the sigma0 COG on the
+AOI's target grid, then writes its STAC Item. A failure leaves no output behind.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
-
-import shapely.geometry
 
 from s1flood.aoi import parse_aoi_wkt
-from s1flood.errors import AoiOutsideFootprintError, InvalidOptionError
+from s1flood.errors import InvalidOptionError
 from s1flood.grid import parse_crs, target_grid
-from s1flood.preprocessing.dem import VERTICAL_CHOICES, DemSampler
-from s1flood.preprocessing.product import SarImage, open_product
+from s1flood.preprocessing.dem import VERTICAL_CHOICES
+from s1flood.preprocessing.engines import ENGINES, engine_name, get_engine
+from s1flood.preprocessing.model import (
+    Engine,
+    PreprocessOptions,
+    PreprocessResult,
+    stac_item_path,
+)
 from s1flood.preprocessing.speckle import check_filter
-from s1flood.raster import Grid, check_outputs
+from s1flood.raster import check_outputs
+
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "PreprocessOptions",
+    "PreprocessResult",
+    "preprocess",
+    "stac_item_path",
+]
 
 log = logging.getLogger(__name__)
-
-ENGINES = ("python", "snap")
-
-
-@dataclass(frozen=True)
-class PreprocessOptions:
-    """Everything an engine needs besides the product and the outputs."""
-
-    aoi: shapely.geometry.Polygon
-    grid: Grid
-    dem: Path
-    polarisation: str = "VV"
-    orbit: Path | None = None
-    speckle: str = "lee"
-    window: int = 5
-    rtc: bool = False
-    dem_vertical: str = "auto"
-    progress: bool = False
-    workers: int | None = None
-    lut: str = "sigma"
-    """Calibration LUT of the Python engine: sigma, beta or gamma (for comparisons)."""
-    noise_removal: bool = True
-
-
-@dataclass
-class PreprocessResult:
-    """What `preprocess` wrote and how it went."""
-
-    output: Path
-    stac_item: Path
-    grid: Grid
-    engine: str
-    polarisation: str
-    quantity: str
-    """``sigma0`` or ``gamma0`` (with RTC)."""
-    orbit_source: str
-    seconds: float = 0.0
-    valid_fraction: float = 0.0
-    """Share of target pixels with a value."""
-    swath_fraction: float = 0.0
-    """Share of target pixels inside the image (valid or in shadow/layover)."""
-    shadow_fraction: float = 0.0
-    layover_fraction: float = 0.0
-    radar_window: tuple[int, int, int, int] | None = None
-    """Image window read: (first line, end line, first sample, end sample)."""
-    max_geocoding_error_px: float = 0.0
-    """Largest interpolation error measured at node-cell centres (pixels)."""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-class Engine(Protocol):
-    """A preprocessing engine: one product to one sigma0 COG on the target grid."""
-
-    name: str
-
-    def run(self, product: Path, output: Path, options: PreprocessOptions) -> PreprocessResult:
-        """Write `output`; raise an `S1FloodError` on failure, leaving nothing behind."""
-        ...
-
-
-def stac_item_path(output: Path) -> Path:
-    """Where the STAC Item of an output goes: beside it, ``.json`` instead of ``.tif``."""
-    return output.with_suffix(".json")
 
 
 def preprocess(
@@ -111,26 +59,40 @@ def preprocess(
 ) -> PreprocessResult:
     """Preprocess a Sentinel-1 GRD product to backscatter in dB on the AOI's target grid.
 
-    `product` is a ``.SAFE`` folder or its ``.zip``; `output` a GeoTIFF path (a COG,
-    float32 dB, NaN nodata) with a STAC Item beside it (``.json``).
+    Writes a COG (float32 dB, NaN nodata) and its STAC Item beside it (``.json``); the
+    step function `s1flood.steps.preprocess` is the documented face of this one.
+
+    Args:
+        product: Sentinel-1 GRD product, a ``.SAFE`` folder or its ``.zip``.
+        output: the sigma0 COG to write (``.tif``).
+        aoi_wkt: area of interest, a WKT polygon in lon/lat (EPSG:4326).
+        dem: DEM GeoTIFF covering the AOI, any CRS.
+        engine: a registered engine name (`ENGINES`): ``python`` or ``snap``.
+        polarisation: VV, VH, HH or HV.
+        resolution: pixel size of the target grid, metres.
+        crs: target CRS (EPSG code, WKT or PROJ text); default the UTM zone of the AOI.
+        orbit: precise orbit file (EOF) or a folder of them; default the annotation orbit.
+        speckle: speckle filter: ``lee``, ``refined-lee`` or ``none``.
+        window: speckle filter window, odd number of pixels.
+        rtc: terrain-flattened gamma0 instead of sigma0.
+        overwrite: replace existing outputs.
+        progress: show a progress bar.
+        dem_vertical: DEM heights: ``auto``, ``egm96`` or ``ellipsoid``.
+        workers: worker threads (default: from the CPU count).
     """
     started = time.perf_counter()
-    name = (engine or "").strip().lower()
-    if name not in ENGINES:
-        raise InvalidOptionError("engine", engine, f"use one of {', '.join(ENGINES)}")
+    name = engine_name(engine)
     pol = (polarisation or "").strip().upper()
     if pol not in ("VV", "VH", "HH", "HV"):
         raise InvalidOptionError("polarisation", polarisation, "use VV, VH, HH or HV")
     speckle_name = check_filter(speckle, window)
     if dem_vertical not in VERTICAL_CHOICES:
-        raise InvalidOptionError(
-            "dem_vertical", dem_vertical, f"use {', '.join(VERTICAL_CHOICES)}"
-        )
+        raise InvalidOptionError("dem_vertical", dem_vertical, f"use {', '.join(VERTICAL_CHOICES)}")
     aoi = parse_aoi_wkt(aoi_wkt)
     grid = target_grid(aoi, resolution, parse_crs(crs))
     output = Path(output)
     if output.suffix.lower() not in (".tif", ".tiff"):
-        raise InvalidOptionError("-o", str(output), "the output must be a .tif file")
+        raise InvalidOptionError("output", str(output), "the output must be a .tif file")
     check_outputs([output, stac_item_path(output)], overwrite)
     options = PreprocessOptions(
         aoi=aoi,
@@ -145,16 +107,7 @@ def preprocess(
         progress=progress,
         workers=workers,
     )
-    runner: Engine
-    if name == "python":
-        from s1flood.preprocessing.python_engine import PythonEngine
-
-        runner = PythonEngine()
-    else:
-        from s1flood.preprocessing.snap_engine import SnapEngine
-
-        runner = SnapEngine()
-    result = runner.run(Path(product), output, options)
+    result = get_engine(name).run(Path(product), output, options)
     result.seconds = time.perf_counter() - started
     log.info(
         "%s: %s engine, %.1f s, %.1f%% valid",
@@ -164,18 +117,3 @@ def preprocess(
         100 * result.valid_fraction,
     )
     return result
-
-
-def open_inputs(product: Path, options: PreprocessOptions) -> tuple[SarImage, DemSampler]:
-    """Open the product and the DEM, checking that both cover the AOI (before any work)."""
-    sar = open_product(product, options.polarisation)
-    check_footprint(product, sar.footprint, options.aoi)
-    dem = DemSampler(options.dem, options.dem_vertical)
-    dem.check_covers(options.grid, options.aoi)
-    return sar, dem
-
-
-def check_footprint(path: Path, footprint: shapely.geometry.base.BaseGeometry, aoi: Any) -> None:
-    """Raise `AoiOutsideFootprintError` unless the AOI intersects the product footprint."""
-    if not footprint.intersects(aoi):
-        raise AoiOutsideFootprintError(path, footprint.wkt)

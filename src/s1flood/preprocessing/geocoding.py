@@ -25,9 +25,18 @@ import numpy as np
 import numpy.typing as npt
 from pyproj import CRS, Transformer
 
+from s1flood.geodesy import geodetic_to_ecef
 from s1flood.preprocessing.orbit import OrbitModel
 from s1flood.preprocessing.product import SarImage
+from s1flood.preprocessing.shadow import (
+    LAYOVER,
+    SHADOW,
+    SensorDirection,
+    mark_shadow_and_layover,
+)
 from s1flood.raster import Grid
+
+__all__ = ["LAYOVER", "SHADOW", "Geocoder", "MappedRegion", "RegionMapper"]
 
 log = logging.getLogger(__name__)
 
@@ -35,37 +44,8 @@ F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 U8 = npt.NDArray[np.uint8]
 
-WGS84_A = 6_378_137.0
-WGS84_F = 1.0 / 298.257223563
-WGS84_E2 = WGS84_F * (2.0 - WGS84_F)
 TOLERANCE_PX = 0.1
 NODE_STEP = 32
-SHADOW = 1
-LAYOVER = 2
-
-
-@numba.njit(cache=True, nogil=True)
-def _geodetic_to_ecef(lon: F64, lat: F64, h: F64, out: F64) -> None:
-    deg = math.pi / 180.0
-    for i in range(lon.size):
-        phi = lat[i] * deg
-        lam = lon[i] * deg
-        s = math.sin(phi)
-        n = WGS84_A / math.sqrt(1.0 - WGS84_E2 * s * s)
-        c = math.cos(phi)
-        out[i, 0] = (n + h[i]) * c * math.cos(lam)
-        out[i, 1] = (n + h[i]) * c * math.sin(lam)
-        out[i, 2] = (n * (1.0 - WGS84_E2) + h[i]) * s
-
-
-def geodetic_to_ecef(lon: npt.ArrayLike, lat: npt.ArrayLike, h: npt.ArrayLike) -> F64:
-    """ECEF (n, 3) of WGS 84 longitudes, latitudes (degrees) and ellipsoidal heights."""
-    lo = np.ascontiguousarray(np.ravel(lon), dtype=np.float64)
-    la = np.ascontiguousarray(np.ravel(lat), dtype=np.float64)
-    hh = np.ascontiguousarray(np.broadcast_to(np.ravel(h), lo.shape), dtype=np.float64)
-    out = np.empty((lo.size, 3))
-    _geodetic_to_ecef(lo, la, hh, out)
-    return out
 
 
 @numba.njit(cache=True, nogil=True)
@@ -220,7 +200,8 @@ class Geocoder:
 
     def lonlat_to_radar(self, lon: F64, lat: F64, h: F64) -> tuple[F64, F64]:
         """(line, sample) of lon/lat/ellipsoidal heights."""
-        line, sample, _, _ = self.radar_coordinates(geodetic_to_ecef(lon, lat, h))
+        ecef = geodetic_to_ecef(lon, lat, h).reshape(-1, 3)
+        line, sample, _, _ = self.radar_coordinates(ecef)
         return line.reshape(np.shape(lon)), sample.reshape(np.shape(lon))
 
 
@@ -285,87 +266,6 @@ def _interpolate_nodes(
             w = (h - h0) * inv_dh
             line[i, j] = a + (b - a) * w
             sample[i, j] = c + (d - c) * w
-
-
-@numba.njit(cache=True, nogil=True)
-def _bilinear(a: F32, y: float, x: float) -> float:
-    rows, cols = a.shape
-    if not (y >= 0.0 and x >= 0.0 and y <= rows - 1 and x <= cols - 1):
-        return math.nan
-    i = min(int(y), rows - 2) if rows > 1 else 0
-    j = min(int(x), cols - 2) if cols > 1 else 0
-    fy = y - i
-    fx = x - j
-    i1 = min(i + 1, rows - 1)
-    j1 = min(j + 1, cols - 1)
-    value: float = (
-        a[i, j] * (1 - fy) * (1 - fx)
-        + a[i, j1] * (1 - fy) * fx
-        + a[i1, j] * fy * (1 - fx)
-        + a[i1, j1] * fy * fx
-    )
-    return value
-
-
-@numba.njit(cache=True, nogil=True)
-def _layover(heights: F32, sample: F32, drow: float, dcol: float, mask: U8) -> None:
-    """Mark layover: the sample does not grow away from the sensor ((drow, dcol) points to it)."""
-    rows, cols = heights.shape
-    for i in range(rows):
-        for j in range(cols):
-            if not math.isfinite(heights[i, j]):
-                continue
-            near = _bilinear(sample, i + drow, j + dcol)
-            if math.isfinite(near) and sample[i, j] - near <= 0.0:
-                mask[i, j] = LAYOVER
-
-
-@numba.njit(cache=True, nogil=True)
-def _shadow_sweep(heights: F32, slope: float, ascending: bool, rise: float, mask: U8) -> None:
-    """Mark radar shadow in one sweep away from the sensor.
-
-    Lines advance `slope` rows per column; a pixel is shadowed when an earlier pixel of its
-    line has a larger ``h + rise * distance`` (terrain above the line of sight). A line's
-    pixels are the nearest ones (within half a pixel across the line).
-    """
-    rows, cols = heights.shape
-    offset = math.ceil(abs(slope) * cols) + 1
-    n_lines = rows + 2 * offset + 1
-    best = np.full(n_lines, -np.inf)
-    step = math.sqrt(1.0 + slope * slope) * rise
-    for k in range(cols):
-        j = k if ascending else cols - 1 - k
-        for i in range(rows):
-            h = heights[i, j]
-            if not math.isfinite(h):
-                continue
-            line = math.floor(i - k * slope + 0.5) + offset
-            q = h + k * step
-            if best[line] > q + 0.05:
-                if mask[i, j] == 0:
-                    mask[i, j] = SHADOW
-            elif q > best[line]:
-                best[line] = q
-
-
-@numba.njit(cache=True, nogil=True)
-def _max_slope_per_px(heights: F32) -> float:
-    """An upper bound of the slope of the bilinear height surface (height per pixel)."""
-    rows, cols = heights.shape
-    dx = 0.0
-    dy = 0.0
-    for i in range(rows):
-        for j in range(cols):
-            h = heights[i, j]
-            if j + 1 < cols:
-                d = abs(heights[i, j + 1] - h)
-                if d > dx:
-                    dx = d
-            if i + 1 < rows:
-                d = abs(heights[i + 1, j] - h)
-                if d > dy:
-                    dy = d
-    return math.sqrt(dx * dx + dy * dy)
 
 
 @dataclass
@@ -444,30 +344,12 @@ class RegionMapper:
                 break
             log.debug("node step %d: error %.3f px > %.3f, refining", step, error, self.tolerance)
             step //= 2
-        look = self._look(s0, s1, step, h1 - h0)
+        direction = SensorDirection.of_nodes(s0, s1, step, h1 - h0, abs(self.grid.transform.a))
+        if direction is None:
+            return MappedRegion(line, sample, mask, step, error)
         if shadow:
-            self._shadow(heights, sample, l0, s0, s1, step, h1 - h0, mask)
-        return MappedRegion(line, sample, mask, step, error, look)
-
-    def _look(self, s0: F64, s1: F64, step: int, dh: float) -> tuple[float, float, float]:
-        """The unit look vector (towards the sensor) in map axes, from the node mapping."""
-        ds_dcol = float(np.nanmean(np.diff(s0, axis=1))) / step
-        ds_drow = float(np.nanmean(np.diff(s0, axis=0))) / step
-        norm = math.hypot(ds_dcol, ds_drow)
-        ds_dh = float(np.nanmean(s1 - s0)) / dh
-        if not (norm > 0 and math.isfinite(norm) and math.isfinite(ds_dh)):
-            return (0.0, 0.0, 1.0)
-        pixel_m = abs(self.grid.transform.a)
-        tan_elevation = abs(ds_dh) / (norm / pixel_m)
-        elevation = math.atan(tan_elevation)
-        # towards the sensor: decreasing sample; map y is minus the row direction
-        east = -ds_dcol / norm
-        north = ds_drow / norm
-        return (
-            math.cos(elevation) * east,
-            math.cos(elevation) * north,
-            math.sin(elevation),
-        )
+            mark_shadow_and_layover(heights, sample, direction, mask)
+        return MappedRegion(line, sample, mask, step, error, direction.look())
 
     def _check(
         self,
@@ -500,161 +382,3 @@ class RegionMapper:
         err = np.maximum(np.abs(line[ri, ci] - ln), np.abs(sample[ri, ci] - sm))
         err = err[np.isfinite(err)]
         return float(err.max()) if err.size else 0.0
-
-    def _shadow(
-        self,
-        heights: F32,
-        sample: F32,
-        l0: F64,
-        s0: F64,
-        s1: F64,
-        step: int,
-        dh: float,
-        mask: U8,
-    ) -> None:
-        # the direction towards the sensor (decreasing sample at a fixed height), per pixel
-        ds_dcol = float(np.nanmean(np.diff(s0, axis=1))) / step
-        ds_drow = float(np.nanmean(np.diff(s0, axis=0))) / step
-        norm = math.hypot(ds_dcol, ds_drow)
-        ds_dh = float(np.nanmean(s1 - s0)) / dh
-        if not (norm > 0 and math.isfinite(norm) and math.isfinite(ds_dh)):
-            return
-        drow, dcol = -ds_drow / norm, -ds_dcol / norm
-        # at a fixed sample, d(height)/d(ground) = |grad S| / |dS/dh|: the wavefront; the
-        # line of sight is perpendicular to it, rising by |dS/dh| / |grad S| per ground unit
-        pixel_m = abs(self.grid.transform.a)
-        tan_elevation = abs(ds_dh) / (norm / pixel_m)
-        rise = tan_elevation * pixel_m
-        # no terrain slope steeper than the line of sight or the wavefront: nothing to mark
-        wavefront_rise = norm / abs(ds_dh) if ds_dh else math.inf
-        if _max_slope_per_px(heights) < 0.9 * min(rise, wavefront_rise):
-            return
-        _layover(heights, sample, drow, dcol, mask)
-        # sweep away from the sensor along the axis closer to the range direction
-        if abs(dcol) >= abs(drow):
-            _shadow_sweep(heights, -drow / abs(dcol), dcol < 0, rise, mask)
-        else:
-            transposed = np.ascontiguousarray(mask.T)
-            _shadow_sweep(
-                np.ascontiguousarray(heights.T), -dcol / abs(drow), drow < 0, rise, transposed
-            )
-            mask[:] = transposed.T
-
-
-@numba.njit(cache=True, nogil=True)
-def _resample_db(
-    image: F32,
-    line0: int,
-    sample0: int,
-    line: F32,
-    sample: F32,
-    mask: U8,
-    floor: float,
-    out: F32,
-) -> None:
-    rows, cols = line.shape
-    h, w = image.shape
-    for i in range(rows):
-        for j in range(cols):
-            li = line[i, j] - line0
-            si = sample[i, j] - sample0
-            out[i, j] = np.nan
-            if mask[i, j] != 0 or not (li >= 0.0 and si >= 0.0):
-                continue
-            r = int(li)
-            c = int(si)
-            if r + 1 >= h or c + 1 >= w:
-                if r == h - 1 and c == w - 1 and li == r and si == c:
-                    v = image[r, c]
-                else:
-                    continue
-            else:
-                fy = li - r
-                fx = si - c
-                v = (
-                    image[r, c] * (1 - fy) * (1 - fx)
-                    + image[r, c + 1] * (1 - fy) * fx
-                    + image[r + 1, c] * fy * (1 - fx)
-                    + image[r + 1, c + 1] * fy * fx
-                )
-            if math.isfinite(v):
-                out[i, j] = 10.0 * math.log10(max(v, floor))
-
-
-def resample_to_db(
-    image: F32, line0: int, sample0: int, line: F32, sample: F32, mask: U8, floor: float = 1e-5
-) -> F32:
-    """Bilinear samples of a linear radar window at (line, sample), in dB (NaN: no data)."""
-    out = np.empty(line.shape, np.float32)
-    _resample_db(
-        np.ascontiguousarray(image, dtype=np.float32),
-        line0,
-        sample0,
-        line,
-        sample,
-        mask,
-        floor,
-        out,
-    )
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
-def _splat_area(
-    heights: F32,
-    line: F32,
-    sample: F32,
-    line0: int,
-    sample0: int,
-    pixel_m: float,
-    look_x: float,
-    look_y: float,
-    look_z: float,
-    area: F64,
-) -> None:
-    """Add each map pixel's illuminated area to the radar pixels it falls on (bilinear).
-
-    A map pixel is a facet of the DEM; its area projected on the plane perpendicular to the
-    look vector (map x east, y north, z up; towards the sensor) is
-    ``pixel² · max(0, (-dh/dx, -dh/dy, 1) · look)`` (Small 2011, terrain flattening).
-    """
-    rows, cols = heights.shape
-    h, w = area.shape
-    inv2 = 1.0 / (2.0 * pixel_m)
-    for i in range(1, rows - 1):
-        for j in range(1, cols - 1):
-            li = line[i, j] - line0
-            si = sample[i, j] - sample0
-            if not (li >= 0.0 and si >= 0.0 and li < h - 1 and si < w - 1):
-                continue
-            hx = (heights[i, j + 1] - heights[i, j - 1]) * inv2
-            hy = (heights[i - 1, j] - heights[i + 1, j]) * inv2  # rows go south
-            if not (math.isfinite(hx) and math.isfinite(hy)):
-                continue
-            projected = -hx * look_x - hy * look_y + look_z
-            if projected <= 0.0:
-                continue
-            a = projected * pixel_m * pixel_m
-            r = int(li)
-            c = int(si)
-            fy = li - r
-            fx = si - c
-            area[r, c] += a * (1 - fy) * (1 - fx)
-            area[r, c + 1] += a * (1 - fy) * fx
-            area[r + 1, c] += a * fy * (1 - fx)
-            area[r + 1, c + 1] += a * fy * fx
-
-
-def illuminated_area(
-    heights: F32,
-    line: F32,
-    sample: F32,
-    window: tuple[int, int, int, int],
-    pixel_m: float,
-    look: tuple[float, float, float],
-) -> F64:
-    """Illuminated area (m²) per radar pixel of `window` (line0, line1, sample0, sample1)."""
-    l0, l1, s0, s1 = window
-    area = np.zeros((l1 - l0, s1 - s0))
-    _splat_area(heights, line, sample, l0, s0, pixel_m, look[0], look[1], look[2], area)
-    return area

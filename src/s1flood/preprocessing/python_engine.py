@@ -30,23 +30,13 @@ from s1flood.errors import ProductError, first_line
 from s1flood.parallel import BlockPool, default_workers
 from s1flood.preprocessing.calibration import calibrate
 from s1flood.preprocessing.dem import DemSampler
-from s1flood.preprocessing.engine import (
-    PreprocessOptions,
-    PreprocessResult,
-    open_inputs,
-    stac_item_path,
-)
-from s1flood.preprocessing.geocoding import (
-    LAYOVER,
-    SHADOW,
-    Geocoder,
-    MappedRegion,
-    RegionMapper,
-    illuminated_area,
-    resample_to_db,
-)
+from s1flood.preprocessing.geocoding import Geocoder, RegionMapper
+from s1flood.preprocessing.inputs import open_inputs
+from s1flood.preprocessing.model import PreprocessOptions, PreprocessResult, stac_item_path
 from s1flood.preprocessing.orbit import OrbitModel, select_orbit_file
 from s1flood.preprocessing.product import SarImage
+from s1flood.preprocessing.radiometry import resample_to_db, terrain_flatten
+from s1flood.preprocessing.shadow import LAYOVER, SHADOW
 from s1flood.preprocessing.speckle import speckle_filter
 from s1flood.preprocessing.stac_item import write_output_item
 from s1flood.raster import GDAL_ENV, BandSpec, CogOptions, Grid, cog_writer
@@ -331,31 +321,6 @@ def _tile(
     sigma0 = calibrate(sar, dn, l_lo, s_lo, lut, remove_noise=options.noise_removal)
     filtered = speckle_filter(sigma0, options.speckle, options.window)
     if options.rtc:
-        filtered = _flatten(filtered, sar, grid, heights, region, (l_lo, l_hi, s_lo, s_hi))
+        filtered = terrain_flatten(filtered, sar, grid, heights, region, (l_lo, l_hi, s_lo, s_hi))
     values = resample_to_db(filtered, l_lo, s_lo, line, sample, mask)
     return TileResult(row0, col0, values, window=(l_lo, l_hi, s_lo, s_hi), **counts)
-
-
-def _flatten(
-    beta0: F32,
-    sar: SarImage,
-    grid: Grid,
-    heights: F32,
-    region: MappedRegion,
-    window: tuple[int, int, int, int],
-) -> F32:
-    """Terrain-flattened gamma0 = beta0 · A_beta / A_gamma (Small 2011) on a radar window.
-
-    A_gamma is the illuminated area that the DEM facets (map pixels of the tile and its
-    margin) put into each radar pixel; A_beta the pixel's slant-range area,
-    azimuth spacing x ground range spacing x sin(ellipsoid incidence).
-    """
-    pixel_m = abs(grid.transform.a)
-    area = illuminated_area(heights, region.line, region.sample, window, pixel_m, region.look)
-    incidence = math.pi / 2 - math.asin(min(1.0, max(-1.0, region.look[2])))
-    azimuth_spacing = float(sar.attrs.get("azimuthPixelSpacing", sar.range_pixel_spacing))
-    reference = azimuth_spacing * sar.range_pixel_spacing * math.sin(incidence)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gamma0 = beta0 * (reference / area)
-    gamma0[area < 0.05 * reference] = np.nan
-    return gamma0.astype(np.float32)

@@ -8,7 +8,7 @@ crop) as a COG with the same nodata, tags and STAC Item as the Python engine.
 
 SNAP is found through ``$S1FLOOD_SNAP_HOME`` or ``$SNAP_HOME`` (``bin/gpt``), then ``gpt``
 on the PATH. Apply-Orbit-File uses the orbit files in SNAP's auxdata folder (it takes no file
-path): an ``--orbit`` file is copied there by the caller's SNAP setup, not by this module.
+path): an `orbit` file is copied there by the caller's SNAP setup, not by this module.
 """
 
 from __future__ import annotations
@@ -28,12 +28,8 @@ from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 
 from s1flood.errors import EngineUnavailableError, S1FloodError
-from s1flood.preprocessing.engine import (
-    PreprocessOptions,
-    PreprocessResult,
-    open_inputs,
-    stac_item_path,
-)
+from s1flood.preprocessing.inputs import open_inputs
+from s1flood.preprocessing.model import PreprocessOptions, PreprocessResult, stac_item_path
 from s1flood.preprocessing.stac_item import write_output_item
 from s1flood.raster import GDAL_ENV, BandSpec, CogOptions, cog_writer
 

@@ -17,16 +17,12 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from s1flood.geodesy import WGS84_A, WGS84_B, ecef_to_geodetic, ellipsoid_normal
 from s1flood.synthetic.orbit import (
     SPEED_OF_LIGHT,
-    WGS84_A,
-    WGS84_B,
     CircularOrbit,
     OrbitPolynomial,
     StateVectors,
-    ecef_to_geodetic,
-    ellipsoid_normal,
-    geodetic_to_ecef,
     sample_state_vectors,
 )
 
@@ -405,7 +401,7 @@ def geolocation_grid(geom: RadarGeometry, n_lines: int = 10, n_pixels: int = 21)
         g = pixels * geom.range_spacing
         pts, prof = geom.ground_points(t, g)
         rng = geom.ground_to_slant(t, g).ravel()
-        la, lo, h = ecef_to_geodetic(pts)
+        lo, la, h = ecef_to_geodetic(pts)
         az[a] = t
         srt[a] = 2.0 * rng / SPEED_OF_LIGHT
         lat[a], lon[a], hgt[a] = la, lo, h
@@ -426,11 +422,6 @@ def footprint_lonlat(geom: RadarGeometry) -> list[tuple[float, float]]:
     ):
         t = float(geom.line_time(line))
         pts, _ = geom.ground_points(t, np.array([sample * geom.range_spacing]))
-        la, lo, _ = ecef_to_geodetic(pts)
+        lo, la, _ = ecef_to_geodetic(pts)
         corners.append((float(lo[0]), float(la[0])))
     return corners
-
-
-def target_ecef(lat_deg: float, lon_deg: float, height: float) -> FloatArray:
-    """ECEF position of a geodetic point."""
-    return geodetic_to_ecef(lat_deg, lon_deg, height)

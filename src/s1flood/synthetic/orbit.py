@@ -16,12 +16,10 @@ import numpy.typing as npt
 from scipy import optimize
 
 from s1flood.errors import InvalidOptionError
+from s1flood.geodesy import WGS84_A, ellipsoid_normal, geodetic_to_ecef
 
 LOGGER = logging.getLogger(__name__)
 
-WGS84_A = 6_378_137.0
-WGS84_B = 6_356_752.314245
-WGS84_E2 = 1.0 - (WGS84_B / WGS84_A) ** 2
 EARTH_ROTATION_RATE = 7.2921159e-5  # rad/s
 EARTH_GM = 3.986004418e14  # m3/s2
 SPEED_OF_LIGHT = 299_792_458.0  # m/s
@@ -34,47 +32,6 @@ STATE_VECTOR_INTERVAL_S = 10.0
 ORBIT_DIRECTIONS = ("ascending", "descending")
 
 FloatArray = npt.NDArray[np.float64]
-
-
-def geodetic_to_ecef(
-    lat_deg: npt.ArrayLike, lon_deg: npt.ArrayLike, height: npt.ArrayLike
-) -> FloatArray:
-    """WGS84 geodetic latitude, longitude (degrees) and height (m) to ECEF (..., 3)."""
-    lat = np.deg2rad(np.asarray(lat_deg, dtype=np.float64))
-    lon = np.deg2rad(np.asarray(lon_deg, dtype=np.float64))
-    h = np.asarray(height, dtype=np.float64)
-    n = WGS84_A / np.sqrt(1.0 - WGS84_E2 * np.sin(lat) ** 2)
-    x = (n + h) * np.cos(lat) * np.cos(lon)
-    y = (n + h) * np.cos(lat) * np.sin(lon)
-    z = (n * (1.0 - WGS84_E2) + h) * np.sin(lat)
-    return np.asarray(np.stack(np.broadcast_arrays(x, y, z), axis=-1), dtype=np.float64)
-
-
-def ecef_to_geodetic(xyz: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """ECEF (..., 3) to WGS84 latitude, longitude (degrees) and height (m), Bowring's method."""
-    x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
-    ep2 = (WGS84_A**2 - WGS84_B**2) / WGS84_B**2
-    p = np.hypot(x, y)
-    theta = np.arctan2(z * WGS84_A, p * WGS84_B)
-    lat = np.arctan2(
-        z + ep2 * WGS84_B * np.sin(theta) ** 3, p - WGS84_E2 * WGS84_A * np.cos(theta) ** 3
-    )
-    for _ in range(2):  # refine: sub-millimetre at any height of interest
-        n = WGS84_A / np.sqrt(1.0 - WGS84_E2 * np.sin(lat) ** 2)
-        h = p / np.cos(lat) - n
-        lat = np.arctan2(z, p * (1.0 - WGS84_E2 * n / (n + h)))
-    n = WGS84_A / np.sqrt(1.0 - WGS84_E2 * np.sin(lat) ** 2)
-    h = p / np.cos(lat) - n
-    lon = np.arctan2(y, x)
-    return np.rad2deg(lat), np.rad2deg(lon), h
-
-
-def ellipsoid_normal(xyz: FloatArray) -> FloatArray:
-    """Outward unit normal of the WGS84 ellipsoid (through the given points), shape (..., 3)."""
-    nrm = np.stack(
-        [xyz[..., 0] / WGS84_A**2, xyz[..., 1] / WGS84_A**2, xyz[..., 2] / WGS84_B**2], axis=-1
-    )
-    return np.asarray(nrm / np.linalg.norm(nrm, axis=-1, keepdims=True), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -135,8 +92,8 @@ def _look_residuals(
 
 
 def solve_orbit(
-    lat_deg: float,
     lon_deg: float,
+    lat_deg: float,
     height: float,
     incidence_deg: float,
     direction: str,
@@ -146,7 +103,7 @@ def solve_orbit(
     """Place a circular orbit that sees a target at zero Doppler at t = 0, looking right."""
     if direction not in ORBIT_DIRECTIONS:
         raise InvalidOptionError("orbit_direction", direction, "use ascending or descending")
-    target = geodetic_to_ecef(lat_deg, lon_deg, height)
+    target = geodetic_to_ecef(lon_deg, lat_deg, height)
     incidence = np.deg2rad(incidence_deg)
     inc = np.deg2rad(inclination_deg)
     # coarse grid search over the argument of latitude (on the right half) and the node

@@ -18,9 +18,9 @@ import numpy as np
 import numpy.typing as npt
 import rasterio.warp
 
+from s1flood.geodesy import WGS84_A, WGS84_B, ecef_to_geodetic, ellipsoid_normal
 from s1flood.synthetic.backscatter import sigma0_linear, sigma0_table
 from s1flood.synthetic.geometry import RadarGeometry
-from s1flood.synthetic.orbit import ecef_to_geodetic, ellipsoid_normal
 from s1flood.synthetic.terrain import LandCover, Terrain
 
 LOGGER = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def project_terrain(terrain: Terrain, geom: RadarGeometry) -> DemProjection:
     horiz /= np.linalg.norm(horiz)
     step_m = 50.0
     p2 = centre + step_m * horiz
-    lat, lon, h = ecef_to_geodetic(np.stack([centre, p2]))
+    lon, lat, h = ecef_to_geodetic(np.stack([centre, p2]))
     xs, ys = rasterio.warp.transform("EPSG:4979", terrain.crs, lon, lat, h)[:2]
     inv = ~terrain.transform
     c0 = inv * (xs[0], ys[0])
@@ -127,8 +127,8 @@ def _facets(
     ecef: F64, los: F32, cos_loc: F32, area: F32, cot_inc: F32
 ) -> None:  # pragma: no cover - compiled
     ny, nx = ecef.shape[0], ecef.shape[1]
-    a2 = 6378137.0**2
-    b2 = 6356752.314245**2
+    a2 = WGS84_A**2
+    b2 = WGS84_B**2
     for i in range(ny):
         i0 = max(i - 1, 0)
         i1 = min(i + 1, ny - 1)

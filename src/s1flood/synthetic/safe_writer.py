@@ -28,6 +28,7 @@ from rasterio.control import GroundControlPoint
 from rasterio.crs import CRS
 from rasterio.errors import NotGeoreferencedWarning
 
+from s1flood.geodesy import ecef_to_geodetic
 from s1flood.raster import atomic_path
 from s1flood.synthetic.backscatter import nesz_db
 from s1flood.synthetic.geometry import (
@@ -39,7 +40,7 @@ from s1flood.synthetic.geometry import (
     footprint_lonlat,
     geolocation_grid,
 )
-from s1flood.synthetic.orbit import SPEED_OF_LIGHT, ecef_to_geodetic
+from s1flood.synthetic.orbit import SPEED_OF_LIGHT
 
 LOGGER = logging.getLogger(__name__)
 
@@ -279,7 +280,7 @@ def annotation_xml(
     _sub(pi, "pass", ident.orbit_pass.capitalize())
     _sub(pi, "timelinessCategory", "NRT-3h")
     p0, p1 = geom.orbit_poly.position(t_mid - 0.5), geom.orbit_poly.position(t_mid + 0.5)
-    la, lo, _ = ecef_to_geodetic(np.stack([p0, p1]))
+    lo, la, _ = ecef_to_geodetic(np.stack([p0, p1]))
     heading = np.rad2deg(np.arctan2((lo[1] - lo[0]) * np.cos(np.deg2rad(la[0])), la[1] - la[0]))
     _sub(pi, "platformHeading", fmt_e(float(heading)))
     _sub(pi, "projection", "Ground Range")

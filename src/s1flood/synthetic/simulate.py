@@ -30,9 +30,11 @@ from tqdm import tqdm
 
 from s1flood.aoi import parse_aoi_wkt, parse_time_window
 from s1flood.errors import InvalidOptionError
+from s1flood.geodesy import geodetic_to_ecef
+from s1flood.grid import utm_crs
 from s1flood.synthetic.backscatter import sigma0_linear
 from s1flood.synthetic.geometry import RadarGeometry, build_geometry
-from s1flood.synthetic.orbit import ORBIT_DIRECTIONS, geodetic_to_ecef, solve_orbit
+from s1flood.synthetic.orbit import ORBIT_DIRECTIONS, solve_orbit
 from s1flood.synthetic.rasterio_io import write_geotiff
 from s1flood.synthetic.render import (
     Background,
@@ -97,12 +99,6 @@ def parse_size(size: str) -> tuple[int, int]:
     raise InvalidOptionError(
         "size", size, f"use one of {', '.join(SIZES)} or LINESxSAMPLES (64..30000 each)"
     )
-
-
-def utm_crs(lon: float, lat: float) -> CRS:
-    """The UTM zone CRS of a point."""
-    zone = int((lon + 180.0) // 6.0) % 60 + 1
-    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
 def _dem_bounds(
@@ -264,9 +260,7 @@ def simulate(
     n_lines, n_samples = parse_size(size)
     direction = (orbit_direction or "").strip().lower()
     if direction not in ORBIT_DIRECTIONS:
-        raise InvalidOptionError(
-            "orbit_direction", orbit_direction, "use ascending or descending"
-        )
+        raise InvalidOptionError("orbit_direction", orbit_direction, "use ascending or descending")
     if not 1 <= scenes <= 100:
         raise InvalidOptionError("scenes", scenes, "must be between 1 and 100")
     if seed < 0:
@@ -282,7 +276,7 @@ def simulate(
         terrain = load_dem(Path(dem), seed)
         dem_path = Path(dem)
     else:
-        crs = utm_crs(lon, lat)
+        crs = CRS.from_epsg(utm_crs(lon, lat).to_epsg())
         to_utm = Transformer.from_crs(
             pyproj.CRS.from_epsg(4326), pyproj.CRS.from_user_input(crs.to_wkt()), always_xy=True
         )
@@ -320,13 +314,13 @@ def simulate(
     else:
         incidence = float(rng.uniform(33.0, 43.0))
         target_line, target_sample = n_lines / 2.0, n_samples / 2.0
-    orbit = solve_orbit(lat, lon, ref_height, incidence, direction)
+    orbit = solve_orbit(lon, lat, ref_height, incidence, direction)
     acquisitions = make_scenario(window.start, window.end, scenes, seed, wind=wind)
     acquisitions = [
         dataclasses.replace(a, time=_pass_time(a.time, lon, direction, window.start, window.end))
         for a in acquisitions
     ]
-    target = geodetic_to_ecef(lat, lon, ref_height)
+    target = geodetic_to_ecef(lon, lat, ref_height)
     geom0 = build_geometry(
         orbit,
         acquisitions[0].time,
