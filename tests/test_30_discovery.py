@@ -86,7 +86,7 @@ def test_local_catalog(sim_catalog: Path, tmp_path: Path) -> None:
     assert doc["count"] == 3
     assert doc["orbits"][0]["count"] == 3
     assert Scene.from_dict(doc["scenes"][0]) == result.scenes[0]
-    path = fetch(result.names[0], catalogue=f"local:{sim_catalog}", out_dir=tmp_path)
+    path = fetch(result.names[0], catalogue=f"local:{sim_catalog}", out_dir=tmp_path).path
     assert (path / "manifest.safe").is_file()
     with pytest.raises(ProductNotFoundError):
         fetch("S1A_nothing", catalogue=f"local:{sim_catalog}", out_dir=tmp_path)
@@ -109,15 +109,15 @@ def test_min_coverage_filters(sim_catalog: Path) -> None:
 @pytest.mark.parametrize(
     ("aoi", "start", "end", "option"),
     [
-        ("POLYGON ((0 0, 1 1, 1 0, 0 1, 0 0))", "2026-01-01", "2026-02-01", "--aoi"),
+        ("POLYGON ((0 0, 1 1, 1 0, 0 1, 0 0))", "2026-01-01", "2026-02-01", "aoi"),
         (
             "POLYGON ((42.03 12.44, 42.03 200, 42.09 12.52, 42.03 12.44))",
             "2026-01-01",
             "2026-02-01",
-            "--aoi",
+            "aoi",
         ),
-        (AOI, "2026-02-01", "2026-01-01", "--end"),
-        (AOI, "yesterday", "2026-01-01", "--start"),
+        (AOI, "2026-02-01", "2026-01-01", "end"),
+        (AOI, "yesterday", "2026-01-01", "start"),
     ],
 )
 def test_validation_one_line(aoi: str, start: str, end: str, option: str) -> None:

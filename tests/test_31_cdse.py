@@ -18,6 +18,7 @@ from s1flood.errors import (
     ChecksumError,
     ProductNotFoundError,
     ProductOfflineError,
+    cli_flag,
 )
 from servers import Fault, MockServer
 from servers.cdse import CdseState, start_cdse
@@ -123,13 +124,15 @@ def test_fetch_redirect_bearer_and_unzip(
     product = _first(state)
     path = fetch(
         product["Name"].removesuffix(".SAFE"), catalogue=CdseCatalogue(cfg), out_dir=tmp_path
-    )
+    ).path
     _verify(path, product)
     zipper_hits = [r for r in main.log if r["path"].startswith("/zipper/")]
     assert zipper_hits
     assert zipper_hits[0]["headers"]["Authorization"].startswith("Bearer ")
     assert "localhost" in zipper_hits[0]["headers"]["Host"]
-    safe = fetch(product["Id"], catalogue=CdseCatalogue(cfg), out_dir=tmp_path / "u", unzip=True)
+    safe = fetch(
+        product["Id"], catalogue=CdseCatalogue(cfg), out_dir=tmp_path / "u", unzip=True
+    ).path
     assert (safe / "manifest.safe").is_file()
     assert safe.name.endswith(".SAFE")
 
@@ -157,7 +160,7 @@ def test_fetch_faults_recovered(
         Fault("corrupt"),
     )
     cat = CdseCatalogue(DiscoveryConfig(**{**cfg.__dict__, "retries": 5}))
-    path = fetch(product["Id"], catalogue=cat, out_dir=tmp_path)
+    path = fetch(product["Id"], catalogue=cat, out_dir=tmp_path).path
     _verify(path, product)
     ranges = [r["headers"].get("Range") for r in main.log if r["path"].startswith("/zipper/")]
     assert any(r and r != "bytes=0-" for r in ranges)  # resumed after the cut bodies
@@ -170,7 +173,7 @@ def test_resume_partial_file(
     product = _first(state)
     name = product["Name"] + ".zip"
     (tmp_path / (name + ".part")).write_bytes(product["_body"][:5000])
-    path = fetch(product["Id"], catalogue=CdseCatalogue(cfg), out_dir=tmp_path)
+    path = fetch(product["Id"], catalogue=CdseCatalogue(cfg), out_dir=tmp_path).path
     _verify(path, product)
 
 
@@ -196,7 +199,10 @@ def test_fetch_errors_one_line(
     product["Online"] = False
     with pytest.raises(ProductOfflineError) as oerr:
         fetch(product["Id"], catalogue=CdseCatalogue(cfg), out_dir=tmp_path)
-    assert "--wait-offline" in str(oerr.value)
+    assert "wait_offline" in str(oerr.value)
+    assert "--" not in str(oerr.value)
+    assert "--wait-offline" in oerr.value.describe(cli_flag)
+    assert oerr.value.parameter == "wait_offline"
     product["Online"] = True
     monkeypatch.setenv("S1FLOOD_CDSE_PASSWORD", "wrong-password")
     with pytest.raises(AuthenticationError) as aerr:
@@ -218,7 +224,9 @@ def test_wait_offline(cdse: tuple[MockServer, CdseState, DiscoveryConfig], tmp_p
     import threading
 
     threading.Timer(0.5, lambda: product.update(Online=True)).start()
-    path = fetch(product["Id"], catalogue=CdseCatalogue(polls), out_dir=tmp_path, wait_offline=True)
+    path = fetch(
+        product["Id"], catalogue=CdseCatalogue(polls), out_dir=tmp_path, wait_offline=True
+    ).path
     _verify(path, product)
 
 
@@ -251,7 +259,7 @@ def test_no_secret_leaks(
     product = _first(state)
     main.inject("download", Fault("cut"), Fault("status", 429, {"Retry-After": "0"}))
     cat = CdseCatalogue(cfg)
-    path = fetch(product["Id"], catalogue=cat, out_dir=tmp_path, progress=True)
+    path = fetch(product["Id"], catalogue=cat, out_dir=tmp_path, progress=True).path
     main.inject("download", *[Fault("corrupt")] * 2)
     for exc_type, kwargs in ((ChecksumError, {}),):
         with pytest.raises(exc_type) as err:

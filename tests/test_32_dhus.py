@@ -18,6 +18,7 @@ from s1flood.errors import (
     InvalidOptionError,
     ProductNotFoundError,
     ProductOfflineError,
+    cli_flag,
 )
 from servers import Fault, MockServer
 from servers.dhus import DhusState, start_dhus
@@ -148,13 +149,13 @@ def test_fetch_range_resume_and_checksum(
     server.inject(
         "download", Fault("cut"), Fault("status", 503, {"Retry-After": "0"}), Fault("corrupt")
     )
-    path = fetch(product.name, catalogue=spec, out_dir=tmp_path, config=cfg)
+    path = fetch(product.name, catalogue=spec, out_dir=tmp_path, config=cfg).path
     assert path.read_bytes() == product.body
     assert path.name == product.name + ".SAFE.zip"
     ranges = [r["headers"].get("Range") for r in server.log if r["path"].endswith("/$value")]
     assert any(r and r != "bytes=0-" for r in ranges)
     assert not list(tmp_path.glob("*.part"))
-    safe = fetch(product.uuid, catalogue=spec, out_dir=tmp_path / "u", unzip=True, config=cfg)
+    safe = fetch(product.uuid, catalogue=spec, out_dir=tmp_path / "u", unzip=True, config=cfg).path
     assert (safe / "manifest.safe").is_file()
 
 
@@ -167,11 +168,15 @@ def test_fetch_lta_offline(
     with pytest.raises(ProductOfflineError) as err:
         fetch(product.uuid, catalogue=spec, out_dir=tmp_path, config=cfg)
     assert err.value.status == 202
-    assert "--wait-offline" in str(err.value)
+    assert "wait_offline" in str(err.value)
+    assert "--" not in str(err.value)
+    assert "--wait-offline" in err.value.describe(cli_flag)
     assert "\n" not in str(err.value)
     assert product.restore_at is not None  # the 202 triggered the LTA retrieval
     polls = DiscoveryConfig(**{**cfg.__dict__, "offline_poll": 0.1, "offline_timeout": 5.0})
-    path = fetch(product.uuid, catalogue=spec, out_dir=tmp_path, config=polls, wait_offline=True)
+    path = fetch(
+        product.uuid, catalogue=spec, out_dir=tmp_path, config=polls, wait_offline=True
+    ).path
     assert path.read_bytes() == product.body
     with pytest.raises(ProductNotFoundError):
         fetch("0000dead-0000-4000-8000-000000000000", catalogue=spec, out_dir=tmp_path, config=cfg)
@@ -194,7 +199,7 @@ def test_no_secret_leaks(
     result = discover(AOI, *WINDOW, catalogue=spec, config=cfg)
     path = fetch(
         state.products[2].uuid, catalogue=spec, out_dir=tmp_path, progress=True, config=cfg
-    )
+    ).path
     state.products[3].online = False
     with pytest.raises(ProductOfflineError) as err:
         fetch(state.products[3].uuid, catalogue=spec, out_dir=tmp_path, config=cfg)

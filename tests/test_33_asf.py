@@ -150,7 +150,7 @@ def test_fetch_bearer_redirect(
     monkeypatch.setenv("EARTHDATA_TOKEN", token)
     product = state.products[0]
     server.inject("download", Fault("cut"), Fault("status", 503, {"Retry-After": "0"}))
-    path = fetch(product.name, catalogue="asf", out_dir=tmp_path, config=cfg)
+    path = fetch(product.name, catalogue="asf", out_dir=tmp_path, config=cfg).path
     assert path.read_bytes() == product.body
     pool = [r for r in server.log if r["path"].startswith("/GRD_HD/")]
     assert pool[0]["headers"]["Authorization"] == f"Bearer {token}"
@@ -182,7 +182,7 @@ def test_fetch_login_with_password(
     monkeypatch.setenv("NETRC", str(netrc))
     product = state.products[1]
     cat = AsfCatalogue(cfg)
-    path = fetch(product.name, catalogue=cat, out_dir=tmp_path / "o", config=cfg)
+    path = fetch(product.name, catalogue=cat, out_dir=tmp_path / "o", config=cfg).path
     assert hashlib.md5(path.read_bytes()).hexdigest() == hashlib.md5(product.body).hexdigest()
     assert cat.auth().logins == 1
     # a revoked token: one new login, then success
@@ -231,7 +231,7 @@ def test_no_secret_leaks(
     server.inject("search", Fault("status", 500))
     result = discover(AOI, *WINDOW, catalogue="asf", config=cfg)
     cat = AsfCatalogue(cfg)
-    path = fetch(result.names[0], catalogue=cat, out_dir=tmp_path, progress=True)
+    path = fetch(result.names[0], catalogue=cat, out_dir=tmp_path, progress=True).path
     messages: list[str] = []
     given = state.new_token()
     monkeypatch.setenv("S1FLOOD_ASF_TOKEN", given)

@@ -1,4 +1,11 @@
-"""HTTP helpers shared by the catalogues and the downloader: retries, JSON, one-line errors."""
+"""HTTP helpers shared by the catalogues and the downloader: retries, JSON, one-line errors.
+
+Every retry is logged here in the project's words, one INFO line each (``what: problem;
+retry n/N in s``); the final failure is the one-line :class:`~s1flood.errors.CatalogueError`
+that is raised (the caller shows it; the library does not log it too). Clients that retry
+inside urllib3 (pystac-client, sentinelsat) get a :class:`LoggedRetry`, whose retries are
+logged the same way while urllib3's own ``Retrying (Retry(...))`` warnings are dropped.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +13,18 @@ import email.utils
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+import urllib3.exceptions
+from urllib3.response import BaseHTTPResponse
+from urllib3.util.retry import Retry
 
-from s1flood import __version__
+from s1flood._version import __version__
 from s1flood.discovery.config import DiscoveryConfig
 from s1flood.discovery.credentials import redact
 from s1flood.errors import AuthenticationError, CatalogueError
@@ -53,6 +63,133 @@ class RetryPolicy:
             if after is not None:
                 return min(after, self.max_retry_after)
         return float(min(self.backoff * (2**attempt), self.max_backoff))
+
+
+def log_retry(what: str, problem: str, attempt: int, retries: int, delay: float) -> None:
+    """Log one retry as one INFO line: ``what: problem; retry n/N in s``.
+
+    Args:
+        what: what is being requested or downloaded.
+        problem: why it is retried (``HTTP 503``, ``connection refused``...).
+        attempt: the number of this retry (1 for the first).
+        retries: how many retries the policy allows.
+        delay: seconds waited before this retry.
+    """
+    logger.info("%s: %s; retry %d/%d in %.1f s", what, problem, attempt, retries, delay)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and every exception it wraps (causes, contexts, urllib3 reasons, arguments)."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        todo.extend((item.__cause__, item.__context__, getattr(item, "reason", None), *item.args))
+
+
+def transport_problem(exc: BaseException, timeout: float) -> str | None:
+    """A few words for a failure below HTTP (refused, timed out...); None for other errors.
+
+    Args:
+        exc: the exception a client raised (requests, urllib3 or one wrapping them).
+        timeout: the request timeout in seconds, named when the request timed out.
+    """
+    causes = list(_causes(exc))
+    kinds = tuple(type(cause) for cause in causes)
+
+    def found(*types: type[BaseException]) -> bool:
+        return any(issubclass(kind, types) for kind in kinds)
+
+    if found(ConnectionRefusedError):
+        return "connection refused"
+    if found(urllib3.exceptions.NameResolutionError):
+        return "host name not found"
+    if found(requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError):
+        return f"timed out after {timeout:g} s"
+    for cause in causes:
+        if isinstance(cause, urllib3.exceptions.ResponseError):
+            return str(cause)  # "too many 503 error responses"
+    if found(requests.ConnectionError, urllib3.exceptions.HTTPError, ConnectionError):
+        return f"connection failed ({type(exc).__name__})"
+    return None
+
+
+class LoggedRetry(Retry):
+    """urllib3 retries (for clients that retry inside urllib3) logged in the project's words.
+
+    Each retry is one INFO line like those of :func:`request`; urllib3's own
+    ``Retrying (Retry(...))`` warning for the same retry is dropped by a logging filter.
+    """
+
+    what = "request"
+    policy = RetryPolicy()
+
+    @classmethod
+    def for_policy(cls, policy: RetryPolicy, what: str, **overrides: Any) -> LoggedRetry:
+        """Retries of connection errors, timeouts, 429 and 5xx as a policy asks for them.
+
+        Args:
+            policy: how often and how long to wait.
+            what: what is being requested, as log lines name it (``DHuS search``).
+            overrides: further :class:`~urllib3.util.retry.Retry` arguments.
+        """
+        settings: dict[str, Any] = {
+            "total": policy.retries,
+            "backoff_factor": policy.backoff,
+            "backoff_max": policy.max_backoff,
+            "status_forcelist": sorted(RETRY_STATUS),
+            "allowed_methods": None,
+            "respect_retry_after_header": True,
+            **overrides,
+        }
+        retry = cls(**settings)
+        retry.what, retry.policy = what, policy
+        return retry
+
+    def new(self, **kw: Any) -> Self:
+        """A copy with some counters changed (keeps what is requested and the policy)."""
+        retry = super().new(**kw)
+        retry.what, retry.policy = self.what, self.policy
+        return retry
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> Self:
+        """Count one more retry (urllib3 raises when none is left) and log it."""
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        if error is not None:
+            problem = transport_problem(error, self.policy.timeout) or type(error).__name__
+        elif response is not None and not response.get_redirect_location():
+            problem = f"HTTP {response.status}"
+        else:
+            return retry
+        after = retry.get_retry_after(response) if response is not None else None
+        delay = after if after is not None else retry.get_backoff_time()
+        attempt = len(retry.history)
+        log_retry(self.what, problem, attempt, self.policy.retries, delay)
+        return retry
+
+
+class _OwnRetryWarnings(logging.Filter):
+    """Drops urllib3's ``Retrying (...)`` warning when a :class:`LoggedRetry` logged it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for urllib3's warning about a retry that the project has logged."""
+        args = record.args
+        return not (isinstance(args, tuple) and args and isinstance(args[0], LoggedRetry))
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_OwnRetryWarnings())
 
 
 def retry_after(response: requests.Response) -> float | None:
@@ -159,10 +296,8 @@ def request(
                 auth=auth,
                 timeout=policy.timeout,
             )
-        except requests.Timeout:
-            last = f"timed out after {policy.timeout:g} s"
-        except requests.ConnectionError as exc:
-            last = f"connection failed ({type(exc).__name__})"
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            last = transport_problem(exc, policy.timeout) or type(exc).__name__
         else:
             if ok is not None and ok(response):
                 return response
@@ -174,9 +309,7 @@ def request(
         if attempt == policy.retries:
             break
         delay = policy.delay(attempt, response)
-        logger.warning(
-            "%s: %s; retry %d/%d in %.1f s", what, last, attempt + 1, policy.retries, delay
-        )
+        log_retry(what, last, attempt + 1, policy.retries, delay)
         sleep(delay)
     if response is not None and response.status_code >= 400:
         raise_for(response, f"{what} (after {policy.retries} retries)")
@@ -224,6 +357,6 @@ def get_json(
                     url=clean_url(response.url),
                 ) from None
             delay = policy.delay(attempt, None)
-            logger.warning("%s: expected JSON, got %s; retry in %.1f s", what, problem, delay)
+            log_retry(what, f"expected JSON, got {problem}", attempt + 1, policy.retries, delay)
             time.sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover

@@ -21,7 +21,7 @@ import os
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 
@@ -29,9 +29,15 @@ from s1flood.discovery._http import RetryPolicy, clean_url, get_json, new_sessio
 from s1flood.discovery.catalogue import FetchOptions, SearchQuery
 from s1flood.discovery.config import DiscoveryConfig
 from s1flood.discovery.credentials import credentials_for, register_secret
-from s1flood.discovery.download import download_file, unzip_product
+from s1flood.discovery.download import download_file
+from s1flood.discovery.products import unzip_product
 from s1flood.discovery.scene import Scene, geometry_from_wkt, parse_product_name, to_datetime
-from s1flood.errors import AuthenticationError, CatalogueError, ProductNotFoundError
+from s1flood.errors import (
+    AuthenticationError,
+    CatalogueError,
+    InvalidOptionError,
+    ProductNotFoundError,
+)
 
 __all__ = ["AsfCatalogue", "EarthdataAuth", "scene_from_feature", "scene_from_jsonlite"]
 
@@ -188,12 +194,25 @@ class AsfCatalogue:
     """The ASF SearchAPI (no login for search; Earthdata token for downloads)."""
 
     name = "asf"
+    usage: ClassVar[str] = "asf"
 
     def __init__(self, config: DiscoveryConfig, session: requests.Session | None = None) -> None:
         self.config = config
         self.session = session or new_session()
         self.policy = RetryPolicy.from_config(config)
         self._auth: EarthdataAuth | None = None
+
+    @classmethod
+    def from_spec(cls, arg: str, config: DiscoveryConfig) -> AsfCatalogue:
+        """The catalogue for the spec ``asf`` (it takes no argument).
+
+        Args:
+            arg: the spec's text after ``asf:``; must be empty.
+            config: endpoints and transfer settings.
+        """
+        if arg:
+            raise InvalidOptionError("catalogue", f"asf:{arg}", "asf takes no argument")
+        return cls(config)
 
     def _params(self, query: SearchQuery, start: datetime, end: datetime) -> dict[str, str]:
         params = {

@@ -1,4 +1,8 @@
-"""The catalogue protocol, the search query, and ``open_catalogue`` (the registry)."""
+"""The catalogue protocol and the data it takes: the search query and the fetch options.
+
+Catalogue implementations import this module (and the data model: scene, config); only the
+registry (:mod:`s1flood.discovery.registry`) imports the implementations.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +14,10 @@ from typing import Protocol, runtime_checkable
 
 import shapely.geometry
 
-from s1flood.discovery.config import DiscoveryConfig, load_config
+from s1flood.discovery.config import DiscoveryConfig
 from s1flood.discovery.scene import Scene
-from s1flood.errors import InvalidOptionError
 
-__all__ = [
-    "CATALOGUE_KINDS",
-    "Catalogue",
-    "FetchOptions",
-    "SearchQuery",
-    "open_catalogue",
-]
-
-CATALOGUE_KINDS = ("cdse", "stac:URL|PRESET", "asf", "dhus:URL", "local:PATH")
+__all__ = ["Catalogue", "CatalogueClass", "FetchOptions", "SearchQuery"]
 
 
 @dataclass(frozen=True)
@@ -109,41 +104,17 @@ class Catalogue(Protocol):
         ...
 
 
-def open_catalogue(spec: str, config: DiscoveryConfig | None = None) -> Catalogue:
-    """Open a catalogue by its spec.
+class CatalogueClass(Protocol):
+    """A catalogue class as the registry holds it: how to write its spec, how to open it."""
 
-    ``cdse``, ``stac:URL`` / ``stac:PRESET``, ``asf``, ``dhus:URL``, ``local:PATH`` (a static
-    STAC catalog; a bare path to ``catalog.json`` works too).
-    """
-    cfg = config or load_config()
-    text = (spec or "").strip()
-    kind, _, arg = text.partition(":")
-    kind = kind.lower()
-    if kind == "cdse" and not arg:
-        from s1flood.discovery.cdse import CdseCatalogue
+    usage: str
+    """The spec's form in messages (``stac:URL|PRESET``)."""
 
-        return CdseCatalogue(cfg)
-    if kind == "stac" and arg:
-        from s1flood.discovery.stac_api import StacApiCatalogue
+    def from_spec(self, arg: str, config: DiscoveryConfig) -> Catalogue:
+        """Open the catalogue named by a spec.
 
-        return StacApiCatalogue(arg, cfg)
-    if kind == "asf" and not arg:
-        from s1flood.discovery.asf import AsfCatalogue
-
-        return AsfCatalogue(cfg)
-    if kind == "dhus":
-        url = arg or cfg.dhus_url
-        if not url.startswith(("http://", "https://")):
-            raise InvalidOptionError("catalogue", spec, "expected dhus:URL (an http(s) URL)")
-        from s1flood.discovery.dhus import DhusCatalogue
-
-        return DhusCatalogue(url, cfg)
-    if kind == "local" and arg:
-        from s1flood.discovery.local import LocalCatalogue
-
-        return LocalCatalogue(Path(arg))
-    if text.endswith(".json") and Path(text).exists():
-        from s1flood.discovery.local import LocalCatalogue
-
-        return LocalCatalogue(Path(text))
-    raise InvalidOptionError("catalogue", spec, f"expected one of {', '.join(CATALOGUE_KINDS)}")
+        Args:
+            arg: the spec's text after ``KIND:`` (empty for a bare ``KIND``).
+            config: endpoints and transfer settings.
+        """
+        ...

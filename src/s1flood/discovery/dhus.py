@@ -17,26 +17,31 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
-from s1flood.discovery._http import USER_AGENT, RetryPolicy, clean_url, describe, new_session
+from s1flood.discovery._http import (
+    USER_AGENT,
+    LoggedRetry,
+    RetryPolicy,
+    clean_url,
+    describe,
+    log_retry,
+    new_session,
+    transport_problem,
+)
 from s1flood.discovery.catalogue import FetchOptions, SearchQuery
 from s1flood.discovery.config import DiscoveryConfig
 from s1flood.discovery.credentials import Credentials, credentials_for, redact, register_secret
-from s1flood.discovery.download import (
-    download_file,
-    unzip_product,
-    url_host,
-    wait_until_online,
-)
+from s1flood.discovery.download import download_file, url_host
+from s1flood.discovery.products import unzip_product, wait_until_online
 from s1flood.discovery.scene import Scene, geometry_from_wkt, parse_product_name, to_datetime
 from s1flood.errors import (
     AuthenticationError,
     CatalogueError,
+    InvalidOptionError,
     ProductNotFoundError,
     ProductOfflineError,
 )
@@ -126,6 +131,8 @@ def scene_from_entry(entry: dict[str, Any], uuid: str, api_url: str, catalogue: 
 class DhusCatalogue:
     """A DHuS instance (OpenSearch search, OData product metadata, ``$value`` downloads)."""
 
+    usage: ClassVar[str] = "dhus:URL"
+
     def __init__(self, url: str, config: DiscoveryConfig) -> None:
         self.url = url if url.endswith("/") else url + "/"
         self.name = f"dhus:{clean_url(self.url)}"
@@ -133,6 +140,20 @@ class DhusCatalogue:
         self.policy = RetryPolicy.from_config(config)
         self._api: Any = None
         self._credentials: Credentials | None = None
+
+    @classmethod
+    def from_spec(cls, arg: str, config: DiscoveryConfig) -> DhusCatalogue:
+        """The catalogue for the spec ``dhus:URL`` (a bare ``dhus`` takes ``dhus_url``).
+
+        Args:
+            arg: the hub's URL (``https://host/dhus/``), or empty for the configured one.
+            config: endpoints and transfer settings.
+        """
+        url = arg or config.dhus_url
+        if not url.startswith(("http://", "https://")):
+            spec = f"dhus:{arg}" if arg else "dhus"
+            raise InvalidOptionError("catalogue", spec, "expected dhus:URL (an http(s) URL)")
+        return cls(url, config)
 
     # -- the sentinelsat client --------------------------------------------------------------
 
@@ -166,16 +187,12 @@ class DhusCatalogue:
             session.trust_env = False
             session.auth = (creds.username, creds.password)
             session.headers["User-Agent"] = f"{USER_AGENT} {api.user_agent}"
-            retry = Retry(
-                total=self.policy.retries,
+            retry = LoggedRetry.for_policy(
+                self.policy,
+                f"DHuS {clean_url(self.url)}",
                 connect=self.policy.retries,
                 read=self.policy.retries,
                 status=self.policy.retries,
-                backoff_factor=self.policy.backoff,
-                backoff_max=self.policy.max_backoff,
-                status_forcelist=[429, 500, 502, 503, 504],
-                allowed_methods=None,
-                respect_retry_after_header=True,
                 raise_on_status=False,  # the last response reaches sentinelsat's checks
             )
             adapter = HTTPAdapter(max_retries=retry)
@@ -219,10 +236,10 @@ class DhusCatalogue:
             if "HTML" not in detail and not _is_json(response):
                 detail = f"malformed JSON ({detail[:80]!r})"
             return CatalogueError(f"{what}: {redact(detail)}", status=status, url=url)
-        if isinstance(exc, requests.exceptions.RetryError | requests.ConnectionError):
-            return CatalogueError(f"{what}: connection failed ({type(exc).__name__})", url=url)
-        if isinstance(exc, requests.Timeout):
-            return CatalogueError(f"{what}: timed out after {self.policy.timeout:g} s", url=url)
+        problem = transport_problem(exc, self.policy.timeout)
+        if problem is not None:  # urllib3 has retried it (LoggedRetry)
+            retries = self.policy.retries
+            return CatalogueError(f"{what}: {problem} (after {retries} retries)", url=url)
         text = redact(" ".join(str(exc).split())[:200]) or type(exc).__name__
         return CatalogueError(f"{what}: {text}", status=status, url=url)
 
@@ -236,7 +253,8 @@ class DhusCatalogue:
             ServerError,
         )
 
-        for attempt in range(self.policy.retries + 1):
+        retries = self.policy.retries
+        for attempt in range(retries + 1):
             try:
                 return func()
             except ServerError as exc:
@@ -245,14 +263,8 @@ class DhusCatalogue:
                 if attempt == self.policy.retries or (status is not None and status != 200):
                     raise self._error(exc, what) from None
                 delay = self.policy.delay(attempt, None)
-                logger.warning(
-                    "%s: unusable answer (%s); retry %d/%d in %.1f s",
-                    what,
-                    describe(response) if response is not None else "no response",
-                    attempt + 1,
-                    self.policy.retries,
-                    delay,
-                )
+                answer = describe(response) if response is not None else "no response"
+                log_retry(what, f"unusable answer ({answer})", attempt + 1, retries, delay)
                 time.sleep(delay)
             except (SentinelAPIError, requests.RequestException) as exc:
                 raise self._error(exc, what) from None
@@ -347,8 +359,8 @@ class DhusCatalogue:
             except ProductOfflineError as exc:
                 if not options.wait_offline:
                     raise ProductOfflineError(
-                        f"{scene.name} is offline (long-term archive); the hub was asked to "
-                        "restore it: pass --wait-offline to wait, or fetch again later",
+                        scene.name,
+                        "offline (long-term archive); the hub was asked to restore it",
                         status=exc.status,
                         url=exc.url,
                     ) from None

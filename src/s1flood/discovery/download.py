@@ -8,12 +8,12 @@ checked against the catalogue's checksum (MD5, SHA256 or BLAKE3) and renamed ont
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import os
-import shutil
 import time
-import zipfile
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
@@ -21,10 +21,16 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from tqdm import tqdm
 
-from s1flood.discovery._http import RETRY_STATUS, RetryPolicy, clean_url, describe, raise_for
+from s1flood.discovery._http import (
+    RETRY_STATUS,
+    RetryPolicy,
+    clean_url,
+    describe,
+    log_retry,
+    raise_for,
+    transport_problem,
+)
 from s1flood.discovery.catalogue import FetchOptions
-from s1flood.discovery.config import DiscoveryConfig
-from s1flood.discovery.scene import Scene
 from s1flood.errors import (
     CatalogueError,
     ChecksumError,
@@ -34,10 +40,10 @@ from s1flood.errors import (
 
 __all__ = [
     "HeaderAuth",
-    "copy_file_atomic",
     "download_file",
     "file_digest",
-    "unzip_product",
+    "is_loopback",
+    "url_host",
 ]
 
 logger = logging.getLogger(__name__)
@@ -93,8 +99,28 @@ def _pick_checksum(checksums: Mapping[str, str]) -> tuple[str, str] | None:
 
 
 def url_host(url: str) -> str:
-    """The lower-case host name of a URL."""
+    """The lower-case host name of a URL.
+
+    Args:
+        url: an http(s) URL.
+    """
     return (urlsplit(url).hostname or "").lower()
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name is this machine: ``localhost``, 127.0.0.0/8 or ``::1``.
+
+    Args:
+        host: a host name or IP address as a URL gives it (no brackets, no port).
+    """
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def _trusted(url: str, trusted_hosts: tuple[str, ...]) -> bool:
@@ -105,8 +131,8 @@ def _trusted(url: str, trusted_hosts: tuple[str, ...]) -> bool:
     """
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    if parts.scheme != "https" and host not in ("127.0.0.1", "localhost", "::1"):
-        return False  # never send a token in clear text
+    if parts.scheme != "https" and not is_loopback(host):
+        return False  # never send a token in clear text over a network
     return any(host == t or host.endswith("." + t) for t in trusted_hosts)
 
 
@@ -149,116 +175,179 @@ def download_file(
     checksums: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Path:
-    """Download ``url`` to ``dest`` through ``dest.part`` (resumed), verify, rename."""
+    """Download ``url`` to ``dest`` through ``dest.part`` (resumed), verify, rename.
+
+    Args:
+        url: the product URL (redirects are followed).
+        dest: the file to write.
+        session: the HTTP session to send requests with.
+        policy: retries, backoff and timeout.
+        options: overwrite, checksum verification, progress bar and chunk size.
+        auth: source of the ``Authorization`` header; sent only to ``trusted_hosts``.
+        trusted_hosts: hosts (and their subdomains) that may receive ``auth``'s header.
+        size: the product size in bytes, if the catalogue gives it.
+        checksums: algorithm name (MD5, SHA256, BLAKE3) to hex digest, from the catalogue.
+        sleep: waits between retries (tests pass a fake).
+    """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     if dest.exists() and not options.overwrite:
         raise OutputExistsError(dest)
-    part = dest.with_name(dest.name + ".part")
+    transfer = _Transfer(url, dest, session, policy, options, auth, trusted_hosts, size, sleep)
     expected = _pick_checksum(checksums or {}) if options.verify_checksum else None
-    failures = 0
-    checksum_failures = 0
-    refreshed = False
-    total = size
     while True:
-        offset = part.stat().st_size if part.exists() else 0
-        if total is not None and offset > total:
-            logger.warning("%s: partial file larger than the product; restarting", part.name)
-            part.unlink()
-            offset = 0
-        done = total is not None and offset == total and offset > 0
-        if not done:
-            headers = {"Accept-Encoding": "identity"}
-            if offset:
-                headers["Range"] = f"bytes={offset}-"
-            problem = ""
-            response: requests.Response | None = None
-            try:
-                response = _open(session, url, headers, auth, trusted_hosts, policy.timeout)
-                status = response.status_code
-                if status == 401 and auth is not None and not refreshed:
-                    refreshed = auth.refresh()
-                    if refreshed:
-                        response.close()
-                        continue
-                if status == 202:
-                    raise ProductOfflineError(
-                        f"{dest.name}: product is offline (long-term archive); retrieval "
-                        f"triggered ({describe(response)})",
-                        status=status,
-                        url=clean_url(url),
-                    )
-                if status == 416 and offset:
-                    response.close()
-                    if total is None or offset >= total:
-                        done = True
-                    else:
-                        part.unlink()
-                        continue
-                elif status in RETRY_STATUS:
-                    problem = f"HTTP {status}"
-                elif status >= 400:
-                    raise_for(response, f"download of {dest.name}")
-                elif status == 200 and offset:
-                    logger.info("%s: server ignored the range; restarting", dest.name)
-                    part.unlink()
-                    offset = 0
-                if not problem and not done:
-                    total = _receive(response, part, offset, total, dest.name, options)
-                    done = True
-            except (
-                requests.ConnectionError,
-                requests.Timeout,
-                requests.exceptions.ChunkedEncodingError,
-                _ShortBodyError,
-            ) as exc:
-                problem = str(exc) if isinstance(exc, _ShortBodyError) else type(exc).__name__
-            finally:
-                if response is not None:
-                    response.close()
-            if problem:
-                now = part.stat().st_size if part.exists() else 0
-                if now > offset:
-                    failures = 0  # progress was made: the budget is per stall
-                if failures >= policy.retries:
-                    raise CatalogueError(
-                        f"download of {dest.name} failed: {problem} "
-                        f"(after {policy.retries} retries)",
-                        status=response.status_code if response is not None else None,
-                        url=clean_url(url),
-                    )
-                delay = policy.delay(failures, response if response is not None else None)
-                failures += 1
-                logger.warning(
-                    "%s: %s at byte %d; retry %d/%d in %.1f s",
-                    dest.name,
-                    problem,
-                    now,
-                    failures,
-                    policy.retries,
-                    delay,
-                )
-                sleep(delay)
-                continue
-        if expected is not None:
-            algorithm, value = expected
-            actual = file_digest(part, algorithm)
-            if actual != value:
-                part.unlink()
-                checksum_failures += 1
-                if checksum_failures > options.checksum_retries:
-                    raise ChecksumError(dest, algorithm, value, actual, url=clean_url(url))
-                logger.warning("%s: %s mismatch; downloading again", dest.name, algorithm)
-                continue
-            logger.info("%s: %s verified", dest.name, algorithm)
-        else:
-            logger.warning("%s: the catalogue gives no checksum; not verified", dest.name)
-        os.replace(part, dest)
-        return dest
+        transfer.receive_all()
+        if transfer.verified(expected):
+            os.replace(transfer.part, dest)
+            return dest
+
+
+_DONE, _AGAIN = "done", "again"  # outcomes of one request other than a problem to retry
 
 
 class _ShortBodyError(Exception):
     """The server closed the connection before the announced length."""
+
+
+@dataclass
+class _Transfer:
+    """The state of one download: the part file, the size, retry and refresh counters."""
+
+    url: str
+    dest: Path
+    session: requests.Session
+    policy: RetryPolicy
+    options: FetchOptions
+    auth: HeaderAuth | None
+    trusted_hosts: tuple[str, ...]
+    total: int | None
+    sleep: Callable[[float], None]
+    refreshed: bool = False
+    failures: int = 0
+    checksum_failures: int = 0
+    response: requests.Response | None = None
+
+    @property
+    def part(self) -> Path:
+        """The partial file the body is appended to."""
+        return self.dest.with_name(self.dest.name + ".part")
+
+    @property
+    def what(self) -> str:
+        """How log lines and errors name the transfer."""
+        return f"download of {self.dest.name}"
+
+    def _offset(self) -> int:
+        offset = self.part.stat().st_size if self.part.exists() else 0
+        if self.total is not None and offset > self.total:
+            logger.warning("%s: partial file larger than the product; restarting", self.part.name)
+            self.part.unlink()
+            return 0
+        return offset
+
+    def receive_all(self) -> None:
+        """Request (and resume) until the part file holds the whole body, or raise."""
+        while True:
+            offset = self._offset()
+            if self.total is not None and offset == self.total and offset > 0:
+                return
+            outcome = self._attempt(offset)
+            if outcome == _DONE:
+                return
+            if outcome != _AGAIN:
+                self._back_off(outcome, offset)
+
+    def _attempt(self, offset: int) -> str:
+        """One request: `_DONE`, `_AGAIN` (at once), or the problem to retry after a wait."""
+        headers = {"Accept-Encoding": "identity"}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+        self.response = None
+        try:
+            self.response = _open(
+                self.session, self.url, headers, self.auth, self.trusted_hosts, self.policy.timeout
+            )
+            return self._handle(self.response, offset)
+        except _ShortBodyError as exc:
+            return str(exc)
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+        ) as exc:
+            return transport_problem(exc, self.policy.timeout) or type(exc).__name__
+        finally:
+            if self.response is not None:
+                self.response.close()
+
+    def _handle(self, response: requests.Response, offset: int) -> str:
+        """Act on a response: receive the body, or say what to do next."""
+        status = response.status_code
+        if status == 401 and self.auth is not None and not self.refreshed:
+            self.refreshed = self.auth.refresh()
+            if self.refreshed:
+                return _AGAIN
+        if status == 202:
+            raise ProductOfflineError(
+                self.dest.name,
+                f"offline (long-term archive); retrieval triggered ({describe(response)})",
+                status=status,
+                url=clean_url(self.url),
+            )
+        if status == 416 and offset:
+            if self.total is None or offset >= self.total:
+                return _DONE
+            self.part.unlink()
+            return _AGAIN
+        if status in RETRY_STATUS:
+            return f"HTTP {status}"
+        if status >= 400:
+            raise_for(response, self.what)
+        if status == 200 and offset:
+            logger.info("%s: server ignored the range; restarting", self.dest.name)
+            self.part.unlink()
+            offset = 0
+        self.total = _receive(response, self.part, offset, self.total, self.dest.name, self.options)
+        return _DONE
+
+    def _back_off(self, problem: str, offset: int) -> None:
+        """Wait before the next request, or raise when the retries are spent."""
+        now = self.part.stat().st_size if self.part.exists() else 0
+        if now > offset:
+            self.failures = 0  # progress was made: the budget is per stall
+        retries = self.policy.retries
+        if self.failures >= retries:
+            raise CatalogueError(
+                f"{self.what} failed: {problem} (after {retries} retries)",
+                status=self.response.status_code if self.response is not None else None,
+                url=clean_url(self.url),
+            )
+        delay = self.policy.delay(self.failures, self.response)
+        self.failures += 1
+        log_retry(self.what, f"{problem} at byte {now}", self.failures, retries, delay)
+        self.sleep(delay)
+
+    def verified(self, expected: tuple[str, str] | None) -> bool:
+        """Whether the part file matches the checksum; False (file removed) to download again.
+
+        Args:
+            expected: (algorithm, hex digest), or None when there is nothing to check.
+        """
+        if expected is None:
+            logger.warning("%s: the catalogue gives no checksum; not verified", self.dest.name)
+            return True
+        algorithm, value = expected
+        actual = file_digest(self.part, algorithm)
+        if actual == value:
+            logger.info("%s: %s verified", self.dest.name, algorithm)
+            return True
+        self.part.unlink()
+        self.checksum_failures += 1
+        allowed = self.options.checksum_retries
+        if self.checksum_failures > allowed:
+            raise ChecksumError(self.dest, algorithm, value, actual, url=clean_url(self.url))
+        log_retry(self.what, f"{algorithm} mismatch", self.checksum_failures, allowed, 0.0)
+        return False
 
 
 def _receive(
@@ -302,53 +391,3 @@ def _receive(
     if total is not None and received < total:
         raise _ShortBodyError(f"body cut short at {received} of {total} bytes")
     return total if total is not None else received
-
-
-def copy_file_atomic(source: Path, target: Path) -> Path:
-    """Copy a file through ``target.part`` and rename it."""
-    part = target.with_name(target.name + ".part")
-    shutil.copyfile(source, part)
-    os.replace(part, target)
-    return target
-
-
-def unzip_product(archive: Path, out_dir: Path, *, overwrite: bool = False) -> Path:
-    """Extract a zipped SAFE into ``out_dir`` (atomically); return the ``.SAFE`` directory."""
-    with zipfile.ZipFile(archive) as zf:
-        names = zf.namelist()
-        roots = {n.split("/", 1)[0] for n in names if n.strip("/")}
-        for name in names:
-            if name.startswith("/") or ".." in Path(name).parts:
-                raise CatalogueError(f"{archive.name}: unsafe path in zip: {name!r}")
-        top = roots.pop() if len(roots) == 1 else archive.name.removesuffix(".zip")
-        if not top.endswith(".SAFE"):
-            top = top.removesuffix(".SAFE") + ".SAFE"
-        target = out_dir / top
-        if target.exists() and not overwrite:
-            raise OutputExistsError(target)
-        tmp = out_dir / f".{top}.unzip"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        zf.extractall(tmp)
-    inner = tmp / top if (tmp / top).is_dir() else tmp
-    if target.exists():
-        shutil.rmtree(target)
-    inner.rename(target)
-    shutil.rmtree(tmp, ignore_errors=True)
-    return target
-
-
-def wait_until_online(
-    scene: Scene, refresh: Callable[[Scene], Scene], config: DiscoveryConfig
-) -> Scene:
-    """Poll the catalogue (`refresh`) until an offline product is online, or give up."""
-    deadline = time.monotonic() + config.offline_timeout
-    while scene.online is False:
-        if time.monotonic() > deadline:
-            raise ProductOfflineError(
-                f"{scene.name} still offline after {config.offline_timeout:g} s"
-            )
-        logger.info("%s is offline; checking again in %g s", scene.name, config.offline_poll)
-        time.sleep(config.offline_poll)
-        scene = refresh(scene)
-    return scene

@@ -6,11 +6,13 @@ import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pystac
 
 from s1flood.discovery.catalogue import FetchOptions, SearchQuery
+from s1flood.discovery.config import DiscoveryConfig
+from s1flood.discovery.products import copy_file_atomic, unzip_product
 from s1flood.discovery.scene import Scene
 from s1flood.discovery.stac_items import scene_from_item
 from s1flood.errors import InvalidOptionError, OutputExistsError, ProductNotFoundError
@@ -23,6 +25,8 @@ logger = logging.getLogger(__name__)
 class LocalCatalogue:
     """Items of a static STAC catalog; asset hrefs resolved against the Item files."""
 
+    usage: ClassVar[str] = "local:PATH"
+
     def __init__(self, path: Path) -> None:
         path = Path(path)
         if path.is_dir():
@@ -32,6 +36,18 @@ class LocalCatalogue:
         self.path = path.resolve()
         self.name = f"local:{self.path}"
         self._items: list[dict[str, Any]] | None = None
+
+    @classmethod
+    def from_spec(cls, arg: str, config: DiscoveryConfig) -> LocalCatalogue:
+        """The catalogue for the spec ``local:PATH``.
+
+        Args:
+            arg: the path of a static STAC catalog's ``catalog.json`` or of its folder.
+            config: unused (a local catalog has no endpoints); taken for the registry.
+        """
+        if not arg:
+            raise InvalidOptionError("catalogue", "local", "expected local:PATH")
+        return cls(Path(arg))
 
     def items(self) -> list[dict[str, Any]]:
         """Every Item of the catalog as a dict with absolute asset hrefs."""
@@ -94,8 +110,6 @@ class LocalCatalogue:
                 shutil.rmtree(target)
             tmp.rename(target)
             return target
-        from s1flood.discovery.download import copy_file_atomic, unzip_product
-
         copy_file_atomic(source, target)
         if options.unzip:
             return unzip_product(target, out_dir, overwrite=options.overwrite)

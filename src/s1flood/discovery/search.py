@@ -14,9 +14,10 @@ from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
 from s1flood.aoi import parse_aoi_wkt, parse_time_window
-from s1flood.discovery.catalogue import Catalogue, SearchQuery, open_catalogue
+from s1flood.discovery.catalogue import Catalogue, SearchQuery
 from s1flood.discovery.config import DiscoveryConfig, load_config
-from s1flood.discovery.scene import Scene
+from s1flood.discovery.registry import open_catalogue
+from s1flood.discovery.scene import Scene, to_datetime
 from s1flood.errors import InvalidOptionError
 
 __all__ = [
@@ -85,7 +86,7 @@ class OrbitSummary:
     mean_coverage: float
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able dict."""
+        """JSON-ready values (times as ``YYYY-MM-DDTHH:MM:SSZ``, coverages to 4 decimals)."""
         return {
             "relative_orbit": self.relative_orbit,
             "orbit_direction": self.orbit_direction,
@@ -95,6 +96,23 @@ class OrbitSummary:
             "min_coverage": round(self.min_coverage, 4),
             "mean_coverage": round(self.mean_coverage, 4),
         }
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> OrbitSummary:
+        """The summary a :meth:`to_dict` record stands for.
+
+        Args:
+            record: a dict as :meth:`to_dict` returns it.
+        """
+        return cls(
+            relative_orbit=record.get("relative_orbit"),
+            orbit_direction=record.get("orbit_direction"),
+            count=int(record["count"]),
+            first=_utc(record["first"]),
+            last=_utc(record["last"]),
+            min_coverage=float(record["min_coverage"]),
+            mean_coverage=float(record["mean_coverage"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -119,7 +137,7 @@ class DiscoveryResult:
         return [scene.name for scene in self.scenes]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able dict."""
+        """JSON-ready values: what a notebook glues and the next step reads back."""
         return {
             "catalogue": self.catalogue,
             "aoi": self.aoi_wkt,
@@ -134,6 +152,34 @@ class DiscoveryResult:
             "orbits": [orbit.to_dict() for orbit in self.orbits],
             "scenes": [scene.to_dict() for scene in self.scenes],
         }
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> DiscoveryResult:
+        """The result a :meth:`to_dict` record stands for.
+
+        Args:
+            record: a dict as :meth:`to_dict` returns it.
+        """
+        return cls(
+            catalogue=str(record["catalogue"]),
+            aoi_wkt=str(record["aoi"]),
+            start=_utc(record["start"]),
+            end=_utc(record["end"]),
+            scenes=[Scene.from_dict(scene) for scene in record.get("scenes", [])],
+            orbits=[OrbitSummary.from_dict(orbit) for orbit in record.get("orbits", [])],
+            listed=int(record.get("listed", 0)),
+            duplicates=list(record.get("duplicates_removed", [])),
+            below_coverage=list(record.get("below_min_coverage", [])),
+            filtered=int(record.get("filtered_out", 0)),
+            filters=dict(record.get("filters", {})),
+        )
+
+
+def _utc(text: str) -> datetime:
+    when = to_datetime(text)
+    if when is None:
+        raise ValueError(f"not a time: {text!r}")
+    return when
 
 
 def _summarise(scenes: list[Scene]) -> list[OrbitSummary]:
@@ -166,6 +212,70 @@ def _norm_choice(value: str | None, option: str, choices: tuple[str, ...]) -> st
     return value.lower()
 
 
+def _query(
+    aoi_wkt: str,
+    start: str | datetime,
+    end: str | datetime,
+    *,
+    mode: str | None,
+    product_type: str | None,
+    polarisation: str | None,
+    orbit_direction: str | None,
+    relative_orbit: int | None,
+    platform: str | None,
+    min_coverage: float,
+) -> SearchQuery:
+    """The search query for `discover`'s parameters, each checked (one-line errors)."""
+    aoi = parse_aoi_wkt(aoi_wkt)
+    window = parse_time_window(start, end)
+    if not 0.0 <= min_coverage <= 1.0:
+        raise InvalidOptionError("min_coverage", min_coverage, "between 0 and 1")
+    if relative_orbit is not None and not 1 <= relative_orbit <= 175:
+        raise InvalidOptionError("relative_orbit", relative_orbit, "between 1 and 175")
+    direction = _norm_choice(orbit_direction, "orbit_direction", _DIRECTIONS)
+    pol = polarisation.upper() if polarisation else None
+    if pol is not None and pol not in ("VV", "VH", "HH", "HV"):
+        raise InvalidOptionError("polarisation", polarisation, "one of VV, VH, HH, HV")
+    return SearchQuery(
+        aoi=aoi,
+        start=window.start,
+        end=window.end,
+        mode=mode.upper() if mode else None,
+        product_type=product_type.upper() if product_type else None,
+        polarisation=pol,
+        orbit_direction=direction,
+        relative_orbit=relative_orbit,
+        platform=platform,
+    )
+
+
+def _filters(query: SearchQuery) -> dict[str, Any]:
+    """The attribute filters of a query, as a result records them."""
+    return {
+        "mode": query.mode,
+        "product_type": query.product_type,
+        "polarisation": query.polarisation,
+        "orbit_direction": query.orbit_direction,
+        "relative_orbit": query.relative_orbit,
+        "platform": query.platform,
+    }
+
+
+def _matching(cat: Catalogue, query: SearchQuery) -> tuple[list[Scene], int, int]:
+    """Scenes passing every filter, with their AOI coverage; also (listed, filtered) counts."""
+    listed = filtered = 0
+    matching: list[Scene] = []
+    for scene in cat.search(query):
+        listed += 1
+        if not query.matches(scene) or scene.stop < query.start or scene.start > query.end:
+            filtered += 1
+            continue
+        coverage = round(coverage_fraction(scene.geometry, query.aoi), 6)
+        matching.append(scene.with_coverage(coverage))
+    logger.info("%s: %d products listed, %d match the filters", cat.name, listed, len(matching))
+    return matching, listed, filtered
+
+
 def discover(
     aoi_wkt: str,
     start: str | datetime,
@@ -186,43 +296,40 @@ def discover(
     Pages through the whole result, computes each scene's AOI coverage (geodesic area
     fraction), drops scenes below ``min_coverage``, removes duplicate acquisitions (keeping the
     newest product) and sorts by start time.
+
+    Args:
+        aoi_wkt: the area of interest, a lon/lat WKT polygon.
+        start: start of the window (ISO 8601 date or time, UTC unless an offset is given).
+        end: end of the window (ISO 8601; a bare date means the end of that day).
+        catalogue: a catalogue spec (see :func:`~s1flood.discovery.open_catalogue`) or an
+            opened catalogue.
+        mode: acquisition mode (IW, EW, SM); ``None`` for any.
+        product_type: product type (GRD, SLC); ``None`` for any.
+        polarisation: a polarisation the product must have (VV, VH, HH, HV).
+        orbit_direction: ``ascending`` or ``descending``; ``None`` for both.
+        relative_orbit: relative orbit number (1..175); ``None`` for any.
+        platform: ``sentinel-1a`` .. ``sentinel-1d``; ``None`` for any.
+        min_coverage: smallest fraction (0..1) of the AOI a scene must cover.
+        config: endpoints and transfer settings; default: the configured ones.
     """
-    aoi = parse_aoi_wkt(aoi_wkt)
-    window = parse_time_window(start, end)
-    if not 0.0 <= min_coverage <= 1.0:
-        raise InvalidOptionError("min_coverage", min_coverage, "between 0 and 1")
-    if relative_orbit is not None and not 1 <= relative_orbit <= 175:
-        raise InvalidOptionError("relative_orbit", relative_orbit, "between 1 and 175")
-    direction = _norm_choice(orbit_direction, "orbit_direction", _DIRECTIONS)
-    pol = polarisation.upper() if polarisation else None
-    if pol is not None and pol not in ("VV", "VH", "HH", "HV"):
-        raise InvalidOptionError("polarisation", polarisation, "one of VV, VH, HH, HV")
-    query = SearchQuery(
-        aoi=aoi,
-        start=window.start,
-        end=window.end,
-        mode=mode.upper() if mode else None,
-        product_type=product_type.upper() if product_type else None,
-        polarisation=pol,
-        orbit_direction=direction,
+    query = _query(
+        aoi_wkt,
+        start,
+        end,
+        mode=mode,
+        product_type=product_type,
+        polarisation=polarisation,
+        orbit_direction=orbit_direction,
         relative_orbit=relative_orbit,
         platform=platform,
+        min_coverage=min_coverage,
     )
     cat = (
         open_catalogue(catalogue, config or load_config())
         if isinstance(catalogue, str)
         else catalogue
     )
-    listed = 0
-    matching: list[Scene] = []
-    filtered = 0
-    for scene in cat.search(query):
-        listed += 1
-        if not query.matches(scene) or scene.stop < window.start or scene.start > window.end:
-            filtered += 1
-            continue
-        matching.append(scene.with_coverage(round(coverage_fraction(scene.geometry, aoi), 6)))
-    logger.info("%s: %d products listed, %d match the filters", cat.name, listed, len(matching))
+    matching, listed, filtered = _matching(cat, query)
     covering = [s for s in matching if (s.coverage or 0.0) + 1e-9 >= min_coverage]
     below = sorted(s.name for s in matching if (s.coverage or 0.0) + 1e-9 < min_coverage)
     kept, dropped = deduplicate(covering)
@@ -231,24 +338,16 @@ def discover(
         logger.info("removed %d duplicate listings", len(dropped))
     return DiscoveryResult(
         catalogue=cat.name,
-        aoi_wkt=aoi.wkt,
-        start=window.start,
-        end=window.end,
+        aoi_wkt=query.aoi.wkt,
+        start=query.start,
+        end=query.end,
         scenes=kept,
         orbits=_summarise(kept),
         listed=listed,
         duplicates=sorted(s.name for s in dropped),
         below_coverage=below,
         filtered=filtered,
-        filters={
-            "mode": query.mode,
-            "product_type": query.product_type,
-            "polarisation": query.polarisation,
-            "orbit_direction": query.orbit_direction,
-            "relative_orbit": query.relative_orbit,
-            "platform": query.platform,
-            "min_coverage": min_coverage,
-        },
+        filters={**_filters(query), "min_coverage": min_coverage},
     )
 
 

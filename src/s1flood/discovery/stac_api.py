@@ -5,20 +5,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 from pystac_client import Client
 from pystac_client.exceptions import APIError
 from pystac_client.stac_api_io import StacApiIO
 
-from s1flood.discovery._http import RetryPolicy, clean_url, new_session
+from s1flood.discovery._http import (
+    LoggedRetry,
+    RetryPolicy,
+    clean_url,
+    new_session,
+    transport_problem,
+)
 from s1flood.discovery.catalogue import FetchOptions, SearchQuery
 from s1flood.discovery.config import STAC_PRESETS, DiscoveryConfig
-from s1flood.discovery.download import download_file, unzip_product
+from s1flood.discovery.download import download_file
+from s1flood.discovery.products import unzip_product
 from s1flood.discovery.scene import Scene
 from s1flood.discovery.stac_items import scene_from_item
-from s1flood.errors import CatalogueError, ProductNotFoundError
+from s1flood.errors import CatalogueError, InvalidOptionError, ProductNotFoundError
 
 __all__ = ["StacApiCatalogue"]
 
@@ -27,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 class StacApiCatalogue:
     """A STAC API's Sentinel-1 GRD collection (presets: cdse, planetary-computer, earth-search)."""
+
+    usage: ClassVar[str] = "stac:URL|PRESET"
 
     def __init__(self, url_or_preset: str, config: DiscoveryConfig) -> None:
         preset = STAC_PRESETS.get(url_or_preset.lower())
@@ -37,7 +46,25 @@ class StacApiCatalogue:
         self.policy = RetryPolicy.from_config(config)
         self._client: Client | None = None
 
+    @classmethod
+    def from_spec(cls, arg: str, config: DiscoveryConfig) -> StacApiCatalogue:
+        """The catalogue for the spec ``stac:URL`` or ``stac:PRESET``.
+
+        Args:
+            arg: the API root URL, or a preset name (cdse, planetary-computer, earth-search).
+            config: endpoints and transfer settings.
+        """
+        if not arg:
+            raise InvalidOptionError("catalogue", "stac", "expected stac:URL or stac:PRESET")
+        return cls(arg, config)
+
     def _error(self, exc: Exception, what: str) -> CatalogueError:
+        problem = transport_problem(exc, self.policy.timeout)
+        if problem is not None:  # urllib3 has retried it (LoggedRetry)
+            return CatalogueError(
+                f"STAC {what}: {problem} (after {self.policy.retries} retries)",
+                url=clean_url(self.url),
+            )
         status = getattr(exc, "status_code", None)
         text = " ".join(str(exc).split())[:200] or type(exc).__name__
         if "<html" in text.lower() or "<!doctype" in text.lower():
@@ -45,18 +72,9 @@ class StacApiCatalogue:
         return CatalogueError(f"STAC {what}: {text}", status=status, url=clean_url(self.url))
 
     def client(self) -> Client:
-        """The pystac-client Client (opened once; retries on 429/5xx through urllib3)."""
+        """The pystac-client Client (opened once; retries through urllib3, logged as ours)."""
         if self._client is None:
-            from urllib3.util.retry import Retry
-
-            retry = Retry(
-                total=self.policy.retries,
-                backoff_factor=self.policy.backoff,
-                backoff_max=self.policy.max_backoff,
-                status_forcelist=[429, 500, 502, 503, 504],
-                allowed_methods=None,
-                respect_retry_after_header=True,
-            )
+            retry = LoggedRetry.for_policy(self.policy, f"STAC API {clean_url(self.url)}")
             io = StacApiIO(max_retries=retry, timeout=self.policy.timeout)
             try:
                 self._client = Client.open(self.url, stac_io=io)
