@@ -125,7 +125,7 @@ def test_three_hundred_masks_do_not_overflow(tmp_path):
     paths = masks(tmp_path, [base] * 300)
     listing = tmp_path / "list.txt"
     listing.write_text("\n".join(p.name for p in paths) + "\n")
-    from s1flood.aggregation import expand_mask_arguments
+    from s1flood.mask_sources import expand_mask_arguments
 
     result = aggregate(expand_mask_arguments([f"@{listing}"]), tmp_path / "out")
     water = read(result.outputs["water_count"])

@@ -39,7 +39,7 @@ def aggregate(
         progress: show a progress bar. Default false.
     """
     from s1flood.aggregation import aggregate as aggregate_masks
-    from s1flood.aggregation import expand_mask_arguments
+    from s1flood.mask_sources import expand_mask_arguments
 
     return aggregate_masks(
         expand_mask_arguments([str(m) for m in masks]),
