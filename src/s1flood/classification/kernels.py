@@ -1,0 +1,266 @@
+"""Compiled kernels of the classification (numba, GIL released so blocks run in threads).
+
+Every kernel works on one block (or one DEM for HAND) and writes into arrays the caller owns.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+NODATA_U8 = 255
+WATER = 1
+DRY = 0
+
+F32 = npt.NDArray[np.float32]
+U8 = npt.NDArray[np.uint8]
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _bin(v: float, edges: F32, inverse_width: float, nbins: int) -> int:
+    """The `np.histogram` bin of v (-1 outside [edges[0], edges[-1]] or NaN)."""
+    if not (v >= edges[0] and v <= edges[nbins]):
+        return -1
+    index = int((v - edges[0]) * inverse_width)
+    index = min(index, nbins - 1)
+    while index > 0 and v < edges[index]:
+        index -= 1
+    while index < nbins - 1 and v >= edges[index + 1]:
+        index += 1
+    return index
+
+
+@numba.njit(cache=True, nogil=True)
+def _otsu_split(hist: I64) -> int:
+    """Otsu split k of a histogram (bins < k are the lower class); 0 if undefined."""
+    nbins = hist.size
+    n = 0.0
+    total = 0.0
+    for k in range(nbins):
+        n += hist[k]
+        total += hist[k] * k
+    best, best_k = -1.0, 0
+    w0 = 0.0
+    s0 = 0.0
+    for k in range(1, nbins):
+        w0 += hist[k - 1]
+        s0 += hist[k - 1] * (k - 1)
+        w1 = n - w0
+        if w0 == 0 or w1 == 0:
+            continue
+        d = s0 / w0 - (total - s0) / w1
+        between = w0 * w1 * d * d
+        if between > best:
+            best, best_k = between, k
+    return best_k
+
+
+@numba.njit(cache=True, nogil=True)
+def tile_histograms(
+    db: F32,
+    edges: F32,
+    tile: int,
+    min_valid: int,
+    min_fraction: float,
+    min_ashman: float,
+    water_max_db: float,
+    counts: I64,
+    pooled: I64,
+    tally: I64,
+) -> None:
+    """Bin a block into the scene histogram; add the histograms of qualifying tiles to `pooled`.
+
+    A tile (`tile` x `tile` pixels, the block's rows a multiple of it) qualifies when it has
+    at least `min_valid` valid pixels and its own Otsu split gives a dark class of
+    `min_fraction`..1-`min_fraction` of its pixels, an Ashman's D of at least `min_ashman`,
+    and a dark-class mean at most `water_max_db`. `tally` counts [tiles seen, tiles with
+    enough valid pixels, tiles selected].
+    """
+    nbins = edges.size - 1
+    inverse_width = nbins / (np.float64(edges[nbins]) - np.float64(edges[0]))
+    centers = (edges[:-1].astype(np.float64) + edges[1:].astype(np.float64)) / 2.0
+    rows, cols = db.shape
+    hist = np.zeros(nbins, dtype=np.int64)
+    for r0 in range(0, rows, tile):
+        for c0 in range(0, cols, tile):
+            hist[:] = 0
+            valid = 0
+            for i in range(r0, min(r0 + tile, rows)):
+                for j in range(c0, min(c0 + tile, cols)):
+                    b = _bin(db[i, j], edges, inverse_width, nbins)
+                    if b >= 0:
+                        hist[b] += 1
+                        counts[b] += 1
+                        valid += 1
+            tally[0] += 1
+            if valid < min_valid:
+                continue
+            tally[1] += 1
+            k = _otsu_split(hist)
+            if k == 0:
+                continue
+            n0 = s0 = q0 = n1 = s1 = q1 = 0.0
+            for b in range(nbins):
+                h, x = hist[b], centers[b]
+                if b < k:
+                    n0 += h
+                    s0 += h * x
+                    q0 += h * x * x
+                else:
+                    n1 += h
+                    s1 += h * x
+                    q1 += h * x * x
+            fraction = n0 / (n0 + n1)
+            if fraction < min_fraction or fraction > 1.0 - min_fraction:
+                continue
+            m0, m1 = s0 / n0, s1 / n1
+            spread = max(q0 / n0 - m0 * m0, 0.0) + max(q1 / n1 - m1 * m1, 0.0)
+            if spread <= 0 or m0 > water_max_db:
+                continue
+            if np.sqrt(2.0) * (m1 - m0) / np.sqrt(spread) < min_ashman:
+                continue
+            tally[2] += 1
+            for b in range(nbins):
+                pooled[b] += hist[b]
+
+
+@numba.njit(cache=True, nogil=True)
+def box_mean(src: F32, size: int, out: F32) -> None:
+    """Mean of the valid (non-NaN) values in a size x size box around each pixel.
+
+    Boxes are cut at the block's edges; a NaN pixel stays NaN. `out` may not alias `src`.
+    """
+    rows, cols = src.shape
+    half = size // 2
+    sums = np.zeros((rows, cols), dtype=np.float32)
+    ns = np.zeros((rows, cols), dtype=np.float32)
+    for i in range(rows):
+        s = np.float32(0)
+        n = np.float32(0)
+        for j in range(min(half, cols)):
+            v = src[i, j]
+            if v == v:
+                s += v
+                n += 1
+        for j in range(cols):
+            add = j + half
+            if add < cols:
+                v = src[i, add]
+                if v == v:
+                    s += v
+                    n += 1
+            drop = j - half - 1
+            if drop >= 0:
+                v = src[i, drop]
+                if v == v:
+                    s -= v
+                    n -= 1
+            sums[i, j] = s
+            ns[i, j] = n
+    acc = np.zeros(cols, dtype=np.float32)
+    cnt = np.zeros(cols, dtype=np.float32)
+    for i in range(min(half, rows)):
+        acc += sums[i]
+        cnt += ns[i]
+    for i in range(rows):
+        add = i + half
+        if add < rows:
+            acc += sums[add]
+            cnt += ns[add]
+        drop = i - half - 1
+        if drop >= 0:
+            acc -= sums[drop]
+            cnt -= ns[drop]
+        for j in range(cols):
+            v = src[i, j]
+            out[i, j] = acc[j] / cnt[j] if v == v and cnt[j] > 0 else np.float32(np.nan)
+
+
+@numba.njit(cache=True, nogil=True)
+def water_block(
+    db: F32,
+    threshold: float,
+    change: F32,
+    change_db: float,
+    change_margin_db: float,
+    water: F32,
+    new_water: U8,
+) -> None:
+    """Water (1.0), dry (0.0) or NaN per pixel; with a reference, darkened pixels join water.
+
+    `change` holds scene minus reference dB (an empty array when no reference is used): a pixel
+    that darkened by more than `change_db` and lies below `threshold + change_margin_db` is
+    new water (`new_water` 1, else 0, 255 where either scene has no data).
+    """
+    rows, cols = db.shape
+    limit = np.float32(threshold)
+    use_change = change.size > 0
+    for i in range(rows):
+        for j in range(cols):
+            v = db[i, j]
+            if v != v:
+                water[i, j] = np.nan
+                if use_change:
+                    new_water[i, j] = NODATA_U8
+                continue
+            w = v < limit
+            if use_change:
+                d = change[i, j]
+                if d != d:
+                    new_water[i, j] = NODATA_U8
+                else:
+                    new = d < -change_db and v < limit + change_margin_db
+                    new_water[i, j] = 1 if new else 0
+                    w = w or new
+            water[i, j] = 1.0 if w else 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def finish_block(
+    water: F32,
+    db: F32,
+    threshold: float,
+    water_spread: float,
+    land_spread: float,
+    scale: float,
+    excluded: U8,
+    out: U8,
+    confidence: U8,
+    counts: I64,
+) -> None:
+    """Mask (0/1/255) and confidence (0..100, 255 nodata) from water fractions; count per row.
+
+    `water` is the (majority-filtered) water fraction: water where > 0.5. Confidence is the
+    distance to the threshold in units of the class spread, 50 at the threshold and 100 one
+    spread away, times `scale`; pixels the filter flipped get 50 x `scale`. `excluded` (empty
+    or a block) marks pixels to leave out as nodata. `counts[i]` gets [water, valid, sum of
+    confidence] of row i.
+    """
+    rows, cols = water.shape
+    use_excluded = excluded.size > 0
+    for i in range(rows):
+        nw = 0
+        nv = 0
+        total = 0
+        for j in range(cols):
+            f = water[i, j]
+            v = db[i, j]
+            if f != f or v != v or (use_excluded and excluded[i, j] != 0):
+                out[i, j] = NODATA_U8
+                confidence[i, j] = NODATA_U8
+                continue
+            is_water = f > 0.5
+            nv += 1
+            distance = (threshold - v) / water_spread if is_water else (v - threshold) / land_spread
+            c = 50.0 if distance < 0 else 50.0 + 50.0 * min(distance, 1.0)
+            out[i, j] = WATER if is_water else DRY
+            nw += is_water
+            level = np.uint8(round(c * scale))
+            confidence[i, j] = level
+            total += level
+        counts[i, 0] = nw
+        counts[i, 1] = nv
+        counts[i, 2] = total

@@ -1,0 +1,191 @@
+"""The three block passes over a scene: value range, histograms (scene and tiles), mask."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from tqdm import tqdm
+
+from s1flood.classification import kernels
+from s1flood.classification.reading import FeatureReader
+from s1flood.classification.selection import MIN_VALID_TILE, TileTally
+from s1flood.classification.thresholds import NBINS, Histogram, histogram_edges
+from s1flood.errors import DegenerateInputError
+from s1flood.parallel import BlockPool, PerThread
+from s1flood.raster import BandSpec, Grid, staged_cogs
+
+MIN_VALID_PIXELS = 1000
+U8 = npt.NDArray[np.uint8]
+
+
+@dataclass
+class Scene:
+    """What the passes share: readers per thread, windows, options."""
+
+    grid: Grid
+    readers: PerThread[FeatureReader]
+    references: PerThread[FeatureReader] | None
+    excluded: U8 | None
+    rows: int
+    smoothing: int
+    refine: int
+    pool: BlockPool
+    bar: tqdm[Any]
+
+    @property
+    def tops(self) -> list[int]:
+        """First row of every window."""
+        return list(range(0, self.grid.height, self.rows))
+
+    def read(self, readers: PerThread[FeatureReader], top: int, halo: int) -> npt.NDArray[Any]:
+        """Smoothed dB of rows [top - halo, top + rows + halo), NaN where excluded."""
+        rows = min(self.rows, self.grid.height - top)
+        values, above = readers.get().read(top, rows, halo + self.smoothing // 2, self.smoothing)
+        cut = values[
+            above - min(above, halo) : above + rows + min(halo, self.grid.height - top - rows)
+        ]
+        if self.excluded is not None:
+            first = top - min(above, halo)
+            cut[self.excluded[first : first + cut.shape[0]] != 0] = np.nan
+        return cut
+
+
+def histogram_pass(
+    scene: Scene, path: Path, tile: int, min_ashman: float, water_max_db: float
+) -> tuple[Histogram, Histogram, TileTally, int]:
+    """Scene histogram, summed histogram of the qualifying tiles, tile tally, valid pixels."""
+
+    def value_range(top: int) -> tuple[float, float, int]:
+        db = scene.read(scene.readers, top, 0)
+        finite = db[np.isfinite(db)]
+        if not finite.size:
+            return np.inf, -np.inf, 0
+        return float(finite.min()), float(finite.max()), int(finite.size)
+
+    lo, hi, valid = np.inf, -np.inf, 0
+    for block_lo, block_hi, count in scene.pool.map(value_range, scene.tops):
+        scene.bar.update()
+        lo, hi, valid = min(lo, block_lo), max(hi, block_hi), valid + count
+    if valid < MIN_VALID_PIXELS:
+        raise DegenerateInputError(
+            path, f"only {valid} valid pixels (at least {MIN_VALID_PIXELS} needed)"
+        )
+    if lo == hi:
+        raise DegenerateInputError(path, f"constant raster: every valid pixel is {lo:g} dB")
+    edges = histogram_edges(lo, hi)
+    min_valid = max(1, round(MIN_VALID_TILE * tile * tile))
+
+    def binned(top: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[int]]:
+        counts = np.zeros(NBINS, dtype=np.int64)
+        pooled = np.zeros(NBINS, dtype=np.int64)
+        tally = np.zeros(3, dtype=np.int64)
+        db = np.ascontiguousarray(scene.read(scene.readers, top, 0))
+        kernels.tile_histograms(
+            db, edges, tile, min_valid, 0.1, min_ashman, water_max_db, counts, pooled, tally
+        )
+        return counts, pooled, [int(t) for t in tally]
+
+    total = np.zeros(NBINS, dtype=np.int64)
+    pooled_total = np.zeros(NBINS, dtype=np.int64)
+    tally = TileTally()
+    for counts, pooled, (seen, enough, selected) in scene.pool.map(binned, scene.tops):
+        total += counts
+        pooled_total += pooled
+        tally.tiles += seen
+        tally.with_enough_data += enough
+        tally.selected += selected
+        scene.bar.update()
+    return Histogram(total, edges), Histogram(pooled_total, edges), tally, int(total.sum())
+
+
+@dataclass
+class MaskOptions:
+    """What the mask pass applies."""
+
+    threshold_db: float
+    reference_threshold_db: float
+    water_spread_db: float
+    land_spread_db: float
+    confidence_scale: float
+    change_db: float
+    change_margin_db: float
+
+
+def mask_pass(
+    scene: Scene,
+    outputs: list[tuple[Path, BandSpec]],
+    options: MaskOptions,
+    when_written: Callable[[], object],
+) -> tuple[npt.NDArray[np.int64], int]:
+    """Write mask, confidence (and change) COGs.
+
+    Returns [water, valid, confidence sum] per row, and the number of new-water pixels.
+    """
+    per_row = np.zeros((scene.grid.height, 3), dtype=np.int64)
+    halo = scene.refine // 2
+    new_total = [0]
+    lock = threading.Lock()
+    empty_f32 = np.empty((0, 0), dtype=np.float32)
+    empty_u8 = np.empty((0, 0), dtype=np.uint8)
+    with staged_cogs(outputs, scene.grid) as writers:
+
+        def work(top: int) -> None:
+            rows = min(scene.rows, scene.grid.height - top)
+            db = np.ascontiguousarray(scene.read(scene.readers, top, halo))
+            above = min(top, halo)
+            change = empty_f32
+            if scene.references is not None:
+                ref = scene.read(scene.references, top, halo)
+                change = np.ascontiguousarray(db - ref)
+            water = np.empty_like(db)
+            new = np.empty(db.shape, dtype=np.uint8) if change.size else empty_u8
+            kernels.water_block(
+                db,
+                options.threshold_db,
+                change,
+                options.change_db,
+                options.change_margin_db,
+                water,
+                new,
+            )
+            if scene.refine > 1:
+                smoothed = np.empty_like(water)
+                kernels.box_mean(water, scene.refine, smoothed)
+                water = smoothed
+            core = slice(above, above + rows)
+            mask = np.empty((rows, scene.grid.width), dtype=np.uint8)
+            confidence = np.empty_like(mask)
+            excluded = scene.excluded[top : top + rows] if scene.excluded is not None else empty_u8
+            kernels.finish_block(
+                np.ascontiguousarray(water[core]),
+                np.ascontiguousarray(db[core]),
+                options.reference_threshold_db,
+                options.water_spread_db,
+                options.land_spread_db,
+                options.confidence_scale,
+                excluded,
+                mask,
+                confidence,
+                per_row[top : top + rows],
+            )
+            from rasterio.windows import Window
+
+            window = Window(0, top, scene.grid.width, rows)
+            with lock:
+                writers[0].write(mask, 1, window=window)
+                writers[1].write(confidence, 1, window=window)
+                if change.size:
+                    block = np.where(mask == kernels.NODATA_U8, kernels.NODATA_U8, new[core])
+                    writers[2].write(block.astype(np.uint8), 1, window=window)
+                    new_total[0] += int((block == 1).sum())
+
+        for _ in scene.pool.map(work, scene.tops):
+            scene.bar.update()
+        when_written()
+    return per_row, new_total[0]
