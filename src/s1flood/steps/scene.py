@@ -83,28 +83,57 @@ def classify(
     *,
     band: str = "1",
     units: str = "auto",
+    method: str = "split",
+    tile_size: int = 32,
+    smoothing: int = 5,
+    refine: int = 9,
     classes: int = 3,
     threshold_db: float | None = None,
+    reference: Path | str | None = None,
+    change_db: float = 3.0,
+    dem: Path | str | None = None,
+    exclusion: Path | str | None = None,
+    hand_max_m: float = 15.0,
+    slope_max_deg: float = 10.0,
     allow_unimodal: bool = False,
     overwrite: bool = False,
     progress: bool = False,
 ) -> ClassificationResult:
     """Classify backscatter into a water mask COG: 0 dry, 1 water, 255 nodata (step 4).
 
-    Writes the mask, a JSON sidecar (thresholds, how they were found, pixel counts) and a
-    histogram PNG beside it.
+    Each scene is classified alone. Writes the mask, a confidence COG
+    (``<mask>_confidence.tif``, 0..100), with a reference a new-water COG
+    (``<mask>_change.tif``), a JSON sidecar (thresholds, the path taken and why, pixel
+    counts) and a histogram PNG beside it. A scene without water is mapped all dry, not
+    refused.
 
     Args:
         backscatter: calibrated backscatter GeoTIFF, linear power or dB.
         mask: the water mask COG to write (``.tif``).
-        band: band to classify: a 1-based index or a band description such as ``VV``.
-            Default ``1``.
+        band: band to classify: a 1-based index or a band description such as ``VV``; two
+            joined by a comma (``VV,VH``) are fused (mean of their dB). Default ``1``.
         units: units of the input values: ``auto`` (from the band's metadata, else its
             values), ``linear`` or ``db``. Default ``auto``.
-        classes: Multi-Otsu classes (2 to 5); water is the lowest. Default 3.
-        threshold_db: a fixed water threshold in dB instead of Multi-Otsu; default none.
-        allow_unimodal: threshold even when no distinct water population shows.
-            Default false.
+        method: ``split`` (Otsu of the tiles showing water and land; default),
+            ``split-ki`` (Kittler-Illingworth on those tiles), ``otsu`` or ``multiotsu``.
+        tile_size: tile side of the ``split`` methods in pixels. Default 32.
+        smoothing: odd box size (pixels) of a dB mean against speckle; 0 for none.
+            Default 5.
+        refine: odd box size (pixels) of a majority filter on the mask; 0 for none.
+            Default 9.
+        classes: Multi-Otsu classes for ``multiotsu`` (2 to 5). Default 3.
+        threshold_db: a fixed water threshold in dB instead of the method; default none.
+        reference: a pre-event or dry-season backscatter raster on the same grid; pixels
+            darker by more than ``change_db`` join water and the change COG. Default none.
+        change_db: decrease in dB that marks new water against ``reference``. Default 3.
+        dem: a DEM (m): pixels above ``hand_max_m`` over the nearest drainage or steeper
+            than ``slope_max_deg`` become nodata. Default none.
+        exclusion: a raster whose non-zero pixels become nodata (e.g. radar
+            shadow/layover). Default none.
+        hand_max_m: height above nearest drainage limit with ``dem`` (m). Default 15.
+        slope_max_deg: slope limit with ``dem`` (degrees). Default 10.
+        allow_unimodal: with ``multiotsu``, threshold even when no distinct water
+            population shows. Default false.
         overwrite: replace existing outputs. Default false.
         progress: show a progress bar. Default false.
     """
@@ -117,8 +146,18 @@ def classify(
             mask,
             band=band,
             units=units,
+            method=method,
+            tile_size=tile_size,
+            smoothing=smoothing,
+            refine=refine,
             classes=classes,
             threshold_db=threshold_db,
+            reference=reference,
+            change_db=change_db,
+            dem=dem,
+            exclusion=exclusion,
+            hand_max_m=hand_max_m,
+            slope_max_deg=slope_max_deg,
             require_bimodal=not allow_unimodal,
             overwrite=overwrite,
             progress=progress,
