@@ -17,10 +17,20 @@ def classify(
     mask: Annotated[Path, typer.Argument(help=doc("classify", "mask"))],
     band: Annotated[str, typer.Option(help=doc("classify", "band"))] = "1",
     units: Annotated[str, typer.Option(help=doc("classify", "units"))] = "auto",
+    method: Annotated[str, typer.Option(help=doc("classify", "method"))] = "split",
+    tile_size: Annotated[int, typer.Option(help=doc("classify", "tile_size"))] = 32,
+    smoothing: Annotated[int, typer.Option(help=doc("classify", "smoothing"))] = 5,
+    refine: Annotated[int, typer.Option(help=doc("classify", "refine"))] = 9,
     classes: Annotated[int, typer.Option(help=doc("classify", "classes"))] = 3,
     threshold_db: Annotated[
         float | None, typer.Option(help=doc("classify", "threshold_db"))
     ] = None,
+    reference: Annotated[Path | None, typer.Option(help=doc("classify", "reference"))] = None,
+    change_db: Annotated[float, typer.Option(help=doc("classify", "change_db"))] = 3.0,
+    dem: Annotated[Path | None, typer.Option(help=doc("classify", "dem"))] = None,
+    exclusion: Annotated[Path | None, typer.Option(help=doc("classify", "exclusion"))] = None,
+    hand_max_m: Annotated[float, typer.Option(help=doc("classify", "hand_max_m"))] = 15.0,
+    slope_max_deg: Annotated[float, typer.Option(help=doc("classify", "slope_max_deg"))] = 10.0,
     allow_unimodal: Annotated[bool, typer.Option(help=doc("classify", "allow_unimodal"))] = False,
     overwrite: Annotated[bool, typer.Option(help=doc("classify", "overwrite"))] = False,
 ) -> None:
@@ -30,13 +40,24 @@ def classify(
         mask,
         band=band,
         units=units,
+        method=method,
+        tile_size=tile_size,
+        smoothing=smoothing,
+        refine=refine,
         classes=classes,
         threshold_db=threshold_db,
+        reference=reference,
+        change_db=change_db,
+        dem=dem,
+        exclusion=exclusion,
+        hand_max_m=hand_max_m,
+        slope_max_deg=slope_max_deg,
         allow_unimodal=allow_unimodal,
         overwrite=overwrite,
         progress=State.progress,
     )
     typer.echo(
-        f"{result.mask}: water below {result.water_threshold_db:.2f} dB, "
+        f"{result.mask}: {result.path} ({result.reason}); "
+        f"water below {result.water_threshold_db:.2f} dB, "
         f"{result.water_area_km2:.3f} km² water; {result.sidecar.name}, {result.histogram_png.name}"
     )
