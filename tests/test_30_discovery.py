@@ -8,10 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from s1flood.discovery import Scene, discover, fetch, load_config, open_catalogue, render
+from s1flood.discovery import (
+    DiscoveryResult,
+    FetchResult,
+    Scene,
+    discover,
+    fetch,
+    load_config,
+    open_catalogue,
+    render,
+)
 from s1flood.discovery.scene import parse_product_name
 from s1flood.discovery.search import coverage_fraction, deduplicate
 from s1flood.errors import CatalogueError, InvalidOptionError, ProductNotFoundError
+from s1flood.results import to_jsonable
 from servers import Fault, MockServer
 from servers.stac import start_stac
 
@@ -90,6 +100,31 @@ def test_local_catalog(sim_catalog: Path, tmp_path: Path) -> None:
     assert (path / "manifest.safe").is_file()
     with pytest.raises(ProductNotFoundError):
         fetch("S1A_nothing", catalogue=f"local:{sim_catalog}", out_dir=tmp_path)
+
+
+def test_results_as_data(sim_catalog: Path, tmp_path: Path) -> None:
+    """Discovery and fetch results go to JSON and come back (what a notebook glues)."""
+    result = discover(AOI, "2026-10-20", "2026-11-20", catalogue=f"local:{sim_catalog}")
+    record = json.loads(json.dumps(result.to_dict()))
+    back = DiscoveryResult.from_dict(record)
+    assert back.scenes == result.scenes
+    assert back.names == result.names
+    assert (back.catalogue, back.start, back.end) == (result.catalogue, result.start, result.end)
+    assert back.to_dict() == record
+    assert Scene.from_dict(json.loads(json.dumps(result.scenes[0].to_dict()))) == result.scenes[0]
+
+    fetched = fetch(result.names[0], catalogue=f"local:{sim_catalog}", out_dir=tmp_path / "p")
+    assert isinstance(fetched, FetchResult)
+    assert (fetched.name, fetched.id) == (result.names[0], result.scenes[0].id)
+    assert fetched.catalogue == result.catalogue
+    assert fetched.size == sum(f.stat().st_size for f in fetched.path.rglob("*") if f.is_file())
+    relative = json.loads(json.dumps(fetched.to_dict(tmp_path)))
+    assert relative["path"] == f"p/{fetched.path.name}"
+    assert to_jsonable(fetched, tmp_path) == relative
+    assert FetchResult.from_dict(relative, tmp_path) == fetched
+    absolute = fetched.to_dict()
+    assert absolute["path"] == str(fetched.path)
+    assert FetchResult.from_dict(absolute) == fetched
 
 
 def test_min_coverage_filters(sim_catalog: Path) -> None:

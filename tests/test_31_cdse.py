@@ -12,6 +12,7 @@ import pytest
 from s1flood.discovery import discover, fetch, load_config, render
 from s1flood.discovery.cdse import CdseCatalogue
 from s1flood.discovery.config import DiscoveryConfig
+from s1flood.discovery.download import _trusted, is_loopback
 from s1flood.errors import (
     AuthenticationError,
     CatalogueError,
@@ -135,6 +136,53 @@ def test_fetch_redirect_bearer_and_unzip(
     ).path
     assert (safe / "manifest.safe").is_file()
     assert safe.name.endswith(".SAFE")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.2", "::1"])
+def test_fetch_bearer_to_any_loopback_host(
+    host: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A download host on 127.0.0.2 or ::1 is loopback: plain HTTP may carry the token."""
+    monkeypatch.setenv("S1FLOOD_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    main, zipper, state = start_cdse(zipper_host=host)
+    try:
+        monkeypatch.setenv("S1FLOOD_CDSE_USERNAME", state.username)
+        monkeypatch.setenv("S1FLOOD_CDSE_PASSWORD", state.password)
+        cfg = load_config(
+            {
+                "cdse_odata_url": main.url + "/odata/v1",
+                "cdse_download_url": main.url + "/odata/v1",
+                "cdse_oidc_url": main.url + "/auth/realms/CDSE/.well-known/openid-configuration",
+                "trusted_hosts": host,
+                "backoff": 0.01,
+                "retries": 1,
+                "timeout": 2.0,
+            }
+        )
+        product = _first(state)
+        result = fetch(product["Id"], catalogue=CdseCatalogue(cfg), out_dir=tmp_path)
+        _verify(result.path, product)
+        hits = [r for r in main.log if r["path"].startswith("/zipper/")]
+        assert hits[0]["headers"]["Authorization"].startswith("Bearer ")
+        assert host in hits[0]["headers"]["Host"]
+    finally:
+        main.close()
+        zipper.close()
+
+
+def test_loopback_and_trusted_hosts() -> None:
+    assert all(
+        is_loopback(h) for h in ("localhost", "127.0.0.1", "127.0.0.2", "127.255.255.254", "::1")
+    )
+    assert is_loopback("::ffff:127.0.0.2")  # IPv4-mapped
+    assert not any(is_loopback(h) for h in ("10.0.0.1", "128.0.0.1", "::2", "example.org", ""))
+    assert _trusted("http://127.0.0.2:8080/x", ("127.0.0.2",))
+    assert _trusted("http://[::1]:8080/x", ("::1",))
+    assert _trusted("https://zipper.dataspace.copernicus.eu/x", ("dataspace.copernicus.eu",))
+    assert not _trusted("http://zipper.dataspace.copernicus.eu/x", ("dataspace.copernicus.eu",))
+    assert not _trusted("http://10.0.0.1/x", ("10.0.0.1",))  # clear text over a network
+    assert not _trusted("http://127.0.0.2/x", ("127.0.0.1",))  # loopback, but not trusted
 
 
 def test_fetch_untrusted_redirect_drops_token(

@@ -1,9 +1,14 @@
-"""Mock catalogue servers on 127.0.0.1 (OS-chosen ports), built from recorded responses."""
+"""Mock catalogue servers on 127.0.0.1 (OS-chosen ports), built from recorded responses.
+
+A server can bind another loopback address (127.0.0.2, ``::1``): Linux routes all of
+127.0.0.0/8 to the loopback interface.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 import time
 from collections import defaultdict
@@ -35,11 +40,17 @@ class Fault:
     body: bytes = b""
 
 
+class _ThreadingHTTPServer6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 class MockServer:
     """A ThreadingHTTPServer with a request log and per-route fault queues."""
 
     def __init__(self, handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1") -> None:
-        self.httpd = ThreadingHTTPServer((host, 0), handler)
+        self.host = host
+        server = _ThreadingHTTPServer6 if ":" in host else ThreadingHTTPServer
+        self.httpd = server((host, 0), handler)
         self.httpd.daemon_threads = True
         self.httpd.mock = self  # type: ignore[attr-defined]
         self.faults: dict[str, list[Fault]] = defaultdict(list)
@@ -54,7 +65,8 @@ class MockServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def inject(self, route: str, *faults: Fault) -> None:
         with self.lock:

@@ -416,13 +416,19 @@ class CdseHandler(Handler):
         self.serve_download(product["_body"], fault, headers={"Accept-Ranges": "bytes"})
 
 
-def start_cdse(state: CdseState | None = None) -> tuple[MockServer, MockServer, CdseState]:
-    """Start the catalogue/identity/download server and a separate "zipper" host (localhost)."""
+def start_cdse(
+    state: CdseState | None = None, zipper_host: str | None = None
+) -> tuple[MockServer, MockServer, CdseState]:
+    """Start the catalogue/identity/download server and a separate "zipper" host.
+
+    The zipper binds ``zipper_host`` and is named by it (127.0.0.2, ``::1``); by default it
+    binds 127.0.0.1 and is named ``localhost``.
+    """
     st = state or CdseState()
     handler = type("H", (CdseHandler,), {"state": st, "zipper_url": ""})
     main = MockServer(handler)
-    zipper = MockServer(handler)
-    handler.zipper_url = f"http://localhost:{zipper.port}"
+    zipper = MockServer(handler, zipper_host or "127.0.0.1")
+    handler.zipper_url = zipper.url if zipper_host else f"http://localhost:{zipper.port}"
     zipper.faults, zipper.log, zipper.lock = main.faults, main.log, main.lock  # one view of both
     return main, zipper, st
 
