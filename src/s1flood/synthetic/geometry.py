@@ -13,18 +13,17 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
-from s1flood.geodesy import WGS84_A, WGS84_B, ecef_to_geodetic, ellipsoid_normal
+from s1flood.geodesy import WGS84_A, WGS84_B, ellipsoid_normal
 from s1flood.synthetic.orbit import (
-    SPEED_OF_LIGHT,
     CircularOrbit,
     OrbitPolynomial,
     StateVectors,
     sample_state_vectors,
 )
+from s1flood.synthetic.projection import project_kernel
 
 LOGGER = logging.getLogger(__name__)
 
@@ -36,6 +35,7 @@ GRD_PIXEL_SPACING = 10.0  # m, IW GRDH
 SRGR_DEGREE = 8
 NEAR_RANGE_INCIDENCE_DEG = 30.5
 """Incidence angle at the near edge of a full IW swath."""
+SUBSWATHS = ("IW1", "IW2", "IW3")
 SUBSWATH_LIMITS_DEG = (36.3, 41.3)
 """Incidence angles separating IW1/IW2 and IW2/IW3."""
 
@@ -189,7 +189,7 @@ class RadarGeometry:
         sample = np.empty(n, np.float64)
         los = np.empty((n, 3), np.float32)
         guess = 0.5 * (self.first_line_time + self.last_line_time) if t_guess is None else t_guess
-        _project_kernel(
+        project_kernel(
             pts,
             self.orbit_poly.coefficients,
             self.orbit_poly.epoch,
@@ -205,90 +205,6 @@ class RadarGeometry:
             los,
         )
         return line, sample, los
-
-
-@numba.njit(cache=True, nogil=True)
-def _project_kernel(
-    pts: FloatArray,
-    coeffs: FloatArray,
-    epoch: float,
-    t_guess: float,
-    cc_times: FloatArray,
-    srgr: FloatArray,
-    sr0: float,
-    t0: float,
-    dt: float,
-    spacing: float,
-    out_line: FloatArray,
-    out_sample: FloatArray,
-    out_los: npt.NDArray[np.float32],
-) -> None:  # pragma: no cover - compiled
-    ndeg = coeffs.shape[1]
-    ncc = cc_times.shape[0]
-    ncoef = srgr.shape[1]
-    t = t_guess - epoch
-    for n in range(pts.shape[0]):
-        px, py, pz = pts[n, 0], pts[n, 1], pts[n, 2]
-        if not (np.isfinite(px) and np.isfinite(py) and np.isfinite(pz)):
-            out_line[n] = np.nan
-            out_sample[n] = np.nan
-            out_los[n, 0] = np.nan
-            out_los[n, 1] = np.nan
-            out_los[n, 2] = np.nan
-            continue
-        if not np.isfinite(t):
-            t = t_guess - epoch
-        sx = sy = sz = 0.0
-        for _it in range(12):
-            # Horner for position, velocity, acceleration on each axis
-            sv = np.zeros(3)
-            vv = np.zeros(3)
-            av = np.zeros(3)
-            for ax in range(3):
-                p = 0.0
-                v = 0.0
-                a = 0.0
-                for k in range(ndeg - 1, -1, -1):
-                    c = coeffs[ax, k]
-                    a = a * t + 2.0 * v
-                    v = v * t + p
-                    p = p * t + c
-                sv[ax] = p
-                vv[ax] = v
-                av[ax] = a
-            dx, dy, dz = px - sv[0], py - sv[1], pz - sv[2]
-            f = dx * vv[0] + dy * vv[1] + dz * vv[2]
-            fp = dx * av[0] + dy * av[1] + dz * av[2] - (vv[0] ** 2 + vv[1] ** 2 + vv[2] ** 2)
-            step = f / fp
-            t -= step
-            sx, sy, sz = sv[0], sv[1], sv[2]
-            if abs(step) < 1e-9:
-                break
-        dx, dy, dz = px - sx, py - sy, pz - sz
-        rng = np.sqrt(dx * dx + dy * dy + dz * dz)
-        ta = t + epoch
-        # linear interpolation of srgr coefficients in azimuth time (as xarray-sentinel)
-        if ta <= cc_times[0]:
-            k1 = 1
-            w = 0.0
-        elif ta >= cc_times[ncc - 1]:
-            k1 = ncc - 1
-            w = 1.0
-        else:
-            k1 = 1
-            while cc_times[k1] < ta:
-                k1 += 1
-            w = (ta - cc_times[k1 - 1]) / (cc_times[k1] - cc_times[k1 - 1])
-        x = rng - sr0
-        g = 0.0
-        for k in range(ncoef - 1, -1, -1):
-            c = (1.0 - w) * srgr[k1 - 1, k] + w * srgr[k1, k]
-            g = g * x + c
-        out_line[n] = (ta - t0) / dt
-        out_sample[n] = g / spacing
-        out_los[n, 0] = -dx / rng
-        out_los[n, 1] = -dy / rng
-        out_los[n, 2] = -dz / rng
 
 
 def _fit_power_poly(x: FloatArray, y: FloatArray, degree: int) -> FloatArray:
@@ -367,61 +283,3 @@ def build_geometry(
         grsr=grsr,
         azimuth_spacing=azimuth_spacing,
     )
-
-
-@dataclass(frozen=True)
-class GeolocationGrid:
-    """Tie points of the annotation's geolocation grid, shape (n_lines, n_pixels) each."""
-
-    line: npt.NDArray[np.int64]
-    pixel: npt.NDArray[np.int64]
-    azimuth_time: FloatArray
-    slant_range_time: FloatArray
-    latitude: FloatArray
-    longitude: FloatArray
-    height: FloatArray
-    incidence: FloatArray  # deg
-    elevation: FloatArray  # deg, off-nadir look angle
-
-
-def geolocation_grid(geom: RadarGeometry, n_lines: int = 10, n_pixels: int = 21) -> GeolocationGrid:
-    """Geolocation grid points on the ellipsoid at the reference height, like the annotation's."""
-    lines = np.unique(np.linspace(0, geom.n_lines - 1, n_lines).round().astype(np.int64))
-    pixels = np.unique(np.linspace(0, geom.n_samples - 1, n_pixels).round().astype(np.int64))
-    shape = (lines.size, pixels.size)
-    az = np.empty(shape)
-    srt = np.empty(shape)
-    lat = np.empty(shape)
-    lon = np.empty(shape)
-    hgt = np.empty(shape)
-    inc = np.empty(shape)
-    ele = np.empty(shape)
-    for a, line in enumerate(lines):
-        t = float(geom.line_time(line))
-        g = pixels * geom.range_spacing
-        pts, prof = geom.ground_points(t, g)
-        rng = geom.ground_to_slant(t, g).ravel()
-        lo, la, h = ecef_to_geodetic(pts)
-        az[a] = t
-        srt[a] = 2.0 * rng / SPEED_OF_LIGHT
-        lat[a], lon[a], hgt[a] = la, lo, h
-        inc[a] = np.rad2deg(np.interp(rng, prof.slant_range, prof.incidence))
-        ele[a] = np.rad2deg(np.interp(rng, prof.slant_range, prof.look_angle))
-    line_grid, pixel_grid = np.meshgrid(lines, pixels, indexing="ij")
-    return GeolocationGrid(line_grid, pixel_grid, az, srt, lat, lon, hgt, inc, ele)
-
-
-def footprint_lonlat(geom: RadarGeometry) -> list[tuple[float, float]]:
-    """Image corners (lon, lat) at the reference height: first/last line x near/far sample."""
-    corners = []
-    for line, sample in (
-        (0, 0),
-        (0, geom.n_samples - 1),
-        (geom.n_lines - 1, geom.n_samples - 1),
-        (geom.n_lines - 1, 0),
-    ):
-        t = float(geom.line_time(line))
-        pts, _ = geom.ground_points(t, np.array([sample * geom.range_spacing]))
-        lo, la, _ = ecef_to_geodetic(pts)
-        corners.append((float(lo[0]), float(la[0])))
-    return corners

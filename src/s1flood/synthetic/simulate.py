@@ -1,8 +1,9 @@
 """Simulate a flood time series of Sentinel-1 IW GRDH products with known water truth.
 
-``simulate()`` generates (or reads) a DEM for the AOI, a flood scenario over the time
-window, one SAFE product per acquisition (VV+VH, written block by block), a truth mask per
-acquisition on the DEM grid and a static STAC catalog of the products.
+``simulate()`` generates (or reads) a DEM for the AOI (`site`), a flood scenario over the
+time window (`scenario`), one SAFE product per acquisition (VV+VH, written block by block,
+`products`), a truth mask per acquisition on the DEM grid and a static STAC catalog of the
+products (`stac_catalog`).
 """
 
 from __future__ import annotations
@@ -10,52 +11,27 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import warnings
-import zlib
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
-import pyproj
-import rasterio
-from pyproj import Transformer
-from rasterio.crs import CRS
-from rasterio.errors import NotGeoreferencedWarning
 from tqdm import tqdm
 
-from s1flood.aoi import parse_aoi_wkt, parse_time_window
+from s1flood.aoi import TimeWindow, parse_aoi_wkt, parse_time_window
 from s1flood.errors import InvalidOptionError
 from s1flood.geodesy import geodetic_to_ecef
-from s1flood.grid import utm_crs
-from s1flood.synthetic.backscatter import sigma0_linear
+from s1flood.results import JsonValue, fields_to_dict, resolve_path
+from s1flood.synthetic.calibration import compute_luts
 from s1flood.synthetic.geometry import RadarGeometry, build_geometry
-from s1flood.synthetic.orbit import ORBIT_DIRECTIONS, solve_orbit
-from s1flood.synthetic.rasterio_io import write_geotiff
-from s1flood.synthetic.render import (
-    Background,
-    DemProjection,
-    SceneModel,
-    digital_numbers,
-    model_sigma0,
-    project_terrain,
-    render_scene,
-)
-from s1flood.synthetic.safe_writer import (
-    Luts,
-    ProductIdentity,
-    SafeProduct,
-    compute_luts,
-    orbit_numbers,
-)
-from s1flood.synthetic.scenario import Acquisition, make_scenario, water_truth, write_truth
-from s1flood.synthetic.speckle import GRDH_LOOKS, gamma_speckle
+from s1flood.synthetic.identity import orbit_numbers
+from s1flood.synthetic.orbit import ORBIT_DIRECTIONS, CircularOrbit, solve_orbit
+from s1flood.synthetic.products import POLARISATIONS, Campaign, write_acquisition
+from s1flood.synthetic.render import Background, DemProjection, project_terrain
+from s1flood.synthetic.scenario import Acquisition, make_scenario
+from s1flood.synthetic.site import DEM_RESOLUTION, Site, make_site
 from s1flood.synthetic.stac_catalog import ProductRecord, write_catalog
-from s1flood.synthetic.terrain import LandCover, Terrain, generate_valley, load_dem, write_dem
 
 LOGGER = logging.getLogger(__name__)
 
@@ -66,9 +42,6 @@ SIZES: dict[str, tuple[int, int]] = {
     "full": (16705, 26102),
 }
 """Image sizes (lines, samples per polarisation)."""
-DEM_RESOLUTION = 10.0
-MAX_DEM_EXTENT_M = 45_000.0
-POLARISATIONS = ("VV", "VH")
 
 
 @dataclass
@@ -83,9 +56,52 @@ class SimulationResult:
     scenario: Path
     acquisitions: list[Acquisition] = field(default_factory=list)
 
+    def to_dict(self, base: Path | None = None) -> dict[str, JsonValue]:
+        """JSON-ready values of every field; acquisitions with ISO 8601 times.
+
+        Args:
+            base: the output folder that paths are made relative to (``None``: kept as given).
+        """
+        return fields_to_dict(self, base)
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any], base: Path | None = None) -> SimulationResult:
+        """The result that `to_dict` described.
+
+        Args:
+            record: a mapping as `to_dict` returns it.
+            base: the folder relative paths were written against (``None``: as they are).
+        """
+
+        def path(text: str) -> Path:
+            return Path(resolve_path(text, base) or "")
+
+        return cls(
+            products=[path(p) for p in record["products"]],
+            truths=[path(p) for p in record["truths"]],
+            dem=path(record["dem"]),
+            catalog=path(record["catalog"]),
+            landcover=resolve_path(record.get("landcover"), base),
+            scenario=path(record["scenario"]),
+            acquisitions=[
+                Acquisition(
+                    index=int(a["index"]),
+                    time=datetime.fromisoformat(a["time"]),
+                    stage=float(a["stage"]),
+                    phase=str(a["phase"]),
+                    wind_db=float(a["wind_db"]),
+                )
+                for a in record.get("acquisitions") or []
+            ],
+        )
+
 
 def parse_size(size: str) -> tuple[int, int]:
-    """Image size from a preset name (tiny, small, demo, full) or ``LINESxSAMPLES``."""
+    """Image size from a preset name (tiny, small, demo, full) or ``LINESxSAMPLES``.
+
+    Args:
+        size: a `SIZES` name or ``LINESxSAMPLES`` (64 to 30000 each).
+    """
     key = (size or "").strip().lower()
     if key in SIZES:
         return SIZES[key]
@@ -99,135 +115,6 @@ def parse_size(size: str) -> tuple[int, int]:
     raise InvalidOptionError(
         "size", size, f"use one of {', '.join(SIZES)} or LINESxSAMPLES (64..30000 each)"
     )
-
-
-def _dem_bounds(
-    aoi_bounds_utm: tuple[float, float, float, float], image_extent_m: float | None
-) -> tuple[float, float, float, float]:
-    xmin, ymin, xmax, ymax = aoi_bounds_utm
-    cx, cy = 0.5 * (xmin + xmax), 0.5 * (ymin + ymax)
-    half_x = 0.5 * (xmax - xmin) + 1_000.0
-    half_y = 0.5 * (ymax - ymin) + 1_000.0
-    if image_extent_m is not None:
-        half_x = max(half_x, 0.5 * image_extent_m)
-        half_y = max(half_y, 0.5 * image_extent_m)
-    r = DEM_RESOLUTION
-    return (
-        np.floor((cx - half_x) / r) * r,
-        np.floor((cy - half_y) / r) * r,
-        np.ceil((cx + half_x) / r) * r,
-        np.ceil((cy + half_y) / r) * r,
-    )
-
-
-def _pass_time(
-    when: datetime, lon: float, direction: str, start: datetime, end: datetime
-) -> datetime:
-    """Move a time to the pass of that day (06:00 local solar time descending, 18:00 ascending)."""
-    hour = 6.0 if direction == "descending" else 18.0
-    utc_hours = (hour - lon / 15.0) % 24.0
-    day = when.replace(hour=0, minute=0, second=0, microsecond=0)
-    base = day + timedelta(hours=utc_hours)
-    for shift in (0, -1, 1):
-        cand = base + timedelta(days=shift)
-        if start <= cand <= end:
-            return cand
-    return when
-
-
-def _scene_texture(terrain: Terrain, seed: int, index: int) -> npt.NDArray[np.float32]:
-    """Per-parcel changes of crop backscatter from one date to the next (±0.8 dB)."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 6, index]))
-    change = rng.uniform(-0.8, 0.8, size=1_000_003).astype(np.float32)
-    crop = (terrain.landcover == LandCover.CROPLAND) | (terrain.landcover == LandCover.BARE)
-    return np.where(crop, terrain.texture_db + change[terrain.parcel], terrain.texture_db).astype(
-        np.float32
-    )
-
-
-@dataclass
-class _ProductJob:
-    geom: RadarGeometry
-    scene: SceneModel
-    background: Background
-    luts: Luts
-    seed: int
-    index: int
-    block_lines: int
-
-    def block(
-        self, pol_index: int, pol: str, block: int
-    ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.float32]]:
-        line0 = block * self.block_lines
-        line1 = min(line0 + self.block_lines, self.geom.n_lines)
-        sig = model_sigma0(self.scene, self.background, pol, pol_index, line0, line1)
-        cal = self.luts.sigma_at(np.arange(self.geom.n_samples))
-        noise = self.luts.noise_at(line0, line1, self.geom.n_samples)
-        rng = np.random.default_rng(
-            np.random.SeedSequence([self.seed, 7, self.index, pol_index, block])
-        )
-        return digital_numbers(sig, cal, noise, rng, GRDH_LOOKS), sig
-
-
-def _write_polarisation(
-    job: _ProductJob,
-    product: SafeProduct,
-    pol_index: int,
-    pol: str,
-    workers: int,
-    bar: Any,
-    model_path: Path | None,
-) -> tuple[tuple[float, float], npt.NDArray[np.uint8] | None]:
-    n_blocks = -(-job.geom.n_lines // job.block_lines)
-    total = 0.0
-    total_sq = 0.0
-    count = 0
-    ql_step = max(1, max(job.geom.n_lines, job.geom.n_samples) // 1000)
-    ql_rows: list[npt.NDArray[np.uint16]] = []
-    model = None
-    if model_path is not None:
-        model_path.parent.mkdir(parents=True, exist_ok=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)  # radar geometry
-            model = rasterio.open(
-                model_path,
-                "w",
-                driver="GTiff",
-                width=job.geom.n_samples,
-                height=job.geom.n_lines,
-                count=1,
-                dtype="float32",
-                compress="deflate",
-            )
-    with product.open_measurement(pol) as dst, ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque[tuple[int, Future[Any]]] = deque()
-        next_block = 0
-        while next_block < n_blocks or pending:
-            while next_block < n_blocks and len(pending) < workers + 1:
-                pending.append((next_block, pool.submit(job.block, pol_index, pol, next_block)))
-                next_block += 1
-            block, fut = pending.popleft()
-            dn, sig = fut.result()
-            line0 = block * job.block_lines
-            win = ((line0, line0 + dn.shape[0]), (0, dn.shape[1]))
-            dst.write(dn, 1, window=win)
-            if model is not None:
-                model.write(sig, 1, window=win)
-            f = dn.astype(np.float64)
-            total += float(f.sum())
-            total_sq += float((f * f).sum())
-            count += dn.size
-            first = (-line0) % ql_step
-            ql_rows.append(dn[first::ql_step, ::ql_step])
-            bar.update(1)
-    if model is not None:
-        model.close()
-    mean = total / count
-    std = float(np.sqrt(max(total_sq / count - mean * mean, 0.0)))
-    ql = np.concatenate(ql_rows, axis=0).astype(np.float32)
-    hi = float(np.percentile(ql, 99)) or 1.0
-    quicklook = np.clip(ql / hi * 255.0, 0, 255).astype(np.uint8)
-    return (mean, std), quicklook
 
 
 def simulate(
@@ -250,14 +137,89 @@ def simulate(
 ) -> SimulationResult:
     """Simulate ``scenes`` GRDH products of a flood over the AOI between start and end.
 
-    ``write_model`` also writes the noise-free model sigma0 of every product in radar
-    geometry (``model/<product>_sigma0_<pol>.tif``, float32, linear) for accuracy checks.
-    ``map_sigma0`` also writes each acquisition's speckled VV sigma0 on the DEM grid
-    (``sigma0/<product>_sigma0_vv.tif``), what ideal preprocessing would give.
+    The step function `s1flood.steps.simulate` is the documented face of this one.
+
+    Args:
+        aoi_wkt: area of interest, a WKT polygon in lon/lat (EPSG:4326), at most 45 km across.
+        start: start of the time window (ISO 8601 or a datetime).
+        end: end of the time window (ISO 8601 or a datetime).
+        out_dir: output folder (``products/``, ``truth/``, ``dem/``, ``catalog/``).
+        scenes: number of acquisitions (1 to 100).
+        size: image size, a `SIZES` name or ``LINESxSAMPLES``.
+        orbit_direction: ``ascending`` or ``descending``.
+        dem: DEM GeoTIFF to use instead of a generated river valley.
+        seed: random seed; the output is deterministic for a seed.
+        progress: show a progress bar.
+        zip_products: zip each product.
+        wind: roughen open water by wind on some dates.
+        block_lines: image lines per block written.
+        workers: threads computing blocks (the output does not depend on it).
+        write_model: also write the noise-free model sigma0 of every product in radar
+            geometry (``model/<product>_sigma0_<pol>.tif``, float32, linear).
+        map_sigma0: also write each acquisition's speckled VV sigma0 on the DEM grid
+            (``sigma0/<product>_sigma0_vv.tif``), what ideal preprocessing would give.
     """
     aoi = parse_aoi_wkt(aoi_wkt)
     window = parse_time_window(start, end)
     n_lines, n_samples = parse_size(size)
+    direction = _check_options(orbit_direction, scenes, seed)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
+    image_extent = None if size == "full" else 1.25 * max(n_lines, n_samples) * DEM_RESOLUTION
+    site = make_site(aoi, aoi_wkt, dem, image_extent, seed, out_dir)
+    acquisitions = _acquisitions(window, scenes, seed, wind, site.lon, direction)
+    incidence, orbit, geom0 = _radar_geometry(
+        site, rng, size == "full", (n_lines, n_samples), direction, acquisitions[0].time
+    )
+    LOGGER.info("projecting the DEM (%d x %d) into radar geometry", *site.terrain.shape)
+    proj = project_terrain(site.terrain, geom0)
+    campaign = Campaign(
+        terrain=site.terrain,
+        proj=proj,
+        geom=geom0,
+        orbit=orbit,
+        direction=direction,
+        background=Background.make(geom0, POLARISATIONS, seed),
+        luts=compute_luts(geom0),
+        relative_orbit=orbit_numbers(acquisitions[0].time, None)[1],
+        seed=seed,
+        out_dir=out_dir,
+        block_lines=block_lines,
+        workers=workers,
+        write_model=write_model,
+        map_sigma0=map_sigma0,
+        zip_products=zip_products,
+    )
+    products, truths, records = _write_products(campaign, acquisitions, progress)
+    catalog = write_catalog(out_dir / "catalog", records, "s1flood simulated flood")
+    scenario_path = out_dir / "scenario.json"
+    scenario_doc = _scenario_doc(aoi.wkt, seed, (n_lines, n_samples), campaign, incidence, site)
+    scenario_doc["acquisitions"] = [
+        {
+            "product": p.name,
+            "time": a.time.isoformat(),
+            "stage_m": a.stage,
+            "phase": a.phase,
+            "wind_db": a.wind_db,
+            "truth": str(t.relative_to(out_dir)) if t.is_relative_to(out_dir) else str(t),
+        }
+        for a, p, t in zip(acquisitions, products, truths, strict=True)
+    ]
+    scenario_path.write_text(json.dumps(scenario_doc, indent=2) + "\n", encoding="utf-8")
+    return SimulationResult(
+        products=products,
+        truths=truths,
+        dem=site.dem_path,
+        catalog=catalog,
+        landcover=None,
+        scenario=scenario_path,
+        acquisitions=acquisitions,
+    )
+
+
+def _check_options(orbit_direction: str, scenes: int, seed: int) -> str:
+    """The orbit direction in lower case, after checking the options that need no input."""
     direction = (orbit_direction or "").strip().lower()
     if direction not in ORBIT_DIRECTIONS:
         raise InvalidOptionError("orbit_direction", orbit_direction, "use ascending or descending")
@@ -265,85 +227,61 @@ def simulate(
         raise InvalidOptionError("scenes", scenes, "must be between 1 and 100")
     if seed < 0:
         raise InvalidOptionError("seed", seed, "must be >= 0")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
-    centroid = aoi.centroid
-    lon, lat = float(centroid.x), float(centroid.y)
+    return direction
 
-    # terrain
-    if dem is not None:
-        terrain = load_dem(Path(dem), seed)
-        dem_path = Path(dem)
-    else:
-        crs = CRS.from_epsg(utm_crs(lon, lat).to_epsg())
-        to_utm = Transformer.from_crs(
-            pyproj.CRS.from_epsg(4326), pyproj.CRS.from_user_input(crs.to_wkt()), always_xy=True
-        )
-        xs, ys = to_utm.transform(*np.asarray(aoi.exterior.coords).T)
-        aoi_bounds = (float(np.min(xs)), float(np.min(ys)), float(np.max(xs)), float(np.max(ys)))
-        image_extent = None if size == "full" else 1.25 * max(n_lines, n_samples) * DEM_RESOLUTION
-        bounds = _dem_bounds(aoi_bounds, image_extent)
-        if max(bounds[2] - bounds[0], bounds[3] - bounds[1]) > MAX_DEM_EXTENT_M:
-            raise InvalidOptionError(
-                "aoi",
-                aoi_wkt[:60],
-                f"too large to simulate (over {MAX_DEM_EXTENT_M / 1000:.0f} km)",
-            )
-        LOGGER.info("generating a %s DEM over %s", crs, bounds)
-        terrain = generate_valley(bounds, crs, DEM_RESOLUTION, seed)
-        dem_path = write_dem(terrain, out_dir / "dem" / "dem.tif")
-    valid_heights = terrain.elevation[terrain.valid]
-    ref_height = float(np.round(np.median(valid_heights), 2))
-    # the geometry: the AOI centre seen from a repeat orbit, same for every acquisition
-    if dem is not None:
-        t = terrain.transform
-        cx = t.c + t.a * terrain.shape[1] / 2
-        cy = t.f + t.e * terrain.shape[0] / 2
-        to_ll = Transformer.from_crs(
-            pyproj.CRS.from_user_input(terrain.crs.to_wkt()),
-            pyproj.CRS.from_epsg(4326),
-            always_xy=True,
-        )
-        if not aoi.intersects(_dem_footprint(terrain, to_ll)):
-            raise InvalidOptionError("dem", str(dem), "the DEM does not overlap the AOI")
-        lon, lat = (float(v) for v in to_ll.transform(cx, cy))
-    if size == "full":
+
+def _acquisitions(
+    window: TimeWindow, scenes: int, seed: int, wind: bool, lon: float, direction: str
+) -> list[Acquisition]:
+    """The dates of the scenario, each moved to the pass time of its day."""
+    acquisitions = make_scenario(window.start, window.end, scenes, seed, wind=wind)
+    return [
+        dataclasses.replace(a, time=_pass_time(a.time, lon, direction, window.start, window.end))
+        for a in acquisitions
+    ]
+
+
+def _radar_geometry(
+    site: Site,
+    rng: np.random.Generator,
+    full: bool,
+    size: tuple[int, int],
+    direction: str,
+    epoch: datetime,
+) -> tuple[float, CircularOrbit, RadarGeometry]:
+    """Incidence at the scene centre, the repeat orbit seeing it, and the image geometry."""
+    n_lines, n_samples = size
+    target_sample: float | None
+    if full:
         incidence = float(rng.uniform(34.0, 42.0))
         target_line, target_sample = float(rng.uniform(0.3, 0.7) * n_lines), None
     else:
         incidence = float(rng.uniform(33.0, 43.0))
         target_line, target_sample = n_lines / 2.0, n_samples / 2.0
-    orbit = solve_orbit(lon, lat, ref_height, incidence, direction)
-    acquisitions = make_scenario(window.start, window.end, scenes, seed, wind=wind)
-    acquisitions = [
-        dataclasses.replace(a, time=_pass_time(a.time, lon, direction, window.start, window.end))
-        for a in acquisitions
-    ]
-    target = geodetic_to_ecef(lon, lat, ref_height)
-    geom0 = build_geometry(
+    orbit = solve_orbit(site.lon, site.lat, site.reference_height, incidence, direction)
+    target = geodetic_to_ecef(site.lon, site.lat, site.reference_height)
+    geom = build_geometry(
         orbit,
-        acquisitions[0].time,
+        epoch,
         direction,
         target,
         n_lines,
         n_samples,
         target_line,
         target_sample,
-        ref_height,
+        site.reference_height,
     )
-    LOGGER.info("projecting the DEM (%d x %d) into radar geometry", *terrain.shape)
-    proj = project_terrain(terrain, geom0)
-    background = Background.make(geom0, POLARISATIONS, seed)
-    luts = compute_luts(geom0)
+    return incidence, orbit, geom
 
-    products_dir = out_dir / "products"
-    truth_dir = out_dir / "truth"
+
+def _write_products(
+    campaign: Campaign, acquisitions: list[Acquisition], progress: bool
+) -> tuple[list[Path], list[Path], list[ProductRecord]]:
+    """Write every acquisition's product and truth, with one progress bar over all blocks."""
     products: list[Path] = []
     truths: list[Path] = []
     records: list[ProductRecord] = []
-    _, relative_orbit = orbit_numbers(acquisitions[0].time, None)
-    n_blocks = -(-n_lines // block_lines)
+    n_blocks = -(-campaign.geom.n_lines // campaign.block_lines)
     bar = tqdm(
         total=len(acquisitions) * len(POLARISATIONS) * n_blocks,
         disable=not progress,
@@ -352,149 +290,48 @@ def simulate(
     )
     try:
         for acq in acquisitions:
-            geom = dataclasses.replace(geom0, epoch=acq.time)
-            truth = water_truth(terrain, acq.stage)
-            landcover = np.where(truth == 1, LandCover.WATER, terrain.landcover).astype(np.uint8)
-            texture = _scene_texture(terrain, seed, acq.index)
-            scene = render_scene(
-                terrain, proj, geom, landcover, POLARISATIONS, texture, acq.wind_db
-            )
-            absolute, rel = orbit_numbers(acq.time, relative_orbit)
-            t_start = geom.datetime_at(geom.first_line_time)
-            t_stop = geom.datetime_at(geom.last_line_time)
-            u0 = orbit.arg_latitude0 % (2 * np.pi)
-            anx = acq.time - timedelta(seconds=u0 / orbit.mean_motion)
-            uid = (
-                f"{zlib.crc32(f'{seed}:{acq.index}:{acq.time.isoformat()}'.encode()) & 0xFFFF:04X}"
-            )
-            ident = ProductIdentity(
-                mission="S1A",
-                start=t_start,
-                stop=t_stop,
-                absolute_orbit=absolute,
-                relative_orbit=rel,
-                datatake=(absolute * 37 + 0x2A0) & 0xFFFFF,
-                unique_id=uid,
-                orbit_pass=direction.upper(),
-                anx_time=anx,
-                polarisations=POLARISATIONS,
-            )
-            truth_path = write_truth(terrain, truth, truth_dir / f"{ident.name}_truth.tif")
-            sigma0_path = None
-            if map_sigma0:
-                sigma0_path = write_map_sigma0(
-                    terrain,
-                    proj,
-                    landcover,
-                    texture,
-                    acq,
-                    seed,
-                    out_dir / "sigma0" / f"{ident.name}_sigma0_vv.tif",
-                )
-            product = SafeProduct(products_dir, geom, ident, luts)
-            job = _ProductJob(geom, scene, background, luts, seed, acq.index, block_lines)
-            quicklook = None
-            for k, pol in enumerate(POLARISATIONS):
-                model_path = (
-                    out_dir / "model" / f"{ident.name}_sigma0_{pol.lower()}.tif"
-                    if write_model
-                    else None
-                )
-                stats, ql = _write_polarisation(job, product, k, pol, workers, bar, model_path)
-                product.write_metadata(pol, stats)
-                quicklook = ql if quicklook is None else quicklook
-            product.write_preview(quicklook)
-            path = product.finalize(zip_products)
-            LOGGER.info("wrote %s (stage %.2f m, %s)", path.name, acq.stage, acq.phase)
+            path, truth_path, record = write_acquisition(campaign, acq, bar)
             products.append(path)
             truths.append(truth_path)
-            records.append(
-                ProductRecord(
-                    product_id=ident.name,
-                    path=path,
-                    start=t_start,
-                    end=t_stop,
-                    footprint=product.footprint,
-                    orbit_state=direction,
-                    absolute_orbit=absolute,
-                    relative_orbit=rel,
-                    datatake_id=ident.datatake,
-                    polarisations=POLARISATIONS,
-                    measurement_files={
-                        p: f"measurement/{ident.file_stem(p)}.tiff" for p in POLARISATIONS
-                    },
-                    truth_path=truth_path,
-                    sigma0_path=sigma0_path,
-                    stage_m=acq.stage,
-                    phase=acq.phase,
-                )
-            )
+            records.append(record)
     finally:
         bar.close()
-    catalog = write_catalog(out_dir / "catalog", records, "s1flood simulated flood")
-    scenario_path = out_dir / "scenario.json"
-    scenario_doc = {
-        "aoi": aoi.wkt,
+    return products, truths, records
+
+
+def _scenario_doc(
+    aoi_wkt: str,
+    seed: int,
+    size: tuple[int, int],
+    campaign: Campaign,
+    incidence: float,
+    site: Site,
+) -> dict[str, Any]:
+    """The head of ``scenario.json``: what the simulation was asked and what it chose."""
+    proj: DemProjection = campaign.proj
+    return {
+        "aoi": aoi_wkt,
         "seed": seed,
-        "size": [n_lines, n_samples],
-        "orbit_direction": direction,
+        "size": list(size),
+        "orbit_direction": campaign.direction,
         "incidence_at_aoi_deg": incidence,
-        "dem": str(dem_path),
-        "reference_height_m": ref_height,
+        "dem": str(site.dem_path),
+        "reference_height_m": site.reference_height,
         "shadow_fraction": proj.shadow_fraction,
         "layover_fraction": proj.layover_fraction,
-        "acquisitions": [
-            {
-                "product": p.name,
-                "time": a.time.isoformat(),
-                "stage_m": a.stage,
-                "phase": a.phase,
-                "wind_db": a.wind_db,
-                "truth": str(t.relative_to(out_dir)) if t.is_relative_to(out_dir) else str(t),
-            }
-            for a, p, t in zip(acquisitions, products, truths, strict=True)
-        ],
     }
-    scenario_path.write_text(json.dumps(scenario_doc, indent=2) + "\n", encoding="utf-8")
-    return SimulationResult(
-        products=products,
-        truths=truths,
-        dem=dem_path,
-        catalog=catalog,
-        landcover=None,
-        scenario=scenario_path,
-        acquisitions=acquisitions,
-    )
 
 
-def write_map_sigma0(
-    terrain: Terrain,
-    proj: DemProjection,
-    landcover: npt.NDArray[np.uint8],
-    texture_db: npt.NDArray[np.float32],
-    acquisition: Acquisition,
-    seed: int,
-    path: Path,
-) -> Path:
-    """Speckled VV sigma0 (linear) of one acquisition on the DEM grid, NaN in radar shadow."""
-    sigma = sigma0_linear(
-        landcover, "VV", proj.local_incidence_deg, texture_db, acquisition.wind_db
-    )
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 11, acquisition.index]))
-    values = gamma_speckle(sigma, rng, GRDH_LOOKS)
-    values[proj.shadow | ~terrain.valid | ~(sigma > 0)] = np.nan
-    return write_geotiff(path, values, terrain.transform, terrain.crs, float("nan"), "VV")
-
-
-def _dem_footprint(terrain: Terrain, to_ll: Transformer) -> Any:
-    import shapely.geometry
-
-    t = terrain.transform
-    ny, nx = terrain.shape
-    corners = [
-        (t.c, t.f),
-        (t.c + t.a * nx, t.f),
-        (t.c + t.a * nx, t.f + t.e * ny),
-        (t.c, t.f + t.e * ny),
-    ]
-    return shapely.geometry.Polygon([to_ll.transform(x, y) for x, y in corners])
+def _pass_time(
+    when: datetime, lon: float, direction: str, start: datetime, end: datetime
+) -> datetime:
+    """Move a time to the pass of that day (06:00 local solar time descending, 18:00 ascending)."""
+    hour = 6.0 if direction == "descending" else 18.0
+    utc_hours = (hour - lon / 15.0) % 24.0
+    day = when.replace(hour=0, minute=0, second=0, microsecond=0)
+    base = day + timedelta(hours=utc_hours)
+    for shift in (0, -1, 1):
+        cand = base + timedelta(days=shift)
+        if start <= cand <= end:
+            return cand
+    return when
