@@ -11,13 +11,25 @@ import sys
 
 import typer
 
-from s1flood.cli import catalogue_commands, classify_command, product_commands, scene_commands
+from s1flood.cli import (
+    catalogue_commands,
+    classify_command,
+    notebook_command,
+    product_commands,
+    scene_commands,
+)
 from s1flood.cli.app import app
 from s1flood.errors import S1FloodError, cli_flag, first_line
 
 __all__ = ["app", "flag_names", "main"]
 
-COMMAND_MODULES = (catalogue_commands, classify_command, product_commands, scene_commands)
+COMMAND_MODULES = (
+    catalogue_commands,
+    classify_command,
+    notebook_command,
+    product_commands,
+    scene_commands,
+)
 """Modules whose commands register on `app` when imported."""
 
 

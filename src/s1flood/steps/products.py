@@ -40,9 +40,11 @@ def aggregate(
     """
     from s1flood.aggregation import aggregate as aggregate_masks
     from s1flood.mask_sources import expand_mask_arguments
+    from s1flood.stac import write_aggregation_catalog
 
-    return aggregate_masks(
-        expand_mask_arguments([str(m) for m in masks]),
+    paths = expand_mask_arguments([str(m) for m in masks])
+    result = aggregate_masks(
+        paths,
         out_dir,
         like=like,
         candidate=candidate,
@@ -50,6 +52,8 @@ def aggregate(
         overwrite=overwrite,
         progress=progress,
     )
+    result.outputs["catalog"] = write_aggregation_catalog(result, paths)
+    return result
 
 
 def simulate(

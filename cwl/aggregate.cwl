@@ -1,0 +1,50 @@
+#!/usr/bin/env cwl-runner
+# Notebook 03-aggregate as a tool: s1flood notebook run (papermill), scraps -> cwl.output.json.
+# Each input is one line; its name, type, default and doc are those of
+# s1flood.steps.aggregate (tests/test_50_interfaces.py holds them together).
+cwlVersion: v1.2
+class: CommandLineTool
+id: aggregate
+label: "Aggregate water masks into water frequency (notebook 03-aggregate)"
+doc: |
+  Count water and valid observations per pixel over the masks, frequency = water / valid,
+  classes (permanent water, flood candidate, dry) (s1flood.aggregate), by running
+  notebooks/03-aggregate.ipynb with papermill. Outputs a folder with the water_count,
+  valid_count, frequency and classes COGs, the PNG map, the summary and a STAC catalog of
+  them, and the executed notebook.
+$namespaces:
+  s: https://schema.org/
+s:softwareVersion: "0.1.0"
+s:codeRepository: https://github.com/s1flood/s1flood
+s:license: https://spdx.org/licenses/Apache-2.0
+hints:
+  DockerRequirement:
+    dockerPull: s1flood/aggregate:0.1.0
+requirements:
+  # measured: see benchmarks/bench_workflow.py (window-by-window: memory bounded by the window)
+  ResourceRequirement: {coresMin: 1, coresMax: 2, ramMin: 1024, ramMax: 4096}
+  NetworkAccess: {networkAccess: false}
+  InlineJavascriptRequirement:
+    expressionLib:
+      - $include: notebook.js
+  InitialWorkDirRequirement:
+    listing:
+      - entryname: parameters.json
+        entry: '$(notebookParameters({out_dir: "frequency"}))'
+baseCommand: [s1flood, notebook, run]
+arguments:
+  - $(inputs.notebook.path)
+  - 03-aggregate.ipynb
+  - {prefix: --parameters-file, valueFrom: parameters.json}
+  - {prefix: --cwl-output, valueFrom: cwl.output.json}
+inputs:
+  notebook: {type: File, label: notebook, doc: "The notebook to run.", default: {class: File, location: ../notebooks/03-aggregate.ipynb}}
+  masks: {"type": "File[]", "label": "masks", "doc": "water masks (uint8 0/1/255 GeoTIFFs), or ``@list.txt`` entries naming a file with one mask path per line (relative to that file)."}
+  like: {"type": "File?", "label": "like", "doc": "reference raster whose grid the outputs take; default the union of the masks' extents on the first mask's grid."}
+  candidate: {"type": "float", "label": "candidate", "doc": "frequency above which a pixel is a flood candidate (0 to 1). Default 0.1.", "default": 0.1}
+  permanent: {"type": "float", "label": "permanent", "doc": "frequency from which a pixel is permanent water (0 to 1, above ``candidate``). Default 0.9.", "default": 0.9}
+outputs:
+  out_dir: {type: Directory, label: results, doc: "water_count, valid_count, frequency and classes COGs, classes.png, summary.json and the STAC catalog (catalog.json)."}
+  map: {type: File, label: map, doc: "Quick-look PNG map of the classes, with legend."}
+  catalog: {type: File, label: STAC catalog, doc: "STAC catalog of the outputs."}
+  executed_notebook: {type: File, label: executed notebook, doc: "The executed notebook, with its scraps."}

@@ -1,0 +1,82 @@
+#!/usr/bin/env cwl-runner
+# Notebook 02-classify as a tool: s1flood notebook run (papermill), scraps -> cwl.output.json.
+# Each input is one line; its name, type, default and doc are those of
+# s1flood.steps.process_scene (tests/test_50_interfaces.py holds them together;
+# scripts/interface_lines.py scene NAME prints the line to add).
+cwlVersion: v1.2
+class: CommandLineTool
+id: classify
+label: "Map water in one Sentinel-1 scene (notebook 02-classify)"
+doc: |
+  Fetch one product (or take a staged .SAFE/.zip), calibrate and terrain-correct it onto the
+  AOI's grid, classify water (s1flood.process_scene), by running notebooks/02-classify.ipynb
+  with papermill. Outputs the water mask COG (0 dry, 1 water, 255 nodata), its confidence,
+  the sigma0 COG, the histogram and the executed notebook. Credentials reach the notebook's
+  kernel as environment variables only (cwltool:Secrets).
+$namespaces:
+  s: https://schema.org/
+  cwltool: http://commonwl.org/cwltool#
+s:softwareVersion: "0.1.0"
+s:codeRepository: https://github.com/s1flood/s1flood
+s:license: https://spdx.org/licenses/Apache-2.0
+hints:
+  DockerRequirement:
+    dockerPull: s1flood/classify:0.1.0
+  cwltool:Secrets:
+    secrets: [cdse_username, cdse_password, earthdata_token]
+requirements:
+  # measured on demo-size scenes (2000 x 2000): see benchmarks/bench_workflow.py; a full IW
+  # GRDH scene on a 10 m grid needs several GB more (STACK.md: 12 to 16 GB with sarsen).
+  ResourceRequirement: {coresMin: 1, coresMax: 2, ramMin: 2048, ramMax: 16384}
+  NetworkAccess: {networkAccess: true}
+  InlineJavascriptRequirement:
+    expressionLib:
+      - $include: notebook.js
+  InitialWorkDirRequirement:
+    listing:
+      - entryname: parameters.json
+        entry: '$(notebookParameters({out_dir: "."}))'
+  EnvVarRequirement:
+    envDef:
+      S1FLOOD_CDSE_USERNAME: $(inputs.cdse_username)
+      S1FLOOD_CDSE_PASSWORD: $(inputs.cdse_password)
+      EARTHDATA_TOKEN: $(inputs.earthdata_token)
+baseCommand: [s1flood, notebook, run]
+arguments:
+  - $(inputs.notebook.path)
+  - '$("02-classify_" + inputs.product.split("/").pop().replace(/\.(SAFE|zip)$/, "") + ".ipynb")'
+  - {prefix: --parameters-file, valueFrom: parameters.json}
+  - {prefix: --cwl-output, valueFrom: cwl.output.json}
+inputs:
+  notebook: {type: File, label: notebook, doc: "The notebook to run.", default: {class: File, location: ../notebooks/02-classify.ipynb}}
+  cdse_username: {type: string, label: CDSE username, doc: "Copernicus Data Space user (a secret: only the kernel's environment sees it); empty: none.", default: ""}
+  cdse_password: {type: string, label: CDSE password, doc: "Copernicus Data Space password (a secret: only the kernel's environment sees it); empty: none.", default: ""}
+  earthdata_token: {type: string, label: Earthdata token, doc: "NASA Earthdata bearer token for ASF downloads (a secret: only the kernel's environment sees it); empty: none.", default: ""}
+  product: {"type": "string", "label": "product", "doc": "a product name or catalogue id (fetched from ``catalogue``), or the path of a staged ``.SAFE`` folder or ``.zip``."}
+  aoi: {"type": "string", "label": "aoi", "doc": "area of interest, a WKT polygon in lon/lat (EPSG:4326)."}
+  dem: {"type": "File", "label": "dem", "doc": "DEM GeoTIFF covering the AOI, any CRS."}
+  catalogue: {"type": ["null", "string", "Directory"], "label": "catalogue", "doc": "the catalogue to fetch a named product from (see `discover`); a staged STAC catalog is ``local:PATH``; default none (``product`` is a path)."}
+  engine: {"type": "string", "label": "engine", "doc": "``python`` (xarray-sentinel reading, own terrain correction) or ``snap`` (SNAP's gpt). Default ``python``.", "default": "python"}
+  polarisation: {"type": "string", "label": "polarisation", "doc": "VV, VH, HH or HV. Default VV.", "default": "VV"}
+  resolution: {"type": "float", "label": "resolution", "doc": "pixel size of the target grid, metres. Default 10.", "default": 10.0}
+  crs: {"type": "string?", "label": "crs", "doc": "target CRS (EPSG code, WKT or PROJ text); default the UTM zone of the AOI centroid."}
+  orbit: {"type": ["null", "File", "Directory"], "label": "orbit", "doc": "precise orbit file (EOF) or a folder of them; default the annotation orbit."}
+  speckle: {"type": "string", "label": "speckle", "doc": "speckle filter: ``lee``, ``refined-lee`` or ``none``. Default ``lee``.", "default": "lee"}
+  window: {"type": "int", "label": "window", "doc": "speckle filter window, odd number of pixels (3 to 31). Default 5.", "default": 5}
+  rtc: {"type": "boolean", "label": "rtc", "doc": "terrain-flattened gamma0 instead of sigma0. Default false.", "default": false}
+  dem_vertical: {"type": "string", "label": "dem_vertical", "doc": "DEM heights: ``auto`` (geoid only if the CRS says so), ``egm96`` (SRTM, Copernicus DEM) or ``ellipsoid``. Default ``auto``.", "default": "auto"}
+  band: {"type": "string", "label": "band", "doc": "band to classify: a 1-based index or a band description such as ``VV``; two joined by a comma (``VV,VH``) are fused (mean of their dB). Default ``1``.", "default": "1"}
+  units: {"type": "string", "label": "units", "doc": "units of the input values: ``auto`` (from the band's metadata, else its values), ``linear`` or ``db``. Default ``auto``.", "default": "auto"}
+  classes: {"type": "int", "label": "classes", "doc": "Multi-Otsu classes for ``multiotsu`` (2 to 5). Default 3.", "default": 3}
+  threshold_db: {"type": "float?", "label": "threshold_db", "doc": "a fixed water threshold in dB instead of the method; default none."}
+  allow_unimodal: {"type": "boolean", "label": "allow_unimodal", "doc": "with ``multiotsu``, threshold even when no distinct water population shows. Default false.", "default": false}
+  settings: {"type": "string[]?", "label": "settings", "doc": "discovery settings as ``KEY=VALUE`` (see `discover`)."}
+outputs:
+  mask: {type: File, label: water mask, doc: "Water mask COG: 0 dry, 1 water, 255 nodata."}
+  confidence: {type: File?, label: confidence, doc: "Confidence COG of the water mask, when the method gives one."}
+  sigma0: {type: File, label: sigma0, doc: "Calibrated, terrain-corrected backscatter COG (dB) on the AOI's grid."}
+  histogram: {type: File, label: histogram, doc: "Histogram PNG with the thresholds."}
+  thresholds_db: {type: "float[]", label: thresholds, doc: "Thresholds found, dB; water is below the first."}
+  method: {type: string, label: method, doc: "How the thresholds were found."}
+  water_area_km2: {type: float, label: water area, doc: "Water area in the scene, km²."}
+  executed_notebook: {type: File, label: executed notebook, doc: "The executed notebook, with its scraps."}

@@ -1,0 +1,132 @@
+#!/usr/bin/env cwl-runner
+# discover -> classify (scattered over the identifiers) -> aggregate, each a notebook tool.
+# Every input's name, type, default and doc are those of the step function it goes to
+# (s1flood.steps.discover / process_scene / aggregate; tests/test_50_interfaces.py).
+# Adding a step parameter: one input line here, one `in:` line in the step, one line in the tool.
+cwlVersion: v1.2
+class: Workflow
+id: s1flood-water-frequency
+label: "Sentinel-1 flood mapping: discover, classify each scene, aggregate water frequency"
+doc: |
+  Finds the Sentinel-1 GRD scenes covering an area of interest in a time window, maps water
+  in each scene (fetch, calibrate, terrain-correct, classify; one job per scene, in parallel
+  where the runner can) and aggregates the masks into water frequency (water / valid
+  observations) and classes: permanent water, flood candidate, dry. Each step runs one of the
+  project's notebooks with papermill; the executed notebooks are outputs. The result folder
+  holds Cloud Optimized GeoTIFFs, a PNG map and a STAC catalog of them.
+$namespaces:
+  s: https://schema.org/
+  cwltool: http://commonwl.org/cwltool#
+s:softwareVersion: "0.1.0"
+s:codeRepository: https://github.com/s1flood/s1flood
+s:license: https://spdx.org/licenses/Apache-2.0
+s:keywords: [Sentinel-1, SAR, flood, water, CWL, notebook]
+hints:
+  cwltool:Secrets:
+    secrets: [cdse_username, cdse_password, earthdata_token]
+requirements:
+  ScatterFeatureRequirement: {}
+  InlineJavascriptRequirement: {}
+  StepInputExpressionRequirement: {}
+inputs:
+  # discover (s1flood.steps.discover)
+  aoi: {"type": "string", "label": "aoi", "doc": "area of interest, a WKT polygon in lon/lat (EPSG:4326)."}
+  start: {"type": "string", "label": "start", "doc": "start of the time window, ISO 8601 (UTC unless an offset is given)."}
+  end: {"type": "string", "label": "end", "doc": "end of the time window, ISO 8601; after ``start``."}
+  catalogue: {"type": ["string", "Directory"], "label": "catalogue", "doc": "where to search: ``cdse`` (Copernicus Data Space OData), ``stac:URL`` (or ``stac:cdse``, ``stac:planetary-computer``, ``stac:earth-search``), ``asf``, ``dhus:URL`` or ``local:PATH`` (a static STAC catalog). Default ``cdse``.", "default": "cdse"}
+  mode: {"type": "string", "label": "mode", "doc": "acquisition mode. Default ``IW``.", "default": "IW"}
+  product_type: {"type": "string", "label": "product_type", "doc": "product type. Default ``GRD``.", "default": "GRD"}
+  orbit_direction: {"type": "string?", "label": "orbit_direction", "doc": "``ascending`` or ``descending``; default both."}
+  relative_orbit: {"type": "int?", "label": "relative_orbit", "doc": "relative orbit number, 1 to 175; default any."}
+  min_coverage: {"type": "float", "label": "min_coverage", "doc": "fraction of the AOI (0 to 1) a scene must cover. Default 0.", "default": 0.0}
+  settings: {"type": "string[]?", "label": "settings", "doc": "discovery settings as ``KEY=VALUE`` (e.g. ``dhus_url=...``, ``asf_url=...``, ``trusted_hosts=...``); also ``S1FLOOD_<KEY>`` or ``[discovery]`` in the configuration file."}
+  odata_url: {"type": "string?", "label": "odata_url", "doc": "CDSE OData base URL (default: the configured one)."}
+  token_url: {"type": "string?", "label": "token_url", "doc": "token endpoint URL (default: the configured one)."}
+  stac_collection: {"type": "string?", "label": "stac_collection", "doc": "STAC collection id (default: the configured one)."}
+  # classify (s1flood.steps.process_scene; the product comes from discover; polarisation
+  # also makes discover keep only the scenes that have it)
+  dem: {"type": "File", "label": "dem", "doc": "DEM GeoTIFF covering the AOI, any CRS."}
+  engine: {"type": "string", "label": "engine", "doc": "``python`` (xarray-sentinel reading, own terrain correction) or ``snap`` (SNAP's gpt). Default ``python``.", "default": "python"}
+  polarisation: {"type": "string", "label": "polarisation", "doc": "VV, VH, HH or HV. Default VV.", "default": "VV"}
+  resolution: {"type": "float", "label": "resolution", "doc": "pixel size of the target grid, metres. Default 10.", "default": 10.0}
+  crs: {"type": "string?", "label": "crs", "doc": "target CRS (EPSG code, WKT or PROJ text); default the UTM zone of the AOI centroid."}
+  orbit: {"type": ["null", "File", "Directory"], "label": "orbit", "doc": "precise orbit file (EOF) or a folder of them; default the annotation orbit."}
+  speckle: {"type": "string", "label": "speckle", "doc": "speckle filter: ``lee``, ``refined-lee`` or ``none``. Default ``lee``.", "default": "lee"}
+  window: {"type": "int", "label": "window", "doc": "speckle filter window, odd number of pixels (3 to 31). Default 5.", "default": 5}
+  rtc: {"type": "boolean", "label": "rtc", "doc": "terrain-flattened gamma0 instead of sigma0. Default false.", "default": false}
+  dem_vertical: {"type": "string", "label": "dem_vertical", "doc": "DEM heights: ``auto`` (geoid only if the CRS says so), ``egm96`` (SRTM, Copernicus DEM) or ``ellipsoid``. Default ``auto``.", "default": "auto"}
+  band: {"type": "string", "label": "band", "doc": "band to classify: a 1-based index or a band description such as ``VV``; two joined by a comma (``VV,VH``) are fused (mean of their dB). Default ``1``.", "default": "1"}
+  units: {"type": "string", "label": "units", "doc": "units of the input values: ``auto`` (from the band's metadata, else its values), ``linear`` or ``db``. Default ``auto``.", "default": "auto"}
+  classes: {"type": "int", "label": "classes", "doc": "Multi-Otsu classes for ``multiotsu`` (2 to 5). Default 3.", "default": 3}
+  threshold_db: {"type": "float?", "label": "threshold_db", "doc": "a fixed water threshold in dB instead of the method; default none."}
+  allow_unimodal: {"type": "boolean", "label": "allow_unimodal", "doc": "with ``multiotsu``, threshold even when no distinct water population shows. Default false.", "default": false}
+  # aggregate (s1flood.steps.aggregate; the masks come from classify)
+  like: {"type": "File?", "label": "like", "doc": "reference raster whose grid the outputs take; default the union of the masks' extents on the first mask's grid."}
+  candidate: {"type": "float", "label": "candidate", "doc": "frequency above which a pixel is a flood candidate (0 to 1). Default 0.1.", "default": 0.1}
+  permanent: {"type": "float", "label": "permanent", "doc": "frequency from which a pixel is permanent water (0 to 1, above ``candidate``). Default 0.9.", "default": 0.9}
+  # credentials: secrets, only ever in the classify jobs' environment
+  cdse_username: {type: string, label: CDSE username, doc: "Copernicus Data Space user (a secret); empty: none.", default: ""}
+  cdse_password: {type: string, label: CDSE password, doc: "Copernicus Data Space password (a secret); empty: none.", default: ""}
+  earthdata_token: {type: string, label: Earthdata token, doc: "NASA Earthdata bearer token for ASF (a secret); empty: none.", default: ""}
+steps:
+  discover:
+    run: discover.cwl
+    in:
+      aoi: aoi
+      start: start
+      end: end
+      catalogue: catalogue
+      mode: mode
+      product_type: product_type
+      polarisation: polarisation
+      orbit_direction: orbit_direction
+      relative_orbit: relative_orbit
+      min_coverage: min_coverage
+      settings: settings
+      odata_url: odata_url
+      token_url: token_url
+      stac_collection: stac_collection
+    out: [identifiers, executed_notebook]
+  classify:
+    run: classify.cwl
+    scatter: product
+    in:
+      product: discover/identifiers
+      aoi: aoi
+      catalogue: catalogue
+      settings: settings
+      dem: dem
+      engine: engine
+      polarisation: polarisation
+      resolution: resolution
+      crs: crs
+      orbit: orbit
+      speckle: speckle
+      window: window
+      rtc: rtc
+      dem_vertical: dem_vertical
+      band: band
+      units: units
+      classes: classes
+      threshold_db: threshold_db
+      allow_unimodal: allow_unimodal
+      cdse_username: cdse_username
+      cdse_password: cdse_password
+      earthdata_token: earthdata_token
+    out: [mask, executed_notebook]
+  aggregate:
+    run: aggregate.cwl
+    in:
+      masks: classify/mask
+      like: like
+      candidate: candidate
+      permanent: permanent
+    out: [out_dir, map, executed_notebook]
+outputs:
+  identifiers: {type: "string[]", label: identifiers, doc: "The products found and mapped.", outputSource: discover/identifiers}
+  masks: {type: "File[]", label: water masks, doc: "One water mask COG per scene (0 dry, 1 water, 255 nodata).", outputSource: classify/mask}
+  results: {type: Directory, label: water frequency, doc: "water_count, valid_count, frequency and classes COGs, classes.png, summary.json and a STAC catalog (catalog.json) of them.", outputSource: aggregate/out_dir}
+  map: {type: File, label: map, doc: "Quick-look PNG map of the classes, with legend.", outputSource: aggregate/map}
+  discover_notebook: {type: File, label: discover notebook, doc: "The executed 01-discover notebook.", outputSource: discover/executed_notebook}
+  classify_notebooks: {type: "File[]", label: classify notebooks, doc: "The executed 02-classify notebooks, one per scene.", outputSource: classify/executed_notebook}
+  aggregate_notebook: {type: File, label: aggregate notebook, doc: "The executed 03-aggregate notebook.", outputSource: aggregate/executed_notebook}
