@@ -125,7 +125,7 @@ def pack(workflow: Path) -> dict[str, Json]:
     )
     if proc.returncode != 0:
         lines = [line for line in proc.stderr.splitlines() if line.strip()]
-        raise PackageError(f"cwltool --pack {workflow} failed: {lines[-1] if lines else '?'}")
+        raise PackageError(f"packing {workflow} with cwltool failed: {lines[-1] if lines else '?'}")
     packed: dict[str, Json] = json.loads(proc.stdout)
     return packed
 

@@ -15,6 +15,7 @@ from s1flood.cli import (
     catalogue_commands,
     classify_command,
     notebook_command,
+    package_command,
     product_commands,
     scene_commands,
 )
@@ -27,6 +28,7 @@ COMMAND_MODULES = (
     catalogue_commands,
     classify_command,
     notebook_command,
+    package_command,
     product_commands,
     scene_commands,
 )
