@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from s1flood.discovery import (
+    CATALOGUES,
+    Catalogue,
     DiscoveryResult,
     FetchResult,
     Scene,
@@ -20,7 +22,7 @@ from s1flood.discovery import (
 )
 from s1flood.discovery.scene import parse_product_name
 from s1flood.discovery.search import coverage_fraction, deduplicate
-from s1flood.errors import CatalogueError, InvalidOptionError, ProductNotFoundError
+from s1flood.errors import CatalogueError, InputError, InvalidOptionError, ProductNotFoundError
 from s1flood.results import to_jsonable
 from servers import Fault, MockServer
 from servers.stac import start_stac
@@ -162,6 +164,44 @@ def test_validation_one_line(aoi: str, start: str, end: str, option: str) -> Non
     assert "\n" not in str(err.value)
 
 
+def test_config_errors_name_their_source(tmp_path: Path) -> None:
+    with pytest.raises(InvalidOptionError) as err:
+        load_config({"retries": "many"})
+    assert err.value.parameter == "settings"
+    assert (
+        str(err.value) == "invalid value for settings: 'retries=many' (retries must be an integer)"
+    )
+    with pytest.raises(InvalidOptionError, match="no discovery setting colour"):
+        load_config({"colour": "blue"})
+    with pytest.raises(InputError, match=r"\$S1FLOOD_TIMEOUT: timeout must be a number"):
+        load_config(environ={"S1FLOOD_TIMEOUT": "soon"})
+    bad = tmp_path / "config.toml"
+    bad.write_text("[discovery]\ncolour = 'blue'\n")
+    with pytest.raises(InputError, match="unknown setting 'colour'"):
+        load_config(config_file=bad)
+    bad.write_text("[discovery\n")
+    with pytest.raises(InputError, match="not a readable TOML config file") as err2:
+        load_config(config_file=bad)
+    assert "\n" not in str(err2.value)
+    good = tmp_path / "good.toml"
+    good.write_text("[discovery]\nretries = 2\ntimeout = 5\n")
+    cfg = load_config({"timeout": "7.5"}, config_file=good, environ={"S1FLOOD_RETRIES": "4"})
+    assert (cfg.retries, cfg.timeout) == (4, 7.5)  # option > environment > file
+
+
+def test_catalogue_registry() -> None:
+    assert set(CATALOGUES) == {"cdse", "stac", "asf", "dhus", "local"}
+    assert isinstance(open_catalogue("cdse"), Catalogue)
+    assert open_catalogue("stac:earth-search").name.startswith("stac:https://earth-search")
+    assert open_catalogue("dhus:https://hub.example/dhus").name == "dhus:https://hub.example/dhus/"
+    for spec in ("cdse:extra", "asf:extra", "stac", "stac:", "local", "dhus", "dhus:ftp://x"):
+        with pytest.raises(InvalidOptionError) as err:
+            open_catalogue(spec)
+        assert err.value.parameter == "catalogue"
+    with pytest.raises(InvalidOptionError, match="local:PATH"):
+        open_catalogue("ftp:somewhere")
+
+
 def test_bad_catalogue_spec() -> None:
     with pytest.raises(InvalidOptionError):
         open_catalogue("ftp:somewhere")
@@ -242,3 +282,25 @@ def test_stac_api_faults(stac: MockServer) -> None:
     with pytest.raises(CatalogueError) as err:
         discover(AOI, "2026-10-01", "2026-11-10", catalogue=f"stac:{stac.url}", config=cfg)
     assert "\n" not in str(err.value)
+
+
+def test_secrets_redacted_in_every_discovery_logger(caplog: pytest.LogCaptureFixture) -> None:
+    import importlib
+    import logging
+    import pkgutil
+
+    import s1flood.discovery
+    from s1flood.discovery.credentials import REDACTED_LOGGERS, register_secret
+
+    modules = [
+        importlib.import_module(f"s1flood.discovery.{m.name}")
+        for m in pkgutil.iter_modules(s1flood.discovery.__path__)
+    ]
+    logged = {m.__name__ for m in modules if isinstance(getattr(m, "logger", None), logging.Logger)}
+    assert logged <= set(REDACTED_LOGGERS) - {"s1flood"}
+    register_secret("tok-5ecret-value")
+    caplog.set_level(logging.DEBUG)
+    for name in (*sorted(logged), "urllib3.connectionpool", "pystac_client.stac_api_io"):
+        logging.getLogger(name).warning("sent Bearer %s", "tok-5ecret-value")
+    assert len(caplog.records) == len(logged) + 2
+    assert all("tok-5ecret-value" not in r.getMessage() for r in caplog.records)

@@ -47,7 +47,11 @@ class RetryPolicy:
 
     @classmethod
     def from_config(cls, config: DiscoveryConfig) -> RetryPolicy:
-        """The policy a discovery configuration asks for."""
+        """The policy a discovery configuration asks for.
+
+        Args:
+            config: the discovery configuration.
+        """
         return cls(
             retries=config.retries,
             backoff=config.backoff,
@@ -57,7 +61,12 @@ class RetryPolicy:
         )
 
     def delay(self, attempt: int, response: requests.Response | None) -> float:
-        """Seconds to wait before attempt ``attempt + 1``: Retry-After if given, else backoff."""
+        """Seconds to wait before attempt ``attempt + 1``: Retry-After if given, else backoff.
+
+        Args:
+            attempt: the number of attempts that failed so far, minus one.
+            response: the failed response (for ``Retry-After``), if any.
+        """
         if response is not None:
             after = retry_after(response)
             if after is not None:
@@ -151,7 +160,11 @@ class LoggedRetry(Retry):
         return retry
 
     def new(self, **kw: Any) -> Self:
-        """A copy with some counters changed (keeps what is requested and the policy)."""
+        """A copy with some counters changed (keeps what is requested and the policy).
+
+        Args:
+            kw: the counters to change, as :meth:`Retry.new` takes them.
+        """
         retry = super().new(**kw)
         retry.what, retry.policy = self.what, self.policy
         return retry
@@ -165,7 +178,16 @@ class LoggedRetry(Retry):
         _pool: Any = None,
         _stacktrace: Any = None,
     ) -> Self:
-        """Count one more retry (urllib3 raises when none is left) and log it."""
+        """Count one more retry (urllib3 raises when none is left) and log it.
+
+        Args:
+            method: the HTTP method of the failed request.
+            url: the URL path of the failed request.
+            response: the response that is retried (429, 5xx), if any.
+            error: the exception that is retried (connection, timeout), if any.
+            _pool: the connection pool (passed on to urllib3).
+            _stacktrace: the error's traceback (passed on to urllib3).
+        """
         retry = super().increment(method, url, response, error, _pool, _stacktrace)
         if error is not None:
             problem = transport_problem(error, self.policy.timeout) or type(error).__name__
@@ -193,7 +215,11 @@ logging.getLogger("urllib3.connectionpool").addFilter(_OwnRetryWarnings())
 
 
 def retry_after(response: requests.Response) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta seconds or an HTTP date)."""
+    """Seconds from a ``Retry-After`` header (delta seconds or an HTTP date).
+
+    Args:
+        response: an HTTP response.
+    """
     value = response.headers.get("Retry-After")
     if not value:
         return None
@@ -210,7 +236,11 @@ def retry_after(response: requests.Response) -> float | None:
 
 
 def clean_url(url: str) -> str:
-    """The URL without user info (and never a query value that could be a secret)."""
+    """The URL without user info (and never a query value that could be a secret).
+
+    Args:
+        url: any URL.
+    """
     parts = urlsplit(url)
     netloc = parts.hostname or ""
     if parts.port:
@@ -227,7 +257,11 @@ def new_session() -> requests.Session:
 
 
 def describe(response: requests.Response) -> str:
-    """A short, secret-free description of an error response body."""
+    """A short, secret-free description of an error response body.
+
+    Args:
+        response: an error response.
+    """
     ctype = response.headers.get("Content-Type", "")
     text = response.text[:2000] if response.content else ""
     if "html" in ctype.lower() or text.lstrip().lower().startswith(("<!doctype html", "<html")):
@@ -253,7 +287,12 @@ def describe(response: requests.Response) -> str:
 
 
 def raise_for(response: requests.Response, what: str) -> None:
-    """Raise a one-line :class:`CatalogueError` (or subclass) for an error response."""
+    """Raise a one-line :class:`CatalogueError` (or subclass) for an error response.
+
+    Args:
+        response: an error response (status 400 or more).
+        what: what was requested, as the message names it (``CDSE login``).
+    """
     status = response.status_code
     url = clean_url(response.url)
     detail = redact(describe(response))
@@ -281,7 +320,22 @@ def request(
     sleep: Callable[[float], None] = time.sleep,
     ok: Callable[[requests.Response], bool] | None = None,
 ) -> requests.Response:
-    """Send a request, retrying timeouts, connection errors, 429 and 5xx with backoff."""
+    """Send a request, retrying timeouts, connection errors, 429 and 5xx with backoff.
+
+    Args:
+        session: the HTTP session to send with.
+        method: the HTTP method.
+        url: the URL.
+        what: what is requested, as log lines and errors name it.
+        policy: retries, backoff and timeout.
+        params: query parameters.
+        json_body: a JSON body.
+        data: a form body.
+        headers: extra request headers.
+        auth: a requests auth object.
+        sleep: waits between retries (tests pass a fake).
+        ok: decides which responses are final (default: status below 400).
+    """
     last: str = ""
     for attempt in range(policy.retries + 1):
         response: requests.Response | None = None
@@ -331,6 +385,17 @@ def get_json(
     """GET (or POST) ``url`` and return its JSON body; an HTML page or bad JSON is an error.
 
     A body that is not JSON is retried like a 5xx (maintenance pages come and go).
+
+    Args:
+        session: the HTTP session to send with.
+        url: the URL.
+        what: what is requested, as log lines and errors name it.
+        policy: retries, backoff and timeout.
+        params: query parameters.
+        method: the HTTP method (GET or POST).
+        json_body: a JSON body.
+        auth: a requests auth object.
+        headers: extra request headers.
     """
     for attempt in range(policy.retries + 1):
         response = request(

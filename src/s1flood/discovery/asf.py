@@ -59,7 +59,12 @@ def _platform(value: Any, parsed: dict[str, Any]) -> str:
 
 
 def scene_from_feature(feature: dict[str, Any], catalogue: str = "asf") -> Scene:
-    """A scene from one SearchAPI ``output=geojson`` Feature."""
+    """A scene from one SearchAPI ``output=geojson`` Feature.
+
+    Args:
+        feature: a GeoJSON Feature of the SearchAPI's answer.
+        catalogue: the catalogue name the scene records.
+    """
     p = feature.get("properties") or {}
     name = str(p.get("sceneName") or p.get("fileID", "")).removesuffix(".SAFE")
     parsed = parse_product_name(name) or {}
@@ -95,7 +100,12 @@ def scene_from_feature(feature: dict[str, Any], catalogue: str = "asf") -> Scene
 
 
 def scene_from_jsonlite(result: dict[str, Any], catalogue: str = "asf") -> Scene:
-    """A scene from one SearchAPI ``output=jsonlite`` result (no checksum, size in MB)."""
+    """A scene from one SearchAPI ``output=jsonlite`` result (no checksum, size in MB).
+
+    Args:
+        result: one entry of the ``results`` list.
+        catalogue: the catalogue name the scene records.
+    """
     name = str(result.get("granuleName") or "")
     parsed = parse_product_name(name) or {}
     start = to_datetime(result.get("startTime")) or parsed.get("start")
@@ -260,7 +270,11 @@ class AsfCatalogue:
             yield params, count
 
     def search(self, query: SearchQuery) -> Iterator[Scene]:
-        """Every product matching the query (``output=geojson``, windows split by count)."""
+        """Every product matching the query (``output=geojson``, windows split by count).
+
+        Args:
+            query: what to look for: AOI, time window, product filters.
+        """
         seen: set[str] = set()
         for params, count in self._windows(query, query.start, query.end):
             body = get_json(
@@ -283,7 +297,11 @@ class AsfCatalogue:
                     yield scene
 
     def get(self, name_or_id: str) -> Scene:
-        """A product by scene name or ASF file id (``NAME-GRD_HD``)."""
+        """A product by scene name or ASF file id (``NAME-GRD_HD``).
+
+        Args:
+            name_or_id: product name (with or without ``.SAFE`` / ``.zip``) or catalogue id.
+        """
         key = name_or_id.strip().removesuffix(".zip").removesuffix(".SAFE")
         scene_name = key.rsplit("-", 1)[0] if "-" in key else key
         body = get_json(
@@ -314,7 +332,13 @@ class AsfCatalogue:
         return self._auth
 
     def fetch(self, scene: Scene, out_dir: Path, options: FetchOptions) -> Path:
-        """Download the product zip: bearer to trusted hosts, redirects, resume, MD5 check."""
+        """Download the product zip: bearer to trusted hosts, redirects, resume, MD5 check.
+
+        Args:
+            scene: the product to fetch, as :meth:`get` or :meth:`search` gave it.
+            out_dir: folder the product is written to.
+            options: unzip, wait for offline products, overwrite, checksum, progress.
+        """
         if not scene.href:
             raise ProductNotFoundError(f"{scene.name}: no download link")
         trusted = tuple(

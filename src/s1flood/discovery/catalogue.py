@@ -39,7 +39,11 @@ class SearchQuery:
     platform: str | None = None
 
     def matches(self, scene: Scene) -> bool:
-        """Whether a scene passes the attribute filters (not the AOI, not the window)."""
+        """Whether a scene passes the attribute filters (not the AOI, not the window).
+
+        Args:
+            scene: a scene as a catalogue lists it.
+        """
         if self.mode and scene.mode and scene.mode.upper() != self.mode.upper():
             return False
         if (
@@ -92,15 +96,29 @@ class Catalogue(Protocol):
     name: str
 
     def search(self, query: SearchQuery) -> Iterator[Scene]:
-        """Every scene matching ``query``, all pages, in any order."""
+        """Every scene matching ``query``, all pages, in any order.
+
+        Args:
+            query: what to look for: AOI, time window, product filters.
+        """
         ...
 
     def get(self, name_or_id: str) -> Scene:
-        """One scene by product name (with or without ``.SAFE``) or catalogue id."""
+        """One scene by product name (with or without ``.SAFE``) or catalogue id.
+
+        Args:
+            name_or_id: product name (with or without ``.SAFE`` / ``.zip``) or catalogue id.
+        """
         ...
 
     def fetch(self, scene: Scene, out_dir: Path, options: FetchOptions) -> Path:
-        """Download ``scene`` into ``out_dir``; return the zip (or SAFE) path."""
+        """Download ``scene`` into ``out_dir``; return the zip (or SAFE) path.
+
+        Args:
+            scene: the product to fetch, as :meth:`get` or :meth:`search` gave it.
+            out_dir: folder the product is written to.
+            options: unzip, wait for offline products, overwrite, checksum, progress.
+        """
         ...
 
 

@@ -52,7 +52,12 @@ def _attr(kind: str, name: str, value: str | int) -> str:
 
 
 def odata_filter(query: SearchQuery, collection: str) -> str:
-    """The OData ``$filter`` for a query (AOI, window, mode, type, orbit)."""
+    """The OData ``$filter`` for a query (AOI, window, mode, type, orbit).
+
+    Args:
+        query: the search query.
+        collection: the OData collection name (``SENTINEL-1``).
+    """
     ring = ", ".join(f"{x:.6f} {y:.6f}" for x, y in query.aoi.exterior.coords)
     clauses = [
         f"Collection/Name eq '{collection}'",
@@ -84,7 +89,13 @@ def _footprint(product: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def scene_from_product(product: dict[str, Any], download_url: str, catalogue: str) -> Scene:
-    """A scene from one OData ``Products`` entry (``$expand=Attributes``)."""
+    """A scene from one OData ``Products`` entry (``$expand=Attributes``).
+
+    Args:
+        product: one entry of the ``value`` list.
+        download_url: the OData base URL downloads go to.
+        catalogue: the catalogue name the scene records.
+    """
     attrs = {a.get("Name"): a.get("Value") for a in product.get("Attributes") or []}
     full_name = str(product["Name"])
     name = full_name.removesuffix(".SAFE")
@@ -165,7 +176,11 @@ class CdseCatalogue:
         return scene_from_product(product, self.config.cdse_download_url, self.name)
 
     def search(self, query: SearchQuery) -> Iterator[Scene]:
-        """Every product matching the query, following ``@odata.nextLink``."""
+        """Every product matching the query, following ``@odata.nextLink``.
+
+        Args:
+            query: what to look for: AOI, time window, product filters.
+        """
         params: dict[str, Any] | None = {
             "$filter": odata_filter(query, self.config.cdse_collection),
             "$orderby": "ContentDate/Start asc",
@@ -198,7 +213,11 @@ class CdseCatalogue:
             url, params = str(next_link), None
 
     def get(self, name_or_id: str) -> Scene:
-        """A product by OData Id (UUID) or by product name."""
+        """A product by OData Id (UUID) or by product name.
+
+        Args:
+            name_or_id: product name (with or without ``.SAFE`` / ``.zip``) or catalogue id.
+        """
         key = name_or_id.strip().removesuffix(".zip").removesuffix(".SAFE")
         if _UUID.match(key):
             url = f"{self.products_url}({key})"
@@ -264,7 +283,13 @@ class CdseCatalogue:
         return wait_until_online(scene, lambda s: self.get(s.id), self.config)
 
     def fetch(self, scene: Scene, out_dir: Path, options: FetchOptions) -> Path:
-        """Download the product zip (bearer auth, redirects, resume, checksum)."""
+        """Download the product zip (bearer auth, redirects, resume, checksum).
+
+        Args:
+            scene: the product to fetch, as :meth:`get` or :meth:`search` gave it.
+            out_dir: folder the product is written to.
+            options: unzip, wait for offline products, overwrite, checksum, progress.
+        """
         scene = self._wait_online(scene, options)
         if not scene.href:
             raise ProductNotFoundError(f"{scene.name}: no download link")

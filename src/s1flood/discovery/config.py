@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from s1flood.errors import InvalidOptionError
+from s1flood.errors import InputError, InvalidOptionError, first_line
 
 __all__ = ["STAC_PRESETS", "DiscoveryConfig", "load_config"]
 
@@ -67,23 +67,42 @@ class DiscoveryConfig:
         return tuple(h.strip().lower() for h in self.trusted_hosts.split(",") if h.strip())
 
 
-def _config_file() -> Path:
-    explicit = os.environ.get("S1FLOOD_CONFIG")
+def _config_file(env: Mapping[str, str]) -> Path:
+    explicit = env.get("S1FLOOD_CONFIG")
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "s1flood" / "config.toml"
 
 
-def _coerce(name: str, kind: Any, value: Any) -> Any:
+_OVERRIDE = "settings"
+"""Where a value from ``overrides`` came from: the step functions' ``settings`` parameter."""
+
+
+def _coerce(key: str, kind: type, value: Any, source: str) -> Any:
+    """`value` as the setting's type; a one-line error naming where the value came from."""
     try:
-        if kind in (int, "int"):
-            return int(value)
-        if kind in (float, "float"):
-            return float(value)
-        return str(value)
+        return kind(value)
     except (TypeError, ValueError):
-        raise InvalidOptionError(name, value, f"expected a {kind}") from None
+        what = {int: "an integer", float: "a number"}.get(kind, kind.__name__)
+        reason = f"{key} must be {what}"
+        if source == _OVERRIDE:
+            raise InvalidOptionError(_OVERRIDE, f"{key}={value}", reason) from None
+        raise InputError(f"{source}: {reason}, not {value!r}") from None
+
+
+def _file_values(path: Path, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``[discovery]`` table of a TOML config file, each key checked."""
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("discovery", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"{path}: not a readable TOML config file ({first_line(exc)})") from None
+    if not isinstance(table, dict):
+        raise InputError(f"{path}: [discovery] is not a table")
+    for key in table:
+        if key not in fields:
+            raise InputError(f"{path}: [discovery] has an unknown setting {key!r}")
+    return table
 
 
 def load_config(
@@ -92,32 +111,30 @@ def load_config(
     config_file: Path | str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> DiscoveryConfig:
-    """Resolve the configuration: ``overrides`` (options) win over env, file, defaults."""
+    """Resolve the configuration: ``overrides`` (options) win over env, file, defaults.
+
+    Args:
+        overrides: settings given by the caller (``None`` values are ignored); errors name
+            them as the ``settings`` parameter (``KEY=VALUE``) of the step functions.
+        config_file: the TOML file (default: ``$S1FLOOD_CONFIG`` or
+            ``~/.config/s1flood/config.toml``).
+        environ: the environment to read ``S1FLOOD_*`` variables from (default: ``os.environ``).
+    """
     env = os.environ if environ is None else environ
-    fields = {f.name: f.type for f in dataclasses.fields(DiscoveryConfig)}
-    values: dict[str, Any] = {}
-    path = Path(config_file) if config_file is not None else _config_file()
+    defaults = DiscoveryConfig()
+    fields = {f.name: type(getattr(defaults, f.name)) for f in dataclasses.fields(defaults)}
+    values: dict[str, tuple[Any, str]] = {}
+    path = Path(config_file) if config_file is not None else _config_file(env)
     if path.is_file():
-        try:
-            table = tomllib.loads(path.read_text(encoding="utf-8")).get("discovery", {})
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise InvalidOptionError("config file", str(path), str(exc).splitlines()[0]) from None
-        for key, value in table.items():
-            if key not in fields:
-                raise InvalidOptionError(f"[discovery] {key}", value, "unknown setting")
-            values[key] = value
+        values.update((k, (v, str(path))) for k, v in _file_values(path, fields).items())
     for key in fields:
-        env_value = env.get(f"S1FLOOD_{key.upper()}")
-        if env_value is not None and env_value != "":
-            values[key] = env_value
+        variable = f"S1FLOOD_{key.upper()}"
+        if env.get(variable):
+            values[key] = (env[variable], f"${variable}")
     for key, value in (overrides or {}).items():
         if key not in fields:
-            raise InvalidOptionError(key, value, "unknown discovery setting")
+            raise InvalidOptionError(_OVERRIDE, f"{key}={value}", f"no discovery setting {key}")
         if value is not None:
-            values[key] = value
-    defaults = DiscoveryConfig()
-    typed = {
-        key: _coerce(key, type(getattr(defaults, key)).__name__, value)
-        for key, value in values.items()
-    }
+            values[key] = (value, _OVERRIDE)
+    typed = {key: _coerce(key, fields[key], *found) for key, found in values.items()}
     return DiscoveryConfig(**typed)

@@ -2,7 +2,8 @@
 
 Every secret (password, access or refresh token) is registered with :func:`register_secret`
 when it is read or received, and :func:`redact` replaces any of them in a string. A logging
-filter doing the same is installed on the ``s1flood`` and ``urllib3`` loggers.
+filter doing the same is installed on the loggers of discovery and of the HTTP libraries it
+uses (:data:`REDACTED_LOGGERS`).
 """
 
 from __future__ import annotations
@@ -32,14 +33,22 @@ MASK = "***"
 
 
 def register_secret(value: str | None) -> None:
-    """Remember a secret so that :func:`redact` hides it (values under 4 chars are ignored)."""
+    """Remember a secret so that :func:`redact` hides it (values under 4 chars are ignored).
+
+    Args:
+        value: a password or token (``None`` is ignored).
+    """
     if value and len(value) >= 4:
         with _LOCK:
             _SECRETS.add(value)
 
 
 def redact(text: str) -> str:
-    """``text`` with every registered secret replaced by ``***``."""
+    """``text`` with every registered secret replaced by ``***``.
+
+    Args:
+        text: any text (a message, a URL).
+    """
     with _LOCK:
         secrets = sorted(_SECRETS, key=len, reverse=True)
     for secret in secrets:
@@ -52,17 +61,40 @@ class RedactingFilter(logging.Filter):
     """Logging filter that redacts registered secrets from messages and arguments."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record's message with secrets removed."""
+        """Rewrite the record's message with secrets removed.
+
+        Args:
+            record: the log record to clean.
+        """
         if _SECRETS:
             message = record.getMessage()
             cleaned = redact(message)
-            if cleaned != message or record.args:
+            if cleaned != message:  # arguments kept otherwise: other filters read them
                 record.msg, record.args = cleaned, None
         return True
 
 
 _FILTER = RedactingFilter()
-for _name in ("s1flood", "urllib3", "sentinelsat", "asf_search", "pystac_client"):
+REDACTED_LOGGERS = (
+    "s1flood",
+    *(
+        f"s1flood.discovery.{module}"
+        for module in ("_http", "asf", "cdse", "credentials", "dhus", "download", "fetching")
+    ),
+    *(f"s1flood.discovery.{m}" for m in ("keycloak", "local", "products", "search", "stac_api")),
+    "urllib3",
+    "urllib3.connection",
+    "urllib3.connectionpool",
+    "urllib3.poolmanager",
+    "urllib3.response",
+    "urllib3.util.retry",
+    "sentinelsat",
+    "sentinelsat.SentinelAPI",
+    "pystac_client",
+    "pystac_client.stac_api_io",
+)
+"""Loggers whose records are redacted (a filter acts only on its own logger, not children)."""
+for _name in REDACTED_LOGGERS:
     logging.getLogger(_name).addFilter(_FILTER)
 
 
@@ -89,6 +121,12 @@ def credentials_for(
 
     Environment: ``S1FLOOD_<SERVICE>_USERNAME`` / ``S1FLOOD_<SERVICE>_PASSWORD``. netrc:
     the ``machine`` entry of ``url``'s host (``$NETRC`` or ``~/.netrc``).
+
+    Args:
+        service: ``cdse``, ``dhus``, ``asf``... (the environment variables' infix).
+        url: a URL of the service; its host is the netrc ``machine``.
+        environ: the environment to read (default: ``os.environ``).
+        netrc_path: the netrc file (default: ``$NETRC`` or ``~/.netrc``).
     """
     env = os.environ if environ is None else environ
     prefix = f"S1FLOOD_{service.upper()}_"

@@ -98,7 +98,14 @@ def _utc(value: Any) -> datetime | None:
 
 
 def scene_from_entry(entry: dict[str, Any], uuid: str, api_url: str, catalogue: str) -> Scene:
-    """A scene from one OpenSearch entry as sentinelsat parses it (``query()`` values)."""
+    """A scene from one OpenSearch entry as sentinelsat parses it (``query()`` values).
+
+    Args:
+        entry: the entry's fields, as sentinelsat's ``query()`` gives them.
+        uuid: the product's UUID (the entry's key).
+        api_url: the hub's base URL, ending in ``/``.
+        catalogue: the catalogue name the scene records.
+    """
     name = str(entry.get("identifier") or entry.get("title") or "").removesuffix(".SAFE")
     parsed = parse_product_name(name) or {}
     start = _utc(entry.get("beginposition")) or parsed.get("start")
@@ -285,7 +292,11 @@ class DhusCatalogue:
         return keywords
 
     def search(self, query: SearchQuery) -> Iterator[Scene]:
-        """Every product matching the query (sentinelsat pages with ``rows``/``start``)."""
+        """Every product matching the query (sentinelsat pages with ``rows``/``start``).
+
+        Args:
+            query: what to look for: AOI, time window, product filters.
+        """
         api = self.api()
         api.page_size = max(1, min(100, self.config.page_size))
         products: dict[str, dict[str, Any]] = self._call(
@@ -302,7 +313,11 @@ class DhusCatalogue:
             yield scene_from_entry(entry, uuid, self.url, self.name)
 
     def get(self, name_or_id: str) -> Scene:
-        """A product by UUID or by name (OpenSearch entry plus exact OData size/MD5/online)."""
+        """A product by UUID or by name (OpenSearch entry plus exact OData size/MD5/online).
+
+        Args:
+            name_or_id: product name (with or without ``.SAFE`` / ``.zip``) or catalogue id.
+        """
         key = name_or_id.strip().removesuffix(".zip").removesuffix(".SAFE")
         api = self.api()
         if _UUID.match(key):
@@ -336,6 +351,11 @@ class DhusCatalogue:
 
         An offline (LTA) product answers 202 and the hub starts restoring it: that is a
         :class:`ProductOfflineError` unless ``wait_offline`` polls until it is online.
+
+        Args:
+            scene: the product to fetch, as :meth:`get` or :meth:`search` gave it.
+            out_dir: folder the product is written to.
+            options: unzip, wait for offline products, overwrite, checksum, progress.
         """
         if scene.size is None or not scene.checksums or scene.online is None:
             scene = self._with_odata(scene)

@@ -77,7 +77,13 @@ def _new_hash(algorithm: str) -> Any:
 
 
 def file_digest(path: Path, algorithm: str, chunk: int = 1 << 22) -> str:
-    """Hex digest of a file."""
+    """Hex digest of a file.
+
+    Args:
+        path: the file.
+        algorithm: ``MD5``, ``SHA256`` or ``BLAKE3``.
+        chunk: bytes read at a time.
+    """
     digest = _new_hash(algorithm)
     with path.open("rb") as fh:
         while block := fh.read(chunk):

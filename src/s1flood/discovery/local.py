@@ -72,7 +72,11 @@ class LocalCatalogue:
         return self._items
 
     def search(self, query: SearchQuery) -> Iterator[Scene]:
-        """Items whose footprint intersects the AOI and whose time overlaps the window."""
+        """Items whose footprint intersects the AOI and whose time overlaps the window.
+
+        Args:
+            query: what to look for: AOI, time window, product filters.
+        """
         for item in self.items():
             scene = scene_from_item(item, self.name)
             if scene.stop < query.start or scene.start > query.end:
@@ -83,7 +87,11 @@ class LocalCatalogue:
             yield scene
 
     def get(self, name_or_id: str) -> Scene:
-        """An Item by product name or id."""
+        """An Item by product name or id.
+
+        Args:
+            name_or_id: product name (with or without ``.SAFE`` / ``.zip``) or catalogue id.
+        """
         key = name_or_id.removesuffix(".zip").removesuffix(".SAFE")
         for item in self.items():
             scene = scene_from_item(item, self.name)
@@ -92,7 +100,13 @@ class LocalCatalogue:
         raise ProductNotFoundError(f"no product {name_or_id!r} in the catalogue", url=self.name)
 
     def fetch(self, scene: Scene, out_dir: Path, options: FetchOptions) -> Path:
-        """Copy the product (SAFE directory or zip) into ``out_dir``; unzip if asked."""
+        """Copy the product (SAFE directory or zip) into ``out_dir``; unzip if asked.
+
+        Args:
+            scene: the product to fetch, as :meth:`get` or :meth:`search` gave it.
+            out_dir: folder the product is written to.
+            options: unzip, wait for offline products, overwrite, checksum, progress.
+        """
         if not scene.href:
             raise ProductNotFoundError(f"{scene.name}: the Item has no product asset")
         source = Path(scene.href.removeprefix("file://"))

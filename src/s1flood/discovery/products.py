@@ -20,7 +20,12 @@ logger = logging.getLogger(__name__)
 
 
 def copy_file_atomic(source: Path, target: Path) -> Path:
-    """Copy a file through ``target.part`` and rename it."""
+    """Copy a file through ``target.part`` and rename it.
+
+    Args:
+        source: the file to copy.
+        target: the copy's path.
+    """
     part = target.with_name(target.name + ".part")
     shutil.copyfile(source, part)
     os.replace(part, target)
@@ -28,7 +33,13 @@ def copy_file_atomic(source: Path, target: Path) -> Path:
 
 
 def unzip_product(archive: Path, out_dir: Path, *, overwrite: bool = False) -> Path:
-    """Extract a zipped SAFE into ``out_dir`` (atomically); return the ``.SAFE`` directory."""
+    """Extract a zipped SAFE into ``out_dir`` (atomically); return the ``.SAFE`` directory.
+
+    Args:
+        archive: the zip.
+        out_dir: the folder to extract into.
+        overwrite: replace an existing ``.SAFE`` folder.
+    """
     with zipfile.ZipFile(archive) as zf:
         names = zf.namelist()
         roots = {n.split("/", 1)[0] for n in names if n.strip("/")}
@@ -56,7 +67,13 @@ def unzip_product(archive: Path, out_dir: Path, *, overwrite: bool = False) -> P
 def wait_until_online(
     scene: Scene, refresh: Callable[[Scene], Scene], config: DiscoveryConfig
 ) -> Scene:
-    """Poll the catalogue (`refresh`) until an offline product is online, or give up."""
+    """Poll the catalogue (`refresh`) until an offline product is online, or give up.
+
+    Args:
+        scene: the offline product.
+        refresh: looks the product up again in the catalogue.
+        config: ``offline_poll`` (seconds between looks) and ``offline_timeout``.
+    """
     deadline = time.monotonic() + config.offline_timeout
     while scene.online is False:
         if time.monotonic() > deadline:

@@ -33,7 +33,11 @@ _POLS = {
 
 
 def parse_product_name(name: str) -> dict[str, Any] | None:
-    """Fields encoded in a Sentinel-1 product name, or None if it is not one."""
+    """Fields encoded in a Sentinel-1 product name, or None if it is not one.
+
+    Args:
+        name: a product name, with or without ``.SAFE`` / ``.zip``.
+    """
     match = _NAME.match(name.strip())
     if match is None:
         return None
@@ -143,7 +147,11 @@ class Scene:
         return (self.platform.lower(), self.mode, family, start, orbit)
 
     def with_coverage(self, coverage: float) -> Scene:
-        """A copy with the AOI coverage fraction set."""
+        """A copy with the AOI coverage fraction set.
+
+        Args:
+            coverage: the fraction (0..1) of the AOI inside the footprint.
+        """
         return replace(self, coverage=coverage)
 
     def to_dict(self) -> dict[str, Any]:
@@ -172,7 +180,11 @@ class Scene:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Scene:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`.
+
+        Args:
+            data: a dict as :meth:`to_dict` returns it.
+        """
         start = _dt(data["start"])
         stop = _dt(data.get("stop")) or start
         assert start is not None
@@ -201,12 +213,20 @@ class Scene:
 
 
 def to_datetime(value: Any) -> datetime | None:
-    """Parse an ISO 8601 value from a catalogue (Z or offset; naive taken as UTC)."""
+    """Parse an ISO 8601 value from a catalogue (Z or offset; naive taken as UTC).
+
+    Args:
+        value: an ISO 8601 string, a datetime, or ``None``.
+    """
     return _dt(value)
 
 
 def geometry_from_wkt(text: str | None) -> dict[str, Any] | None:
-    """GeoJSON dict from a WKT footprint (None for empty)."""
+    """GeoJSON dict from a WKT footprint (None for empty).
+
+    Args:
+        text: WKT, optionally ``SRID=4326;`` first; empty or ``None`` for none.
+    """
     if not text:
         return None
     wkt = text.split(";", 1)[1] if text.upper().startswith("SRID=") else text

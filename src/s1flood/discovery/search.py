@@ -42,7 +42,12 @@ def _area(geom: BaseGeometry) -> float:
 
 
 def coverage_fraction(footprint: BaseGeometry | None, aoi: BaseGeometry) -> float:
-    """Fraction (0..1) of the AOI's geodesic area inside ``footprint``."""
+    """Fraction (0..1) of the AOI's geodesic area inside ``footprint``.
+
+    Args:
+        footprint: the scene footprint (lon/lat), or ``None``.
+        aoi: the area of interest (lon/lat).
+    """
     if footprint is None or footprint.is_empty:
         return 0.0
     if not footprint.is_valid:
@@ -59,6 +64,9 @@ def deduplicate(scenes: list[Scene]) -> tuple[list[Scene], list[Scene]]:
     Two products are the same acquisition when platform, mode, product family (GRD), start
     second and absolute orbit agree (reprocessings, COG and SAFE versions of one take).
     Newest is the later ``published`` time, then the later name (uid) as a tie-break.
+
+    Args:
+        scenes: scenes as catalogues list them.
     """
     groups: dict[tuple[Any, ...], list[Scene]] = defaultdict(list)
     for scene in scenes:
@@ -356,6 +364,10 @@ def render(result: DiscoveryResult, format: str = "json") -> str:
 
     ``json``: the full result (indented); ``ids``: a JSON array of product names;
     ``lines``: one product name per line; ``summary``: a short human-readable table.
+
+    Args:
+        result: a discovery result.
+        format: ``json``, ``ids``, ``lines`` or ``summary``.
     """
     fmt = format.lower()
     if fmt == "json":

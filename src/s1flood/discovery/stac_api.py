@@ -85,7 +85,11 @@ class StacApiCatalogue:
         return self._client
 
     def search(self, query: SearchQuery) -> Iterator[Scene]:
-        """Every Item intersecting the AOI in the window, all pages (``next`` links)."""
+        """Every Item intersecting the AOI in the window, all pages (``next`` links).
+
+        Args:
+            query: what to look for: AOI, time window, product filters.
+        """
         client = self.client()
         search = client.search(
             collections=[self.collection],
@@ -101,7 +105,11 @@ class StacApiCatalogue:
             raise self._error(exc, "search") from None
 
     def get(self, name_or_id: str) -> Scene:
-        """An Item by id (product names are ids in the usual S1 GRD collections)."""
+        """An Item by id (product names are ids in the usual S1 GRD collections).
+
+        Args:
+            name_or_id: product name (with or without ``.SAFE`` / ``.zip``) or catalogue id.
+        """
         key = name_or_id.removesuffix(".zip").removesuffix(".SAFE")
         try:
             items = list(
@@ -116,7 +124,13 @@ class StacApiCatalogue:
         return scene_from_item(items[0], self.name)
 
     def fetch(self, scene: Scene, out_dir: Path, options: FetchOptions) -> Path:
-        """Download the Item's product asset (no auth: signed or public hrefs)."""
+        """Download the Item's product asset (no auth: signed or public hrefs).
+
+        Args:
+            scene: the product to fetch, as :meth:`get` or :meth:`search` gave it.
+            out_dir: folder the product is written to.
+            options: unzip, wait for offline products, overwrite, checksum, progress.
+        """
         if not scene.href or not scene.href.startswith(("http://", "https://")):
             raise ProductNotFoundError(
                 f"{scene.name}: this STAC API gives no downloadable product asset "

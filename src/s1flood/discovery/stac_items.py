@@ -14,7 +14,11 @@ _MULTIHASH = {"1220": "SHA256", "d50110": "MD5", "1e20": "BLAKE3"}
 
 
 def decode_multihash(value: str) -> tuple[str, str] | None:
-    """(algorithm, hex digest) of a ``file:checksum`` multihash, for SHA256, MD5 and BLAKE3."""
+    """(algorithm, hex digest) of a ``file:checksum`` multihash, for SHA256, MD5 and BLAKE3.
+
+    Args:
+        value: a hex multihash string.
+    """
     text = value.strip().lower()
     for prefix, algorithm in _MULTIHASH.items():
         if text.startswith(prefix):
@@ -34,7 +38,12 @@ def _product_href(assets: dict[str, Any]) -> tuple[str | None, dict[str, Any] | 
 
 
 def scene_from_item(item: dict[str, Any], catalogue: str) -> Scene:
-    """A scene from a ``sentinel-1-grd``-style STAC Item (``sar:``, ``sat:``, ``s1:``)."""
+    """A scene from a ``sentinel-1-grd``-style STAC Item (``sar:``, ``sat:``, ``s1:``).
+
+    Args:
+        item: a STAC Item as a dict.
+        catalogue: the catalogue name the scene records.
+    """
     props: dict[str, Any] = item.get("properties", {})
     name = str(props.get("s1:product_identifier") or item["id"])
     if name.endswith(".SAFE"):
