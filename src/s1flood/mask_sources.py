@@ -25,7 +25,7 @@ from rasterio.windows import Window
 
 from s1flood import kernels
 from s1flood.errors import EmptyInputError, InvalidMaskError, InvalidOptionError, RasterReadError
-from s1flood.raster import Grid, open_raster, reading
+from s1flood.raster import Grid, open_raster, reading, warped_onto
 
 log = logging.getLogger(__name__)
 
@@ -136,15 +136,12 @@ class MaskReaders:
         dataset = open_raster(source.path)
         if not source.warped:
             return dataset, None
-        vrt = WarpedVRT(
+        vrt = warped_onto(
             dataset,
-            crs=self.grid.crs,
-            transform=self.grid.transform,
-            width=self.grid.width,
-            height=self.grid.height,
-            resampling=Resampling.nearest,
+            self.grid,
+            Resampling.nearest,
+            kernels.NODATA_U8,
             src_nodata=kernels.NODATA_U8,
-            nodata=kernels.NODATA_U8,
         )
         return dataset, vrt
 

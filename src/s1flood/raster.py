@@ -16,13 +16,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import rasterio
+import rasterio.crs
 import rasterio.shutil
 from affine import Affine
 from pyproj import CRS, Geod
 from rasterio._err import CPLE_BaseError
+from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
 from rasterio.io import DatasetReader, DatasetWriter
 from rasterio.transform import array_bounds
+from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
 from s1flood.errors import (
@@ -98,6 +101,31 @@ class Grid:
             int(record["width"]),
             int(record["height"]),
         )
+
+
+def warped_onto(
+    dataset: DatasetReader, grid: Grid, resampling: Resampling, nodata: float, **options: Any
+) -> WarpedVRT:
+    """`dataset` as a virtual raster on `grid` (use it in a ``with`` block, or close it).
+
+    Args:
+        dataset: an open raster, in any CRS.
+        grid: the grid to read it on (CRS, transform, size).
+        resampling: how source pixels become grid pixels (e.g. ``Resampling.nearest``).
+        nodata: the value of grid pixels the source does not cover.
+        options: further `WarpedVRT` options, passed as given (``src_nodata``, ``src_crs``,
+            ``dtype``).
+    """
+    return WarpedVRT(
+        dataset,
+        crs=rasterio.crs.CRS.from_wkt(grid.crs.to_wkt()),
+        transform=grid.transform,
+        width=grid.width,
+        height=grid.height,
+        nodata=nodata,
+        resampling=resampling,
+        **options,
+    )
 
 
 def open_raster(path: Path | str) -> DatasetReader:

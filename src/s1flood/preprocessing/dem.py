@@ -30,11 +30,10 @@ from affine import Affine
 from pyproj import CRS, Transformer
 from rasterio.enums import Resampling
 from rasterio.io import DatasetReader
-from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
 from s1flood.errors import DemCoverageError, InvalidOptionError
-from s1flood.raster import GDAL_ENV, Grid, open_raster
+from s1flood.raster import GDAL_ENV, Grid, open_raster, warped_onto
 
 log = logging.getLogger(__name__)
 
@@ -156,17 +155,14 @@ class DemSampler:
             return out
         with (
             rasterio.Env(**GDAL_ENV),
-            WarpedVRT(
+            warped_onto(
                 ds,
+                grid,
+                resampling,
+                np.nan,
                 src_crs=self._src_crs,
                 src_nodata=self.nodata,
-                crs=rasterio.crs.CRS.from_wkt(grid.crs.to_wkt()),
-                transform=grid.transform,
-                width=grid.width,
-                height=grid.height,
-                nodata=np.nan,
                 dtype="float32",
-                resampling=resampling,
             ) as vrt,
         ):
             out = np.asarray(vrt.read(1), dtype=np.float32)

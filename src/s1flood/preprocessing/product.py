@@ -278,32 +278,17 @@ def _dt(value: str) -> datetime:
 
 
 def open_product(path: Path | str, polarisation: str = "VV") -> SarImage:
-    """Open one polarisation of a GRD product, or raise a one-line `InputError`."""
+    """Open one polarisation of a GRD product, or raise a one-line `InputError`.
+
+    Args:
+        path: the ``.SAFE`` folder or its ``.zip``.
+        polarisation: VV, VH, HH or HV (case ignored).
+    """
     path = Path(path)
     pol = (polarisation or "").strip().upper()
     source = SafeSource(path)
-    root = _open_group(source, None)
-    attrs = dict(root.attrs)
-    if attrs.get("family_name") != "SENTINEL-1":
-        raise ProductError(path, "not a Sentinel-1 product (manifest family is not SENTINEL-1)")
-    if attrs.get("product_type") != "GRD":
-        raise ProductError(
-            path, f"a {attrs.get('product_type')} product; only GRD products are supported"
-        )
-    swaths = list(attrs.get("swaths") or [])
-    mode = swaths[0] if swaths else str(attrs.get("mode", "IW"))
-    listed = [str(p).upper() for p in attrs.get("transmitter_receiver_polarisations", [])]
-    have_annotation = [
-        p for p in listed if source.find(_member("annotation/", p, r"\.xml")) is not None
-    ]
-    if pol not in have_annotation:
-        raise PolarisationNotFoundError(path, pol, have_annotation)
-    tiff = source.find(_member("measurement/", pol, r"\.tiff?"))
-    if tiff is None:
-        raise ProductError(
-            path,
-            f"no {pol} measurement file in the product (metadata only or an incomplete download)",
-        )
+    attrs = dict(_open_group(source, None).attrs)
+    mode, tiff = _check_product(source, attrs, pol)
     group = f"{mode}/{pol}"
     annotation = source.find(_member("annotation/", pol, r"\.xml"))
     iattrs = _annotation(source, annotation or "")
@@ -313,26 +298,9 @@ def open_product(path: Path | str, polarisation: str = "VV") -> SarImage:
     last = np.datetime64(str(iattrs["productLastLineUtcTime"]), "ns")
     line_interval = float((last - first) / np.timedelta64(1, "ns")) * 1e-9 / max(n_lines - 1, 1)
     cal = _open_group(source, f"{group}/calibration")
-    try:
-        noise_range: Lut2D | None = _lut(
-            _open_group(source, f"{group}/noise_range"), "noiseRangeLut"
-        )
-    except (ProductError, KeyError) as exc:
-        log.warning("no noise range LUT (%s): thermal noise is not removed", exc)
-        noise_range = None
-    noise_name = source.find(_member("annotation/calibration/noise-", pol, r"\.xml"))
-    blocks = _noise_azimuth_blocks(source.read(noise_name)) if noise_name else []
+    noise_range, blocks = _noise(source, group, pol)
     gcp_values: dict[str, F64] = iattrs.pop("gcp")
-    lon, lat = gcp_values["longitude"], gcp_values["latitude"]
-    ring = [(lon[0, k], lat[0, k]) for k in range(lon.shape[1])]
-    ring += [(lon[k, -1], lat[k, -1]) for k in range(1, lon.shape[0])]
-    ring += [(lon[-1, k], lat[-1, k]) for k in range(lon.shape[1] - 2, -1, -1)]
-    ring += [(lon[k, 0], lat[k, 0]) for k in range(lon.shape[0] - 2, 0, -1)]
-    footprint = shapely.geometry.Polygon(ring)
-    if not footprint.is_valid or footprint.is_empty:
-        footprint = shapely.geometry.MultiPoint(
-            np.column_stack([lon.ravel(), lat.ravel()])
-        ).convex_hull
+    footprint = _footprint(gcp_values)
     name = path.name.removesuffix(".zip").removesuffix(".SAFE")
     sar = SarImage(
         path=path,
@@ -376,3 +344,58 @@ def open_product(path: Path | str, polarisation: str = "VV") -> SarImage:
         sar.relative_orbit,
     )
     return sar
+
+
+def _check_product(source: SafeSource, attrs: dict[str, Any], pol: str) -> tuple[str, str]:
+    """The mode and the measurement member of a GRD product with `pol`, or a one-line error."""
+    path = source.path
+    if attrs.get("family_name") != "SENTINEL-1":
+        raise ProductError(path, "not a Sentinel-1 product (manifest family is not SENTINEL-1)")
+    if attrs.get("product_type") != "GRD":
+        raise ProductError(
+            path, f"a {attrs.get('product_type')} product; only GRD products are supported"
+        )
+    swaths = list(attrs.get("swaths") or [])
+    mode = swaths[0] if swaths else str(attrs.get("mode", "IW"))
+    listed = [str(p).upper() for p in attrs.get("transmitter_receiver_polarisations", [])]
+    have_annotation = [
+        p for p in listed if source.find(_member("annotation/", p, r"\.xml")) is not None
+    ]
+    if pol not in have_annotation:
+        raise PolarisationNotFoundError(path, pol, have_annotation)
+    tiff = source.find(_member("measurement/", pol, r"\.tiff?"))
+    if tiff is None:
+        raise ProductError(
+            path,
+            f"no {pol} measurement file in the product (metadata only or an incomplete download)",
+        )
+    return mode, tiff
+
+
+def _noise(
+    source: SafeSource, group: str, pol: str
+) -> tuple[Lut2D | None, list[NoiseAzimuthBlock]]:
+    """The noise range LUT (None, with a warning, where the product has none) and azimuth blocks."""
+    try:
+        noise_range: Lut2D | None = _lut(
+            _open_group(source, f"{group}/noise_range"), "noiseRangeLut"
+        )
+    except (ProductError, KeyError) as exc:
+        log.warning("no noise range LUT (%s): thermal noise is not removed", exc)
+        noise_range = None
+    noise_name = source.find(_member("annotation/calibration/noise-", pol, r"\.xml"))
+    blocks = _noise_azimuth_blocks(source.read(noise_name)) if noise_name else []
+    return noise_range, blocks
+
+
+def _footprint(gcp: dict[str, F64]) -> shapely.geometry.base.BaseGeometry:
+    """The outline of the geolocation grid (its convex hull where the ring is not valid)."""
+    lon, lat = gcp["longitude"], gcp["latitude"]
+    ring = [(lon[0, k], lat[0, k]) for k in range(lon.shape[1])]
+    ring += [(lon[k, -1], lat[k, -1]) for k in range(1, lon.shape[0])]
+    ring += [(lon[-1, k], lat[-1, k]) for k in range(lon.shape[1] - 2, -1, -1)]
+    ring += [(lon[k, 0], lat[k, 0]) for k in range(lon.shape[0] - 2, 0, -1)]
+    footprint = shapely.geometry.Polygon(ring)
+    if not footprint.is_valid or footprint.is_empty:
+        return shapely.geometry.MultiPoint(np.column_stack([lon.ravel(), lat.ravel()])).convex_hull
+    return footprint

@@ -13,7 +13,7 @@ import logging
 import math
 import queue
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -198,60 +198,26 @@ class PythonEngine:
             with rasterio.Env(**GDAL_ENV):
                 return _tile(tile, sar, grid, dem, mapper, datasets, options, pad)
 
-        spec = BandSpec(
-            dtype="float32",
-            nodata=float("nan"),
-            description=sar.polarisation,
-            # ZSTD: half the time of DEFLATE on a full scene's float32 (GDAL >= 2.3 reads it)
-            options=CogOptions(level=1, predictor="YES", resampling="AVERAGE", compress="ZSTD"),
-            tags={
-                "units": "dB",
-                "quantity": quantity,
-                "polarisation": sar.polarisation,
-                "product": sar.name,
-                "engine": "s1flood-python",
-                "speckle_filter": f"{options.speckle} {options.window}x{options.window}",
-                "orbit": orbit.source,
-            },
-        )
-        inside = shadow = layover = valid = 0
-        max_error = 0.0
-        steps: list[int] = []
-        window: list[int] | None = None
+        spec = _band_spec(sar, options, quantity, orbit.source)
+        totals = _Totals()
         bar = tqdm(total=len(tiles), disable=not options.progress, desc="preprocess", unit="tile")
         try:
             with cog_writer(output, grid, spec) as writer, BlockPool(workers) as pool:
                 for res in pool.map(work, tiles):
                     rows, cols = res.values.shape
                     writer.write(res.values, 1, window=Window(res.col0, res.row0, cols, rows))
-                    inside += res.inside
-                    shadow += res.shadow
-                    layover += res.layover
-                    valid += int(np.isfinite(res.values).sum())
-                    max_error = max(max_error, res.error_px)
-                    if res.step:
-                        steps.append(res.step)
-                    if res.window is not None:
-                        w = res.window
-                        window = (
-                            list(w)
-                            if window is None
-                            else [
-                                min(window[0], w[0]),
-                                max(window[1], w[1]),
-                                min(window[2], w[2]),
-                                max(window[3], w[3]),
-                            ]
-                        )
+                    totals.add(res)
                     bar.update(1)
         finally:
             bar.close()
         total = grid.width * grid.height
+        steps = sorted(set(totals.steps))
         log.info(
             "geocoding: node steps %s px, largest interpolation error %.3f px",
-            sorted(set(steps)),
-            max_error,
+            steps,
+            totals.max_error,
         )
+        window = totals.window
         return PreprocessResult(
             output=output,
             stac_item=stac_item_path(output),
@@ -260,14 +226,69 @@ class PythonEngine:
             polarisation=sar.polarisation,
             quantity=quantity,
             orbit_source=orbit.source,
-            valid_fraction=valid / total,
-            swath_fraction=inside / total,
-            shadow_fraction=shadow / total,
-            layover_fraction=layover / total,
+            valid_fraction=totals.valid / total,
+            swath_fraction=totals.inside / total,
+            shadow_fraction=totals.shadow / total,
+            layover_fraction=totals.layover / total,
             radar_window=(window[0], window[1], window[2], window[3]) if window else None,
-            max_geocoding_error_px=max_error,
-            extra={"node_steps": sorted(set(steps)), "tiles": len(tiles)},
+            max_geocoding_error_px=totals.max_error,
+            extra={"node_steps": steps, "tiles": len(tiles)},
         )
+
+
+@dataclass
+class _Totals:
+    """Counts over the tiles written so far, and the union of their radar windows."""
+
+    inside: int = 0
+    shadow: int = 0
+    layover: int = 0
+    valid: int = 0
+    max_error: float = 0.0
+    steps: list[int] = field(default_factory=list)
+    window: list[int] | None = None
+
+    def add(self, res: TileResult) -> None:
+        """Count one tile."""
+        self.inside += res.inside
+        self.shadow += res.shadow
+        self.layover += res.layover
+        self.valid += int(np.isfinite(res.values).sum())
+        self.max_error = max(self.max_error, res.error_px)
+        if res.step:
+            self.steps.append(res.step)
+        if res.window is not None:
+            w = res.window
+            self.window = (
+                list(w)
+                if self.window is None
+                else [
+                    min(self.window[0], w[0]),
+                    max(self.window[1], w[1]),
+                    min(self.window[2], w[2]),
+                    max(self.window[3], w[3]),
+                ]
+            )
+
+
+def _band_spec(sar: SarImage, options: PreprocessOptions, quantity: str, orbit: str) -> BandSpec:
+    """The output band: float32 dB, NaN nodata, tags saying how it was made."""
+    return BandSpec(
+        dtype="float32",
+        nodata=float("nan"),
+        description=sar.polarisation,
+        # ZSTD: half the time of DEFLATE on a full scene's float32 (GDAL >= 2.3 reads it)
+        options=CogOptions(level=1, predictor="YES", resampling="AVERAGE", compress="ZSTD"),
+        tags={
+            "units": "dB",
+            "quantity": quantity,
+            "polarisation": sar.polarisation,
+            "product": sar.name,
+            "engine": "s1flood-python",
+            "speckle_filter": f"{options.speckle} {options.window}x{options.window}",
+            "orbit": orbit,
+        },
+    )
 
 
 def _tile(

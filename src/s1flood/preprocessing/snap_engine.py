@@ -25,13 +25,12 @@ import numpy as np
 import rasterio
 import rasterio.crs
 from rasterio.enums import Resampling
-from rasterio.vrt import WarpedVRT
 
 from s1flood.errors import EngineUnavailableError, S1FloodError
 from s1flood.preprocessing.inputs import open_inputs
 from s1flood.preprocessing.model import PreprocessOptions, PreprocessResult, stac_item_path
 from s1flood.preprocessing.stac_item import write_output_item
-from s1flood.raster import GDAL_ENV, BandSpec, CogOptions, cog_writer
+from s1flood.raster import GDAL_ENV, BandSpec, CogOptions, cog_writer, warped_onto
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +83,34 @@ def _bool(value: bool) -> str:
 def build_graph(
     product: Path, output: Path, options: PreprocessOptions, dem_applies_egm: bool
 ) -> ET.ElementTree:
-    """The GPT graph of the chain (see module doc) for one product and polarisation."""
-    pol = options.polarisation
+    """The GPT graph of the chain (see module doc) for one product and polarisation.
+
+    Args:
+        product: the ``.SAFE`` folder or its ``.zip``.
+        output: the GeoTIFF SNAP writes.
+        options: the validated options (polarisation, AOI, grid, DEM, speckle, RTC).
+        dem_applies_egm: whether SNAP adds the EGM96 geoid to the DEM heights.
+    """
     graph = ET.Element("graph", id="s1flood-preprocess")
     ET.SubElement(graph, "version").text = "1.0"
+    band = _calibration_nodes(graph, product, options)
+    _subset_and_speckle_nodes(graph, options, band)
+    band = _terrain_nodes(graph, options, band, dem_applies_egm)
+    _params(
+        _node(graph, "LinearToFromdB", "LinearToFromdB", "Terrain-Correction"),
+        {"sourceBands": band},
+    )
+    _params(
+        _node(graph, "Write", "Write", "LinearToFromdB"),
+        {"file": str(output), "formatName": "GeoTIFF-BigTIFF"},
+    )
+    ET.indent(graph)
+    return ET.ElementTree(graph)
+
+
+def _calibration_nodes(graph: ET.Element, product: Path, options: PreprocessOptions) -> str:
+    """Read, orbit, thermal and border noise removal, calibration; returns the band name."""
+    pol = options.polarisation
     manifest = product / "manifest.safe" if product.is_dir() else product
     _params(
         _node(graph, "Read", "Read", None),
@@ -125,7 +148,11 @@ def build_graph(
             "outputGammaBand": "false",
         },
     )
-    band = f"{'Beta0' if options.rtc else 'Sigma0'}_{pol}"
+    return f"{'Beta0' if options.rtc else 'Sigma0'}_{pol}"
+
+
+def _subset_and_speckle_nodes(graph: ET.Element, options: PreprocessOptions, band: str) -> None:
+    """Subset to the AOI (with a margin), then the speckle filter."""
     _params(
         _node(graph, "Subset", "Subset", "Calibration"),
         {
@@ -142,6 +169,13 @@ def build_graph(
     elif options.speckle == "refined-lee":
         speckle.update(windowSize=f"{options.window}x{options.window}")
     _params(_node(graph, "Speckle-Filter", "Speckle-Filter", "Subset"), speckle)
+
+
+def _terrain_nodes(
+    graph: ET.Element, options: PreprocessOptions, band: str, dem_applies_egm: bool
+) -> str:
+    """[Terrain-Flattening,] Terrain-Correction on the grid's CRS; returns the band name."""
+    pol = options.polarisation
     previous = "Speckle-Filter"
     dem = {
         "demName": "External DEM",
@@ -174,16 +208,7 @@ def build_graph(
             "saveSelectedSourceBand": "true",
         },
     )
-    _params(
-        _node(graph, "LinearToFromdB", "LinearToFromdB", "Terrain-Correction"),
-        {"sourceBands": band},
-    )
-    _params(
-        _node(graph, "Write", "Write", "LinearToFromdB"),
-        {"file": str(output), "formatName": "GeoTIFF-BigTIFF"},
-    )
-    ET.indent(graph)
-    return ET.ElementTree(graph)
+    return band
 
 
 class SnapEngine:
@@ -247,16 +272,13 @@ class SnapEngine:
         with (
             rasterio.Env(**GDAL_ENV),
             rasterio.open(source) as src,
-            WarpedVRT(
+            warped_onto(
                 src,
+                grid,
+                Resampling.nearest,
+                np.nan,
                 src_nodata=src.nodata if src.nodata is not None else 0.0,
-                crs=rasterio.crs.CRS.from_wkt(grid.crs.to_wkt()),
-                transform=grid.transform,
-                width=grid.width,
-                height=grid.height,
-                nodata=np.nan,
                 dtype="float32",
-                resampling=Resampling.nearest,
             ) as vrt,
         ):
             values = np.asarray(vrt.read(1), dtype=np.float32)

@@ -78,79 +78,9 @@ def _refined_lee(image: F32, size: int, cu2: float, out: F32) -> None:
             if not np.isfinite(y):
                 out[i, j] = np.nan
                 continue
-            # 3 x 3 sub-window means (3 x 3 pixels each) covering the window
-            for a in range(3):
-                for b in range(3):
-                    total = 0.0
-                    n = 0
-                    for u in range(3):
-                        for v in range(3):
-                            r = i - half + a * stride + u
-                            k = j - half + b * stride + v
-                            if 0 <= r < rows and 0 <= k < cols:
-                                x = image[r, k]
-                                if np.isfinite(x):
-                                    total += x
-                                    n += 1
-                    means[a, b] = total / n if n > 0 else y
-            # gradients: 0 vertical edge, 1 diagonal (\\), 2 horizontal edge, 3 diagonal (/)
-            g0 = abs(
-                means[0, 2] + means[1, 2] + means[2, 2] - means[0, 0] - means[1, 0] - means[2, 0]
-            )
-            g1 = abs(
-                means[0, 1] + means[0, 2] + means[1, 2] - means[1, 0] - means[2, 0] - means[2, 1]
-            )
-            g2 = abs(
-                means[2, 0] + means[2, 1] + means[2, 2] - means[0, 0] - means[0, 1] - means[0, 2]
-            )
-            g3 = abs(
-                means[1, 2] + means[2, 2] + means[2, 1] - means[0, 0] - means[0, 1] - means[1, 0]
-            )
-            direction = 0
-            best = g0
-            if g1 > best:
-                direction = 1
-                best = g1
-            if g2 > best:
-                direction = 2
-                best = g2
-            if g3 > best:
-                direction = 3
-            centre = means[1, 1]
-            if direction == 0:
-                side = abs(means[1, 2] - centre) < abs(means[1, 0] - centre)
-            elif direction == 1:
-                side = abs(means[0, 2] - centre) < abs(means[2, 0] - centre)
-            elif direction == 2:
-                side = abs(means[2, 1] - centre) < abs(means[0, 1] - centre)
-            else:
-                side = abs(means[2, 2] - centre) < abs(means[0, 0] - centre)
-            total = 0.0
-            sq = 0.0
-            n = 0
-            for u in range(-half, half + 1):
-                r = i + u
-                if r < 0 or r >= rows:
-                    continue
-                for v in range(-half, half + 1):
-                    k = j + v
-                    if k < 0 or k >= cols:
-                        continue
-                    if direction == 0:
-                        keep = v >= 0 if side else v <= 0
-                    elif direction == 1:
-                        keep = v - u >= 0 if side else v - u <= 0
-                    elif direction == 2:
-                        keep = u >= 0 if side else u <= 0
-                    else:
-                        keep = u + v >= 0 if side else u + v <= 0
-                    if not keep:
-                        continue
-                    x = image[r, k]
-                    if np.isfinite(x):
-                        total += x
-                        sq += x * x
-                        n += 1
+            _sub_window_means(image, i, j, half, stride, y, means)
+            direction, side = _edge(means)
+            total, sq, n = _half_window_sums(image, i, j, half, direction, side)
             m = total / n
             var_y = max(sq / n - m * m, 0.0)
             if var_y <= 0.0:
@@ -159,6 +89,95 @@ def _refined_lee(image: F32, size: int, cu2: float, out: F32) -> None:
             var_x = (var_y - m * m * cu2) / (1.0 + cu2)
             wgt = max(var_x / var_y, 0.0)
             out[i, j] = m + wgt * (y - m)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sub_window_means(
+    image: F32, i: int, j: int, half: int, stride: int, y: float, means: F64
+) -> None:
+    """3 x 3 sub-window means (3 x 3 pixels each) covering the window around (i, j)."""
+    rows, cols = image.shape
+    for a in range(3):
+        for b in range(3):
+            total = 0.0
+            n = 0
+            for u in range(3):
+                for v in range(3):
+                    r = i - half + a * stride + u
+                    k = j - half + b * stride + v
+                    if 0 <= r < rows and 0 <= k < cols:
+                        x = image[r, k]
+                        if np.isfinite(x):
+                            total += x
+                            n += 1
+            means[a, b] = total / n if n > 0 else y
+
+
+@numba.njit(cache=True, nogil=True)
+def _edge(means: F64) -> tuple[int, bool]:
+    r"""The strongest edge of the sub-window means and the side of it the centre is on.
+
+    Directions: 0 vertical edge, 1 diagonal (\), 2 horizontal edge, 3 diagonal (/).
+    """
+    g0 = abs(means[0, 2] + means[1, 2] + means[2, 2] - means[0, 0] - means[1, 0] - means[2, 0])
+    g1 = abs(means[0, 1] + means[0, 2] + means[1, 2] - means[1, 0] - means[2, 0] - means[2, 1])
+    g2 = abs(means[2, 0] + means[2, 1] + means[2, 2] - means[0, 0] - means[0, 1] - means[0, 2])
+    g3 = abs(means[1, 2] + means[2, 2] + means[2, 1] - means[0, 0] - means[0, 1] - means[1, 0])
+    direction = 0
+    best = g0
+    if g1 > best:
+        direction = 1
+        best = g1
+    if g2 > best:
+        direction = 2
+        best = g2
+    if g3 > best:
+        direction = 3
+    centre = means[1, 1]
+    if direction == 0:
+        side = abs(means[1, 2] - centre) < abs(means[1, 0] - centre)
+    elif direction == 1:
+        side = abs(means[0, 2] - centre) < abs(means[2, 0] - centre)
+    elif direction == 2:
+        side = abs(means[2, 1] - centre) < abs(means[0, 1] - centre)
+    else:
+        side = abs(means[2, 2] - centre) < abs(means[0, 0] - centre)
+    return direction, side
+
+
+@numba.njit(cache=True, nogil=True)
+def _half_window_sums(
+    image: F32, i: int, j: int, half: int, direction: int, side: bool
+) -> tuple[float, float, int]:
+    """Sum, sum of squares and count of the finite pixels on the centre's side of the edge."""
+    rows, cols = image.shape
+    total = 0.0
+    sq = 0.0
+    n = 0
+    for u in range(-half, half + 1):
+        r = i + u
+        if r < 0 or r >= rows:
+            continue
+        for v in range(-half, half + 1):
+            k = j + v
+            if k < 0 or k >= cols:
+                continue
+            if direction == 0:
+                keep = v >= 0 if side else v <= 0
+            elif direction == 1:
+                keep = v - u >= 0 if side else v - u <= 0
+            elif direction == 2:
+                keep = u >= 0 if side else u <= 0
+            else:
+                keep = u + v >= 0 if side else u + v <= 0
+            if not keep:
+                continue
+            x = image[r, k]
+            if np.isfinite(x):
+                total += x
+                sq += x * x
+                n += 1
+    return total, sq, n
 
 
 def check_filter(name: str, window: int) -> str:

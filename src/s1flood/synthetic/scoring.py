@@ -10,9 +10,9 @@ import numpy.typing as npt
 import pystac
 import rasterio
 from rasterio.enums import Resampling
-from rasterio.vrt import WarpedVRT
 
 from s1flood.errors import DegenerateInputError
+from s1flood.raster import Grid, warped_onto
 
 
 def scene_assets(catalog: Path, item_id: str) -> dict[str, Path]:
@@ -50,15 +50,7 @@ def truth_on_grid(truth_path: Path, like: Path) -> npt.NDArray[np.uint8]:
     with (
         rasterio.open(like) as grid,
         rasterio.open(truth_path) as truth_src,
-        WarpedVRT(
-            truth_src,
-            crs=grid.crs,
-            transform=grid.transform,
-            width=grid.width,
-            height=grid.height,
-            resampling=Resampling.nearest,
-            nodata=255,
-        ) as warped,
+        warped_onto(truth_src, Grid.of(grid), Resampling.nearest, 255) as warped,
     ):
         truth: npt.NDArray[np.uint8] = warped.read(1)
     return truth
