@@ -304,3 +304,22 @@ def test_secrets_redacted_in_every_discovery_logger(caplog: pytest.LogCaptureFix
         logging.getLogger(name).warning("sent Bearer %s", "tok-5ecret-value")
     assert len(caplog.records) == len(logged) + 2
     assert all("tok-5ecret-value" not in r.getMessage() for r in caplog.records)
+
+
+def test_discovery_pieces_are_readable() -> None:
+    """No discovery module over 400 lines, no function over 80 (docstring included)."""
+    import ast
+
+    import s1flood.discovery
+
+    too_long = []
+    for path in sorted(Path(s1flood.discovery.__file__).parent.glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if len(text.splitlines()) > 400:
+            too_long.append(f"{path.name}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > 80:
+                    too_long.append(f"{path.name}: {node.name} has {length} lines")
+    assert not too_long

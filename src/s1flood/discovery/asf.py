@@ -25,12 +25,13 @@ from typing import Any, ClassVar
 
 import requests
 
-from s1flood.discovery._http import RetryPolicy, clean_url, get_json, new_session, request
+from s1flood.discovery._http import clean_url, get_json, new_session, request
 from s1flood.discovery.catalogue import FetchOptions, SearchQuery
 from s1flood.discovery.config import DiscoveryConfig
 from s1flood.discovery.credentials import credentials_for, register_secret
 from s1flood.discovery.download import download_file
 from s1flood.discovery.products import unzip_product
+from s1flood.discovery.retries import RetryPolicy
 from s1flood.discovery.scene import Scene, geometry_from_wkt, parse_product_name, to_datetime
 from s1flood.errors import (
     AuthenticationError,

@@ -17,13 +17,14 @@ from typing import Any, ClassVar
 
 import requests
 
-from s1flood.discovery._http import RetryPolicy, clean_url, get_json, new_session
+from s1flood.discovery._http import clean_url, get_json, new_session
 from s1flood.discovery.catalogue import FetchOptions, SearchQuery
 from s1flood.discovery.config import DiscoveryConfig
 from s1flood.discovery.credentials import credentials_for
 from s1flood.discovery.download import download_file, url_host
 from s1flood.discovery.keycloak import KeycloakAuth
 from s1flood.discovery.products import unzip_product, wait_until_online
+from s1flood.discovery.retries import RetryPolicy
 from s1flood.discovery.scene import Scene, geometry_from_wkt, parse_product_name, to_datetime
 from s1flood.errors import (
     AuthenticationError,

@@ -75,13 +75,24 @@ class RedactingFilter(logging.Filter):
 
 
 _FILTER = RedactingFilter()
+_DISCOVERY_MODULES = (
+    "_http",
+    "asf",
+    "cdse",
+    "credentials",
+    "dhus",
+    "download",
+    "fetching",
+    "keycloak",
+    "local",
+    "products",
+    "retries",
+    "search",
+    "stac_api",
+)
 REDACTED_LOGGERS = (
     "s1flood",
-    *(
-        f"s1flood.discovery.{module}"
-        for module in ("_http", "asf", "cdse", "credentials", "dhus", "download", "fetching")
-    ),
-    *(f"s1flood.discovery.{m}" for m in ("keycloak", "local", "products", "search", "stac_api")),
+    *(f"s1flood.discovery.{module}" for module in _DISCOVERY_MODULES),
     "urllib3",
     "urllib3.connection",
     "urllib3.connectionpool",

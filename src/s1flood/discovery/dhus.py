@@ -22,21 +22,13 @@ from typing import Any, ClassVar, TypeVar
 import requests
 from requests.adapters import HTTPAdapter
 
-from s1flood.discovery._http import (
-    USER_AGENT,
-    LoggedRetry,
-    RetryPolicy,
-    clean_url,
-    describe,
-    log_retry,
-    new_session,
-    transport_problem,
-)
+from s1flood.discovery._http import USER_AGENT, clean_url, describe, new_session
 from s1flood.discovery.catalogue import FetchOptions, SearchQuery
 from s1flood.discovery.config import DiscoveryConfig
 from s1flood.discovery.credentials import Credentials, credentials_for, redact, register_secret
 from s1flood.discovery.download import download_file, url_host
 from s1flood.discovery.products import unzip_product, wait_until_online
+from s1flood.discovery.retries import LoggedRetry, RetryPolicy, log_retry, transport_problem
 from s1flood.discovery.scene import Scene, geometry_from_wkt, parse_product_name, to_datetime
 from s1flood.errors import (
     AuthenticationError,

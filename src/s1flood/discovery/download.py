@@ -21,16 +21,9 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from tqdm import tqdm
 
-from s1flood.discovery._http import (
-    RETRY_STATUS,
-    RetryPolicy,
-    clean_url,
-    describe,
-    log_retry,
-    raise_for,
-    transport_problem,
-)
+from s1flood.discovery._http import clean_url, describe, raise_for
 from s1flood.discovery.catalogue import FetchOptions
+from s1flood.discovery.retries import RETRY_STATUS, RetryPolicy, log_retry, transport_problem
 from s1flood.errors import (
     CatalogueError,
     ChecksumError,

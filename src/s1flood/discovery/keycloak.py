@@ -8,8 +8,9 @@ import time
 
 import requests
 
-from s1flood.discovery._http import RetryPolicy, clean_url, get_json, request
+from s1flood.discovery._http import clean_url, get_json, request
 from s1flood.discovery.credentials import Credentials, register_secret
+from s1flood.discovery.retries import RetryPolicy
 from s1flood.errors import AuthenticationError, CatalogueError
 
 __all__ = ["KeycloakAuth"]

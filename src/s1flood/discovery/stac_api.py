@@ -5,24 +5,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import requests
 from pystac_client import Client
 from pystac_client.exceptions import APIError
 from pystac_client.stac_api_io import StacApiIO
 
-from s1flood.discovery._http import (
-    LoggedRetry,
-    RetryPolicy,
-    clean_url,
-    new_session,
-    transport_problem,
-)
+from s1flood.discovery._http import clean_url, new_session
 from s1flood.discovery.catalogue import FetchOptions, SearchQuery
 from s1flood.discovery.config import STAC_PRESETS, DiscoveryConfig
 from s1flood.discovery.download import download_file
 from s1flood.discovery.products import unzip_product
+from s1flood.discovery.retries import LoggedRetry, RetryPolicy, transport_problem
 from s1flood.discovery.scene import Scene
 from s1flood.discovery.stac_items import scene_from_item
 from s1flood.errors import CatalogueError, InvalidOptionError, ProductNotFoundError
@@ -137,7 +132,6 @@ class StacApiCatalogue:
                 "(only per-file assets); use another catalogue to fetch it",
                 url=clean_url(self.url),
             )
-        extra: dict[str, Any] = {}
         path = download_file(
             scene.href,
             out_dir / scene.filename,
@@ -146,7 +140,6 @@ class StacApiCatalogue:
             options=options,
             size=scene.size,
             checksums=scene.checksums,
-            **extra,
         )
         if options.unzip:
             return unzip_product(path, out_dir, overwrite=options.overwrite)
