@@ -28,6 +28,7 @@ from s1flood.classification.result import (
 )
 from s1flood.classification.selection import (
     METHODS,
+    MIN_TILE_ASHMAN_D,
     WATER_MARGIN_DB,
     Decision,
     decide,
@@ -281,7 +282,11 @@ class _Run:
                     bar,
                 )
                 histogram, pooled, tally, _ = histogram_pass(
-                    scene, self.backscatter, tile_size, 3.0, self.prior_db + WATER_MARGIN_DB
+                    scene,
+                    self.backscatter,
+                    tile_size,
+                    MIN_TILE_ASHMAN_D,
+                    self.prior_db + WATER_MARGIN_DB,
                 )
                 decision = decide(
                     self.method,

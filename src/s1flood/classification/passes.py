@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from s1flood.classification import kernels
 from s1flood.classification.reading import FeatureReader
-from s1flood.classification.selection import MIN_VALID_TILE, TileTally
+from s1flood.classification.selection import MIN_FRACTION, MIN_VALID_TILE, TileTally
 from s1flood.classification.thresholds import NBINS, Histogram, histogram_edges
 from s1flood.errors import DegenerateInputError
 from s1flood.parallel import BlockPool, PerThread
@@ -87,7 +87,16 @@ def histogram_pass(
         tally = np.zeros(3, dtype=np.int64)
         db = np.ascontiguousarray(scene.read(scene.readers, top, 0))
         kernels.tile_histograms(
-            db, edges, tile, min_valid, 0.1, min_ashman, water_max_db, counts, pooled, tally
+            db,
+            edges,
+            tile,
+            min_valid,
+            MIN_FRACTION,
+            min_ashman,
+            water_max_db,
+            counts,
+            pooled,
+            tally,
         )
         return counts, pooled, [int(t) for t in tally]
 

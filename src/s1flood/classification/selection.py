@@ -3,7 +3,8 @@
 `split` (Martinis et al. 2009; Chini et al. 2017): the scene is cut into square tiles; a tile
 qualifies when its own Otsu split shows two populations with enough of each: a dark fraction
 of `MIN_FRACTION` to 1 - `MIN_FRACTION`, Ashman's D >= `MIN_TILE_ASHMAN_D` (an Otsu split of a
-single speckled population gives about 2.6-2.9, so 3 asks for more than speckle) and a dark
+single speckled population gives about 2.6-2.9; 3.5 asks for more than speckle and did best
+on the real-chip benchmark) and a dark
 class mean no brighter than the prior water threshold + `WATER_MARGIN_DB`. The threshold is
 then Otsu (``split``) or Kittler-Illingworth (``split-ki``) of the summed histograms of the
 qualifying tiles only, applied to the whole scene.
@@ -30,7 +31,7 @@ from s1flood.classification.thresholds import (
 
 METHODS = ("split", "split-ki", "otsu", "multiotsu")
 MIN_FRACTION = 0.1
-MIN_TILE_ASHMAN_D = 3.0
+MIN_TILE_ASHMAN_D = 3.5
 WATER_MARGIN_DB = 3.0
 MIN_VALID_TILE = 0.5
 """Fraction of a tile's pixels that must be valid for it to be considered."""
