@@ -49,6 +49,19 @@ POLARISATIONS = ("VV", "VH")
 
 
 @dataclass(frozen=True)
+class ProductOptions:
+    """How products are written: block size, threads, extra outputs, zipping."""
+
+    block_lines: int = 256
+    workers: int = 2
+    write_model: bool = False
+    """Also write the noise-free model sigma0 in radar geometry (``model/``)."""
+    map_sigma0: bool = False
+    """Also write the speckled VV sigma0 on the DEM grid (``sigma0/``)."""
+    zip_products: bool = False
+
+
+@dataclass(frozen=True)
 class Campaign:
     """What every acquisition of one simulation shares: terrain, geometry, options."""
 
@@ -63,11 +76,7 @@ class Campaign:
     relative_orbit: int
     seed: int
     out_dir: Path
-    block_lines: int
-    workers: int
-    write_model: bool
-    map_sigma0: bool
-    zip_products: bool
+    options: ProductOptions
 
 
 def write_acquisition(
@@ -89,7 +98,7 @@ def write_acquisition(
     ident = _identity(c, acq, geom)
     truth_path = write_truth(c.terrain, truth, c.out_dir / "truth" / f"{ident.name}_truth.tif")
     sigma0_path = None
-    if c.map_sigma0:
+    if c.options.map_sigma0:
         sigma0_path = write_map_sigma0(
             c.terrain,
             c.proj,
@@ -100,19 +109,19 @@ def write_acquisition(
             c.out_dir / "sigma0" / f"{ident.name}_sigma0_vv.tif",
         )
     product = SafeProduct(c.out_dir / "products", geom, ident, c.luts)
-    job = _ProductJob(geom, scene, c.background, c.luts, c.seed, acq.index, c.block_lines)
+    job = _ProductJob(geom, scene, c.background, c.luts, c.seed, acq.index, c.options.block_lines)
     quicklook = None
     for k, pol in enumerate(POLARISATIONS):
         model_path = (
             c.out_dir / "model" / f"{ident.name}_sigma0_{pol.lower()}.tif"
-            if c.write_model
+            if c.options.write_model
             else None
         )
-        stats, ql = _write_polarisation(job, product, k, pol, c.workers, bar, model_path)
+        stats, ql = _write_polarisation(job, product, k, pol, c.options.workers, bar, model_path)
         product.write_metadata(pol, stats)
         quicklook = ql if quicklook is None else quicklook
     product.write_preview(quicklook)
-    path = product.finalize(c.zip_products)
+    path = product.finalize(c.options.zip_products)
     LOGGER.info("wrote %s (stage %.2f m, %s)", path.name, acq.stage, acq.phase)
     record = ProductRecord(
         product_id=ident.name,

@@ -27,7 +27,12 @@ from s1flood.synthetic.calibration import compute_luts
 from s1flood.synthetic.geometry import RadarGeometry, build_geometry
 from s1flood.synthetic.identity import orbit_numbers
 from s1flood.synthetic.orbit import ORBIT_DIRECTIONS, CircularOrbit, solve_orbit
-from s1flood.synthetic.products import POLARISATIONS, Campaign, write_acquisition
+from s1flood.synthetic.products import (
+    POLARISATIONS,
+    Campaign,
+    ProductOptions,
+    write_acquisition,
+)
 from s1flood.synthetic.render import Background, DemProjection, project_terrain
 from s1flood.synthetic.scenario import Acquisition, make_scenario
 from s1flood.synthetic.site import DEM_RESOLUTION, Site, make_site
@@ -169,44 +174,17 @@ def simulate(
     image_extent = None if size == "full" else 1.25 * max(n_lines, n_samples) * DEM_RESOLUTION
     site = make_site(aoi, aoi_wkt, dem, image_extent, seed, out_dir)
     acquisitions = _acquisitions(window, scenes, seed, wind, site.lon, direction)
-    incidence, orbit, geom0 = _radar_geometry(
-        site, rng, size == "full", (n_lines, n_samples), direction, acquisitions[0].time
-    )
-    LOGGER.info("projecting the DEM (%d x %d) into radar geometry", *site.terrain.shape)
-    proj = project_terrain(site.terrain, geom0)
-    campaign = Campaign(
-        terrain=site.terrain,
-        proj=proj,
-        geom=geom0,
-        orbit=orbit,
-        direction=direction,
-        background=Background.make(geom0, POLARISATIONS, seed),
-        luts=compute_luts(geom0),
-        relative_orbit=orbit_numbers(acquisitions[0].time, None)[1],
-        seed=seed,
-        out_dir=out_dir,
-        block_lines=block_lines,
-        workers=workers,
-        write_model=write_model,
-        map_sigma0=map_sigma0,
-        zip_products=zip_products,
+    options = ProductOptions(block_lines, workers, write_model, map_sigma0, zip_products)
+    shape, full = (n_lines, n_samples), size == "full"
+    incidence, campaign = _campaign(
+        site, acquisitions, rng, shape, full, direction, seed, out_dir, options
     )
     products, truths, records = _write_products(campaign, acquisitions, progress)
     catalog = write_catalog(out_dir / "catalog", records, "s1flood simulated flood")
     scenario_path = out_dir / "scenario.json"
-    scenario_doc = _scenario_doc(aoi.wkt, seed, (n_lines, n_samples), campaign, incidence, site)
-    scenario_doc["acquisitions"] = [
-        {
-            "product": p.name,
-            "time": a.time.isoformat(),
-            "stage_m": a.stage,
-            "phase": a.phase,
-            "wind_db": a.wind_db,
-            "truth": str(t.relative_to(out_dir)) if t.is_relative_to(out_dir) else str(t),
-        }
-        for a, p, t in zip(acquisitions, products, truths, strict=True)
-    ]
-    scenario_path.write_text(json.dumps(scenario_doc, indent=2) + "\n", encoding="utf-8")
+    doc = _scenario_doc(aoi.wkt, seed, campaign, incidence, site)
+    doc["acquisitions"] = _acquisitions_doc(acquisitions, products, truths, out_dir)
+    scenario_path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     return SimulationResult(
         products=products,
         truths=truths,
@@ -239,6 +217,39 @@ def _acquisitions(
         dataclasses.replace(a, time=_pass_time(a.time, lon, direction, window.start, window.end))
         for a in acquisitions
     ]
+
+
+def _campaign(
+    site: Site,
+    acquisitions: list[Acquisition],
+    rng: np.random.Generator,
+    shape: tuple[int, int],
+    full: bool,
+    direction: str,
+    seed: int,
+    out_dir: Path,
+    options: ProductOptions,
+) -> tuple[float, Campaign]:
+    """The incidence at the scene centre, and what every acquisition shares."""
+    incidence, orbit, geom = _radar_geometry(
+        site, rng, full, shape, direction, acquisitions[0].time
+    )
+    LOGGER.info("projecting the DEM (%d x %d) into radar geometry", *site.terrain.shape)
+    proj = project_terrain(site.terrain, geom)
+    campaign = Campaign(
+        terrain=site.terrain,
+        proj=proj,
+        geom=geom,
+        orbit=orbit,
+        direction=direction,
+        background=Background.make(geom, POLARISATIONS, seed),
+        luts=compute_luts(geom),
+        relative_orbit=orbit_numbers(acquisitions[0].time, None)[1],
+        seed=seed,
+        out_dir=out_dir,
+        options=options,
+    )
+    return incidence, campaign
 
 
 def _radar_geometry(
@@ -281,7 +292,7 @@ def _write_products(
     products: list[Path] = []
     truths: list[Path] = []
     records: list[ProductRecord] = []
-    n_blocks = -(-campaign.geom.n_lines // campaign.block_lines)
+    n_blocks = -(-campaign.geom.n_lines // campaign.options.block_lines)
     bar = tqdm(
         total=len(acquisitions) * len(POLARISATIONS) * n_blocks,
         disable=not progress,
@@ -300,19 +311,14 @@ def _write_products(
 
 
 def _scenario_doc(
-    aoi_wkt: str,
-    seed: int,
-    size: tuple[int, int],
-    campaign: Campaign,
-    incidence: float,
-    site: Site,
+    aoi_wkt: str, seed: int, campaign: Campaign, incidence: float, site: Site
 ) -> dict[str, Any]:
     """The head of ``scenario.json``: what the simulation was asked and what it chose."""
     proj: DemProjection = campaign.proj
     return {
         "aoi": aoi_wkt,
         "seed": seed,
-        "size": list(size),
+        "size": [campaign.geom.n_lines, campaign.geom.n_samples],
         "orbit_direction": campaign.direction,
         "incidence_at_aoi_deg": incidence,
         "dem": str(site.dem_path),
@@ -320,6 +326,23 @@ def _scenario_doc(
         "shadow_fraction": proj.shadow_fraction,
         "layover_fraction": proj.layover_fraction,
     }
+
+
+def _acquisitions_doc(
+    acquisitions: list[Acquisition], products: list[Path], truths: list[Path], out_dir: Path
+) -> list[dict[str, Any]]:
+    """The acquisitions of ``scenario.json``: product, time, stage, phase, wind, truth."""
+    return [
+        {
+            "product": p.name,
+            "time": a.time.isoformat(),
+            "stage_m": a.stage,
+            "phase": a.phase,
+            "wind_db": a.wind_db,
+            "truth": str(t.relative_to(out_dir)) if t.is_relative_to(out_dir) else str(t),
+        }
+        for a, p, t in zip(acquisitions, products, truths, strict=True)
+    ]
 
 
 def _pass_time(

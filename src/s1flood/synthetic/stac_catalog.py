@@ -57,11 +57,35 @@ def _rel(target: Path, start: Path) -> str:
 
 
 def item_dict(rec: ProductRecord, item_dir: Path) -> dict[str, Any]:
-    """One STAC Item for a product, with hrefs relative to ``item_dir``."""
+    """One STAC Item for a product, with hrefs relative to ``item_dir``.
+
+    Args:
+        rec: the product's record.
+        item_dir: the folder the Item is written to.
+    """
     ring = [list(p) for p in rec.footprint] + [list(rec.footprint[0])]
     lons = [p[0] for p in rec.footprint]
     lats = [p[1] for p in rec.footprint]
-    mid = rec.start + (rec.end - rec.start) / 2
+    return {
+        "type": "Feature",
+        "stac_version": STAC_VERSION,
+        "stac_extensions": EXTENSIONS,
+        "id": rec.product_id,
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "bbox": [min(lons), min(lats), max(lons), max(lats)],
+        "properties": _properties(rec),
+        "links": [
+            {"rel": "root", "href": "../../catalog.json", "type": "application/json"},
+            {"rel": "parent", "href": "../collection.json", "type": "application/json"},
+            {"rel": "collection", "href": "../collection.json", "type": "application/json"},
+        ],
+        "assets": _assets(rec, item_dir),
+        "collection": COLLECTION_ID,
+    }
+
+
+def _assets(rec: ProductRecord, item_dir: Path) -> dict[str, Any]:
+    """The product (manifest or zip), its measurements and the truth and sigma0 extras."""
     zipped = rec.path.suffix == ".zip"
     href_root = _rel(rec.path, item_dir)
     assets: dict[str, Any] = {
@@ -95,6 +119,12 @@ def item_dict(rec: ProductRecord, item_dir: Path) -> dict[str, Any]:
             "a stand-in for preprocessing",
             "roles": ["data"],
         }
+    return assets
+
+
+def _properties(rec: ProductRecord) -> dict[str, Any]:
+    """The Item properties: times and the sar, sat, s1 and s1flood fields."""
+    mid = rec.start + (rec.end - rec.start) / 2
     props: dict[str, Any] = {
         "datetime": _iso(mid),
         "start_datetime": _iso(rec.start),
@@ -129,22 +159,7 @@ def item_dict(rec: ProductRecord, item_dir: Path) -> dict[str, Any]:
         props["s1flood:stage_m"] = rec.stage_m
     if rec.phase is not None:
         props["s1flood:phase"] = rec.phase
-    return {
-        "type": "Feature",
-        "stac_version": STAC_VERSION,
-        "stac_extensions": EXTENSIONS,
-        "id": rec.product_id,
-        "geometry": {"type": "Polygon", "coordinates": [ring]},
-        "bbox": [min(lons), min(lats), max(lons), max(lats)],
-        "properties": props,
-        "links": [
-            {"rel": "root", "href": "../../catalog.json", "type": "application/json"},
-            {"rel": "parent", "href": "../collection.json", "type": "application/json"},
-            {"rel": "collection", "href": "../collection.json", "type": "application/json"},
-        ],
-        "assets": assets,
-        "collection": COLLECTION_ID,
-    }
+    return props
 
 
 def _dump(obj: dict[str, Any], path: Path) -> None:
