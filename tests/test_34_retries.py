@@ -126,3 +126,35 @@ def test_retry_lines_are_info_and_urllib3_is_quiet(
     retries = [r for r in caplog.records if "; retry " in r.getMessage()]
     assert [r.levelname for r in retries] == ["INFO", "INFO"]
     assert all(r.name.startswith("s1flood.") for r in retries)
+
+
+def _raised(exc: BaseException, cause: BaseException | None = None) -> BaseException:
+    try:
+        raise exc from cause
+    except BaseException as caught:
+        return caught
+
+
+def test_transport_problem_words() -> None:
+    import requests
+    import urllib3.exceptions
+
+    from s1flood.discovery.retries import transport_problem
+
+    refused = _raised(
+        urllib3.exceptions.NewConnectionError(None, "failed"),  # type: ignore[arg-type]
+        ConnectionRefusedError(111, "Connection refused"),
+    )
+    wrapped = requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/", refused))  # type: ignore[arg-type]
+    assert transport_problem(wrapped, 2.0) == "connection refused"
+    context = _raised(RuntimeError("APIError: HTTPConnectionPool(...)"))
+    context.__context__ = wrapped
+    assert transport_problem(context, 2.0) == "connection refused"
+    assert transport_problem(requests.ReadTimeout(), 2.0) == "timed out after 2 s"
+    assert transport_problem(requests.exceptions.ChunkedEncodingError(), 2.0) == "connection broken"
+    statuses = urllib3.exceptions.ResponseError("too many 503 error responses")
+    assert (
+        transport_problem(urllib3.exceptions.MaxRetryError(None, "/", statuses), 2.0)  # type: ignore[arg-type]
+        == "too many 503 error responses"
+    )
+    assert transport_problem(ValueError("not JSON"), 2.0) is None

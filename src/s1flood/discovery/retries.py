@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -125,15 +126,21 @@ def transport_problem(exc: BaseException, timeout: float) -> str | None:
     for cause in causes:
         if isinstance(cause, urllib3.exceptions.ResponseError):
             return str(cause)  # "too many 503 error responses"
+    if found(ssl.SSLError, requests.exceptions.SSLError, urllib3.exceptions.SSLError):
+        return "TLS error (certificate or handshake)"
+    if found(ConnectionResetError):
+        return "connection reset"
+    if found(requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError):
+        return "connection broken"
     if found(requests.ConnectionError, urllib3.exceptions.HTTPError, ConnectionError):
-        return f"connection failed ({type(exc).__name__})"
+        return "connection failed"
     return None
 
 
 class LoggedRetry(Retry):
     """urllib3 retries (for clients that retry inside urllib3) logged in the project's words.
 
-    Each retry is one INFO line like those of :func:`request`; urllib3's own
+    Each retry is one INFO line (:func:`log_retry`), like the project's own; urllib3's own
     ``Retrying (Retry(...))`` warning for the same retry is dropped by a logging filter.
     """
 
