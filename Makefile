@@ -14,7 +14,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,sar,discovery]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,sar,discovery,ogc]'
 	touch $(STAMP)
 
 demo: $(STAMP)

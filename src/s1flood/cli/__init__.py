@@ -18,6 +18,7 @@ from s1flood.cli import (
     package_command,
     product_commands,
     scene_commands,
+    serve_command,
 )
 from s1flood.cli.app import app
 from s1flood.errors import S1FloodError, cli_flag, first_line
@@ -31,6 +32,7 @@ COMMAND_MODULES = (
     package_command,
     product_commands,
     scene_commands,
+    serve_command,
 )
 """Modules whose commands register on `app` when imported."""
 

@@ -1,0 +1,261 @@
+"""The job runner: CWL runs (cwltool or Toil), each in its own job folder.
+
+At most N run at once (the rest are queued); each is stopped at its timeout or when its job
+is dismissed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from s1flood.discovery.credentials import redact
+from s1flood.ogcapi.config import ServerConfig
+
+__all__ = ["JobCancelledError", "JobFailedError", "JobRunner"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+STEP_DONE = re.compile(r"\[step ([^\]]+)\] completed success")
+ProgressCallback = Callable[[int, str], None]
+
+
+class JobFailedError(Exception):
+    """The workflow run failed; the message is one line and names no secret."""
+
+
+class JobCancelledError(Exception):
+    """The job was dismissed while queued or running."""
+
+
+class JobRunner:
+    """Runs CWL jobs through a pool of `config.max_running_jobs` threads.
+
+    Args:
+        config: the server configuration (runner, containers, timeout, credentials).
+    """
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.pool = ThreadPoolExecutor(config.max_running_jobs, thread_name_prefix="s1flood-job")
+        self.lock = threading.Lock()
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.cancelled: set[str] = set()
+        self.done: dict[str, threading.Event] = {}
+
+    def submit(self, job_id: str, work: Callable[[], T]) -> Future[T]:
+        """Queue `work` (which runs the job) behind the running jobs.
+
+        Args:
+            job_id: the job.
+            work: what a worker thread calls.
+        """
+        event = threading.Event()
+        with self.lock:
+            self.done[job_id] = event
+
+        def wrapped() -> T:
+            try:
+                return work()
+            finally:
+                event.set()
+
+        return self.pool.submit(wrapped)
+
+    def is_cancelled(self, job_id: str) -> bool:
+        """Whether the job was dismissed.
+
+        Args:
+            job_id: the job.
+        """
+        with self.lock:
+            return job_id in self.cancelled
+
+    def cancel(self, job_id: str, wait: float = 15.0) -> None:
+        """Stop a job: forget it if queued, end its process group if running.
+
+        Args:
+            job_id: the job.
+            wait: seconds to wait for the run to end.
+        """
+        with self.lock:
+            self.cancelled.add(job_id)
+            process = self.processes.get(job_id)
+            event = self.done.get(job_id)
+        if process is not None:
+            _stop(process)
+        if event is not None and process is not None:
+            event.wait(wait)
+
+    def run_cwl(
+        self,
+        job_id: str,
+        package: Path,
+        process_id: str,
+        job_order: dict[str, Any],
+        job_dir: Path,
+        progress: ProgressCallback,
+        steps: int,
+        secrets: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Run a package's entry workflow; return the CWL outputs object.
+
+        Args:
+            job_id: the job (for dismissal).
+            package: the CWL file.
+            process_id: the entry workflow id.
+            job_order: the inputs.
+            job_dir: the job's folder (``job.json``, ``job.log``, ``outputs/``, ``tmp/``).
+            progress: called with a percentage and a message as steps complete.
+            steps: how many steps the workflow has (for the percentage).
+            secrets: credential inputs from the server's configuration; they reach the
+                runner through a pipe, never a file (``job.json`` holds the rest).
+        """
+        if self.is_cancelled(job_id):
+            raise JobCancelledError(job_id)
+        outdir, tmp = job_dir / "outputs", job_dir / "tmp"
+        outdir.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir(parents=True, exist_ok=True)
+        order_file = job_dir / "job.json"
+        order_file.write_text(json.dumps(job_order, indent=2), encoding="utf-8")
+        command = [*self._command(job_dir, outdir, tmp), f"{package}#{process_id}", "-"]
+        env = dict(os.environ)
+        env.update(self.config.credentials)
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        log_path = job_dir / "job.log"
+        started = time.monotonic()
+        with (
+            log_path.open("w", encoding="utf-8") as log,
+            (job_dir / "cwl.output.json").open("wb") as out,
+        ):
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=out,
+                stderr=subprocess.PIPE,
+                cwd=job_dir,
+                env=env,
+                start_new_session=True,
+            )
+            with self.lock:
+                self.processes[job_id] = process
+            assert process.stdin is not None
+            try:
+                process.stdin.write(json.dumps({**job_order, **(secrets or {})}).encode())
+                process.stdin.close()
+            except BrokenPipeError:
+                pass
+            reader = threading.Thread(
+                target=_follow, args=(process, log, progress, max(steps, 1)), daemon=True
+            )
+            reader.start()
+            try:
+                process.wait(timeout=self.config.job_timeout)
+            except subprocess.TimeoutExpired:
+                _stop(process)
+                reader.join(10)
+                raise JobFailedError(
+                    f"stopped after the job timeout of {self.config.job_timeout:.0f} s"
+                ) from None
+            finally:
+                with self.lock:
+                    self.processes.pop(job_id, None)
+            reader.join(10)
+        logger.info(
+            "job %s: %s exited %s after %.1f s",
+            job_id,
+            self.config.runner,
+            process.returncode,
+            time.monotonic() - started,
+        )
+        if self.is_cancelled(job_id):
+            raise JobCancelledError(job_id)
+        if process.returncode != 0:
+            raise JobFailedError(
+                f"the workflow failed (exit {process.returncode}): {_reason(log_path)}"
+            )
+        try:
+            result = json.loads((job_dir / "cwl.output.json").read_text(encoding="utf-8"))
+        except ValueError:
+            raise JobFailedError("the workflow wrote no outputs object") from None
+        if not isinstance(result, dict):
+            raise JobFailedError("the workflow wrote no outputs object")
+        return result
+
+    def _command(self, job_dir: Path, outdir: Path, tmp: Path) -> list[str]:
+        config = self.config
+        bindir = Path(sys.executable).parent
+        preserve = [
+            a for name in sorted(config.credentials) for a in ("--preserve-environment", name)
+        ]
+        container = [] if config.containers else ["--no-container"]
+        if config.runner == "toil":
+            exe = config.runner_command or str(bindir / "toil-cwl-runner")
+            return [
+                exe, "--batchSystem", "single_machine", "--jobStore", str(job_dir / "jobstore"),
+                "--workDir", str(tmp), "--outdir", str(outdir), "--logInfo",
+                *container, *preserve,
+            ]  # fmt: skip
+        exe = config.runner_command or str(bindir / "cwltool")
+        return [
+            exe, "--disable-color", "--outdir", str(outdir),
+            "--tmpdir-prefix", f"{tmp}/", "--tmp-outdir-prefix", f"{tmp}/",
+            *container, *preserve,
+        ]  # fmt: skip
+
+
+def _follow(
+    process: subprocess.Popen[bytes], log: Any, progress: ProgressCallback, steps: int
+) -> None:
+    """Copy the runner's log (secrets redacted) and report progress as steps complete."""
+    assert process.stderr is not None
+    done: set[str] = set()
+    for raw in process.stderr:
+        line = redact(raw.decode("utf-8", "replace"))
+        log.write(line)
+        log.flush()
+        match = STEP_DONE.search(line)
+        if match:
+            step = match.group(1).split("/")[-1]
+            done.add(step)
+            percent = min(95, 10 + int(85 * len(done) / steps))
+            progress(percent, f"step {step} completed")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """End a run's whole process group: TERM, then KILL after 5 s."""
+    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _reason(log_path: Path) -> str:
+    """The most telling line of a failed run's log."""
+    try:
+        lines = log_path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return "no log"
+    for pattern in ("s1flood: error:", "Error:", "ERROR", "permanentFail", "Traceback"):
+        hits = [ln.strip() for ln in lines if pattern in ln]
+        if hits and pattern != "Traceback":
+            return hits[-1][:300]
+    return (lines[-1].strip() if lines else "no log")[:300]
