@@ -102,10 +102,13 @@ def _window_rows(tile_size: int) -> int:
     return tile_size * max(1, BLOCK_ROWS // tile_size)
 
 
-def _bimodality_of(decision: Decision, histogram: Any) -> dict[str, float]:
+def _bimodality_of(decision: Decision, histogram: Any, pooled: Any) -> dict[str, float]:
+    """Valley ratio and Ashman's D at the threshold: of the selected tiles for ``split``."""
     if decision.path in ("multiotsu", "fixed", "otsu"):
         return asdict(bimodality(histogram, decision.thresholds_db))
-    return {"valley_ratio": float("nan"), "ashman_d": decision.stats.ashman_d}
+    if decision.path == "split":
+        return asdict(bimodality(pooled, decision.thresholds_db))
+    return asdict(bimodality(histogram, [decision.reference_threshold_db]))
 
 
 def classify(
@@ -321,7 +324,7 @@ class _Run:
                 references.close()
         return self._record(
             decision,
-            histogram,
+            (histogram, pooled),
             per_row,
             new_water,
             excluded_counts,
@@ -393,13 +396,14 @@ class _Run:
     def _record(
         self,
         decision: Decision,
-        histogram: Any,
+        histograms: Any,
         per_row: Any,
         new_water: int,
         excluded_counts: dict[str, int],
         options: dict[str, Any],
     ) -> ClassificationResult:
         grid, mask = self.grid, self.mask
+        histogram, pooled = histograms
         water, valid = int(per_row[:, 0].sum()), int(per_row[:, 1].sum())
         total = grid.width * grid.height
         pixels = {
@@ -430,7 +434,7 @@ class _Run:
             method=self.method if self.threshold_db is None else "fixed",
             pixels=pixels,
             water_area_km2=round(float((per_row[:, 0] * pixel_area_km2(grid)).sum()), 6),
-            bimodality=_bimodality_of(decision, histogram),
+            bimodality=_bimodality_of(decision, histogram, pooled),
             path=decision.path,
             reason=decision.reason,
             confidence=confidence_path(mask),
