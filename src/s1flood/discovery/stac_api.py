@@ -1,16 +1,16 @@
-"""``stac:URL`` / ``stac:PRESET``: any STAC API through pystac-client (GET or POST search)."""
+"""``stac:URL`` / ``stac:PRESET``: any STAC API through pystac-client (GET or POST search).
+
+pystac-client is imported when a STAC catalogue is first used, not when the registry loads.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import requests
-from pystac_client import Client
-from pystac_client.exceptions import APIError
-from pystac_client.stac_api_io import StacApiIO
 
 from s1flood.discovery._http import clean_url, new_session
 from s1flood.discovery.catalogue import FetchOptions, SearchQuery
@@ -22,9 +22,19 @@ from s1flood.discovery.scene import Scene
 from s1flood.discovery.stac_items import scene_from_item
 from s1flood.errors import CatalogueError, InvalidOptionError, ProductNotFoundError
 
+if TYPE_CHECKING:
+    from pystac_client import Client
+
 __all__ = ["StacApiCatalogue"]
 
 logger = logging.getLogger(__name__)
+
+
+def _api_errors() -> tuple[type[Exception], ...]:
+    """What a pystac-client call raises for a failed or unusable answer."""
+    from pystac_client.exceptions import APIError
+
+    return (APIError, requests.RequestException, ValueError)
 
 
 class StacApiCatalogue:
@@ -69,13 +79,14 @@ class StacApiCatalogue:
     def client(self) -> Client:
         """The pystac-client Client (opened once; retries through urllib3, logged as ours)."""
         if self._client is None:
+            from pystac_client import Client
+            from pystac_client.stac_api_io import StacApiIO
+
             retry = LoggedRetry.for_policy(self.policy, f"STAC API {clean_url(self.url)}")
             io = StacApiIO(max_retries=retry, timeout=self.policy.timeout)
             try:
                 self._client = Client.open(self.url, stac_io=io)
-            except (APIError, requests.RequestException, ValueError) as exc:
-                raise self._error(exc, "landing page") from None
-            except Exception as exc:  # pystac raises STACTypeError etc. on a non-STAC body
+            except Exception as exc:  # also pystac's STACTypeError etc. on a non-STAC body
                 raise self._error(exc, "landing page") from None
         return self._client
 
@@ -96,7 +107,7 @@ class StacApiCatalogue:
             for page in search.pages_as_dicts():
                 for item in page.get("features", []):
                     yield scene_from_item(item, self.name)
-        except (APIError, requests.RequestException, ValueError) as exc:
+        except _api_errors() as exc:
             raise self._error(exc, "search") from None
 
     def get(self, name_or_id: str) -> Scene:
@@ -110,7 +121,7 @@ class StacApiCatalogue:
             items = list(
                 self.client().search(collections=[self.collection], ids=[key]).items_as_dicts()
             )
-        except (APIError, requests.RequestException, ValueError) as exc:
+        except _api_errors() as exc:
             raise self._error(exc, "item lookup") from None
         if not items:
             raise ProductNotFoundError(
