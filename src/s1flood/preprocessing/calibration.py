@@ -21,7 +21,15 @@ U16 = npt.NDArray[np.uint16]
 
 
 def interpolate_lut(lut: Lut2D, line0: int, sample0: int, rows: int, cols: int) -> F32:
-    """A LUT interpolated bilinearly on the window [line0, +rows) x [sample0, +cols)."""
+    """A LUT interpolated bilinearly on the window [line0, +rows) x [sample0, +cols).
+
+    Args:
+        lut: the LUT.
+        line0: first image line of the window.
+        sample0: first image sample of the window.
+        rows: window lines.
+        cols: window samples.
+    """
     samples = np.arange(sample0, sample0 + cols, dtype=np.float64)
     lines = np.arange(line0, line0 + rows, dtype=np.float64)
     along = np.stack([np.interp(samples, lut.pixels, row) for row in lut.values])
@@ -35,7 +43,15 @@ def interpolate_lut(lut: Lut2D, line0: int, sample0: int, rows: int, cols: int) 
 
 
 def noise_power(sar: SarImage, line0: int, sample0: int, rows: int, cols: int) -> F32 | None:
-    """Thermal noise power (DN²) on a window, or None when the product has no noise LUT."""
+    """Thermal noise power (DN²) on a window, or None when the product has no noise LUT.
+
+    Args:
+        sar: the product image.
+        line0: first image line of the window.
+        sample0: first image sample of the window.
+        rows: window lines.
+        cols: window samples.
+    """
     if sar.noise_range is None:
         return None
     noise = interpolate_lut(sar.noise_range, line0, sample0, rows, cols)
@@ -79,7 +95,16 @@ def calibrate(
     lut: str = "sigma",
     remove_noise: bool = True,
 ) -> F32:
-    """Calibrated backscatter (linear, float32, NaN at DN 0) of a DN window."""
+    """Calibrated backscatter (linear, float32, NaN at DN 0) of a DN window.
+
+    Args:
+        sar: the product image.
+        dn: the DN window.
+        line0: first image line of the window.
+        sample0: first image sample of the window.
+        lut: sigma, beta or gamma.
+        remove_noise: subtract the thermal noise first.
+    """
     rows, cols = dn.shape
     table = {"sigma": sar.sigma, "beta": sar.beta, "gamma": sar.gamma}[lut]
     a = interpolate_lut(table, line0, sample0, rows, cols)

@@ -52,7 +52,12 @@ def _egm96() -> F64:
 
 
 def egm96_undulation(lon: npt.ArrayLike, lat: npt.ArrayLike) -> F64:
-    """EGM96 geoid height above the WGS 84 ellipsoid (m), bilinear on the 30' grid."""
+    """EGM96 geoid height above the WGS 84 ellipsoid (m), bilinear on the 30' grid.
+
+    Args:
+        lon: longitudes, degrees.
+        lat: latitudes, degrees.
+    """
     grid = _egm96()
     lo = np.mod(np.asarray(lon, dtype=np.float64), 360.0)
     la = np.clip(np.asarray(lat, dtype=np.float64), -90.0, 90.0)
@@ -146,7 +151,12 @@ class DemSampler:
             self._opened.clear()
 
     def heights(self, grid: Grid, resampling: Resampling = Resampling.bilinear) -> F32:
-        """Ellipsoidal heights (float32, NaN where the DEM has none) on `grid`."""
+        """Ellipsoidal heights (float32, NaN where the DEM has none) on `grid`.
+
+        Args:
+            grid: the grid to sample on.
+            resampling: how DEM pixels become grid pixels.
+        """
         ds = self._dataset()
         if resampling == Resampling.bilinear and self._same_lattice(ds, grid):
             out = self._direct(ds, grid)
@@ -218,7 +228,12 @@ class DemSampler:
         return full.astype(np.float32)
 
     def check_covers(self, grid: Grid, aoi_lonlat: shapely.geometry.Polygon) -> None:
-        """Raise `DemCoverageError` unless the DEM has heights over the whole AOI."""
+        """Raise `DemCoverageError` unless the DEM has heights over the whole AOI.
+
+        Args:
+            grid: the target grid.
+            aoi_lonlat: the AOI (lon/lat).
+        """
         to_dem = Transformer.from_crs(CRS.from_epsg(4326), self.crs, always_xy=True)
         lon, lat = np.asarray(aoi_lonlat.exterior.segmentize(0.001).coords).T
         x, y = to_dem.transform(lon, lat)

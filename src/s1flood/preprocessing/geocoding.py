@@ -26,6 +26,7 @@ import numpy.typing as npt
 from pyproj import CRS, Transformer
 
 from s1flood.geodesy import geodetic_to_ecef
+from s1flood.preprocessing.nodes import interpolate_nodes
 from s1flood.preprocessing.orbit import OrbitModel
 from s1flood.preprocessing.product import SarImage
 from s1flood.preprocessing.shadow import (
@@ -171,7 +172,12 @@ class Geocoder:
 
     @classmethod
     def of(cls, sar: SarImage, orbit: OrbitModel) -> Geocoder:
-        """The geocoder of an image with an orbit whose reference is its first line time."""
+        """The geocoder of an image with an orbit whose reference is its first line time.
+
+        Args:
+            sar: the product image.
+            orbit: the orbit model.
+        """
         return cls(
             orbit,
             sar.line_interval,
@@ -184,7 +190,11 @@ class Geocoder:
         )
 
     def radar_coordinates(self, ecef: F64) -> tuple[F64, F64, F64, F64]:
-        """(line, sample, azimuth time, slant range) of ECEF points (n, 3)."""
+        """(line, sample, azimuth time, slant range) of ECEF points (n, 3).
+
+        Args:
+            ecef: ECEF points (n, 3), metres.
+        """
         pts = np.ascontiguousarray(ecef, dtype=np.float64)
         n = pts.shape[0]
         t = np.empty(n)
@@ -199,73 +209,16 @@ class Geocoder:
         return t / self.line_interval, sample, t, r
 
     def lonlat_to_radar(self, lon: F64, lat: F64, h: F64) -> tuple[F64, F64]:
-        """(line, sample) of lon/lat/ellipsoidal heights."""
+        """(line, sample) of lon/lat/ellipsoidal heights.
+
+        Args:
+            lon: longitudes, degrees.
+            lat: latitudes, degrees.
+            h: heights above the ellipsoid, metres.
+        """
         ecef = geodetic_to_ecef(lon, lat, h).reshape(-1, 3)
         line, sample, _, _ = self.radar_coordinates(ecef)
         return line.reshape(np.shape(lon)), sample.reshape(np.shape(lon))
-
-
-@numba.njit(cache=True, nogil=True)
-def _interpolate_nodes(
-    l0: F64,
-    s0: F64,
-    l1: F64,
-    s1: F64,
-    step: int,
-    h0: float,
-    h1: float,
-    heights: F32,
-    line: F32,
-    sample: F32,
-) -> None:
-    ny, nx = l0.shape
-    rows, cols = heights.shape
-    inv_dh = 1.0 / (h1 - h0)
-    inv_step = 1.0 / step
-    for i in range(rows):
-        gi = i * inv_step
-        i0 = min(int(gi), ny - 2)
-        fi = gi - i0
-        for j in range(cols):
-            h = heights[i, j]
-            if not math.isfinite(h):
-                line[i, j] = math.nan
-                sample[i, j] = math.nan
-                continue
-            gj = j * inv_step
-            j0 = min(int(gj), nx - 2)
-            fj = gj - j0
-            w00 = (1.0 - fi) * (1.0 - fj)
-            w01 = (1.0 - fi) * fj
-            w10 = fi * (1.0 - fj)
-            w11 = fi * fj
-            a = (
-                w00 * l0[i0, j0]
-                + w01 * l0[i0, j0 + 1]
-                + w10 * l0[i0 + 1, j0]
-                + w11 * l0[i0 + 1, j0 + 1]
-            )
-            b = (
-                w00 * l1[i0, j0]
-                + w01 * l1[i0, j0 + 1]
-                + w10 * l1[i0 + 1, j0]
-                + w11 * l1[i0 + 1, j0 + 1]
-            )
-            c = (
-                w00 * s0[i0, j0]
-                + w01 * s0[i0, j0 + 1]
-                + w10 * s0[i0 + 1, j0]
-                + w11 * s0[i0 + 1, j0 + 1]
-            )
-            d = (
-                w00 * s1[i0, j0]
-                + w01 * s1[i0, j0 + 1]
-                + w10 * s1[i0 + 1, j0]
-                + w11 * s1[i0 + 1, j0 + 1]
-            )
-            w = (h - h0) * inv_dh
-            line[i, j] = a + (b - a) * w
-            sample[i, j] = c + (d - c) * w
 
 
 @dataclass
@@ -304,7 +257,14 @@ class RegionMapper:
         return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
 
     def map(self, row0: int, col0: int, heights: F32, shadow: bool = True) -> MappedRegion:
-        """Map the region whose top-left pixel is (row0, col0) and whose heights are given."""
+        """Map the region whose top-left pixel is (row0, col0) and whose heights are given.
+
+        Args:
+            row0: grid row of the region's first pixel.
+            col0: grid column of the region's first pixel.
+            heights: ellipsoidal heights of the region, metres (NaN: none).
+            shadow: also mark radar shadow and layover.
+        """
         rows, cols = heights.shape
         finite = np.isfinite(heights)
         line = np.full((rows, cols), np.nan, np.float32)
@@ -335,7 +295,7 @@ class RegionMapper:
             l1 = ln[lon.size :].reshape(shape)
             s0 = sm[: lon.size].reshape(shape)
             s1 = sm[lon.size :].reshape(shape)
-            _interpolate_nodes(l0, s0, l1, s1, step, h0, h1, heights, line, sample)
+            interpolate_nodes(l0, s0, l1, s1, step, h0, h1, heights, line, sample)
             if step == 1:
                 error = 0.0
                 break

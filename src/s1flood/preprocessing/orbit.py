@@ -45,7 +45,12 @@ class OrbitFile:
     velocities: F64
 
     def covers(self, start: datetime, stop: datetime) -> bool:
-        """Whether the validity window covers [start, stop] with `MARGIN` on both sides."""
+        """Whether the validity window covers [start, stop] with `MARGIN` on both sides.
+
+        Args:
+            start: start of the acquisition.
+            stop: end of the acquisition.
+        """
         return self.validity_start <= start - MARGIN and stop + MARGIN <= self.validity_stop
 
 
@@ -56,7 +61,11 @@ def _utc(text: str | None) -> datetime:
 
 
 def parse_eof(path: Path | str) -> OrbitFile:
-    """Parse an EOF orbit file, or raise `OrbitFileError`."""
+    """Parse an EOF orbit file, or raise `OrbitFileError`.
+
+    Args:
+        path: the EOF file.
+    """
     path = Path(path)
     if not path.is_file():
         raise OrbitFileError(path, "no such orbit file")
@@ -100,6 +109,12 @@ def select_orbit_file(
     A file is checked and used, or rejected with `OrbitFileError` (other satellite, validity
     window not covering). In a directory the best covering ``*.EOF`` is chosen; ``None``
     when none covers (the caller then uses the annotation orbit).
+
+    Args:
+        orbit: an EOF file or a folder of them.
+        mission: S1A, S1B, ...
+        start: start of the acquisition.
+        stop: end of the acquisition.
     """
     orbit = Path(orbit)
     if orbit.is_dir():
@@ -177,7 +192,16 @@ class OrbitModel:
         stop: np.datetime64,
         source: str,
     ) -> OrbitModel:
-        """A model fitted on the state vectors within `MARGIN` of [start, stop]."""
+        """A model fitted on the state vectors within `MARGIN` of [start, stop].
+
+        Args:
+            reference: the time origin (first line time).
+            times: state vector times.
+            positions: state vector positions (n, 3), ECEF metres.
+            start: start of the acquisition.
+            stop: end of the acquisition.
+            source: where the vectors come from (logged and tagged).
+        """
         margin = np.timedelta64(int(MARGIN.total_seconds() * 1e9), "ns")
         keep = (times >= start - margin) & (times <= stop + margin)
         if keep.sum() < 6:  # widen to the nearest vectors

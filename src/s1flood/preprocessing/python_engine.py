@@ -65,7 +65,12 @@ class TileResult:
 
 
 def orbit_model(sar: SarImage, orbit: Path | None) -> OrbitModel:
-    """The orbit to use: an EOF file when given and valid, else the annotation's vectors."""
+    """The orbit to use: an EOF file when given and valid, else the annotation's vectors.
+
+    Args:
+        sar: the product image.
+        orbit: an EOF file or a folder of them, or None.
+    """
     start = sar.first_line_time
     stop = start + np.timedelta64(int(sar.line_interval * (sar.n_lines - 1) * 1e9), "ns")
     if orbit is not None:
@@ -128,7 +133,13 @@ class PythonEngine:
     name = "python"
 
     def run(self, product: Path, output: Path, options: PreprocessOptions) -> PreprocessResult:
-        """Preprocess `product` onto `options.grid` and write `output` (+ STAC Item)."""
+        """Preprocess `product` onto `options.grid` and write `output` (+ STAC Item).
+
+        Args:
+            product: the .SAFE folder or its .zip.
+            output: the COG to write.
+            options: the validated options.
+        """
         sar, dem = open_inputs(product, options)
         orbit = orbit_model(sar, options.orbit)
         quantity = "gamma0" if options.rtc else f"{options.lut}0"

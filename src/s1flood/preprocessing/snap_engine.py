@@ -217,7 +217,13 @@ class SnapEngine:
     name = "snap"
 
     def run(self, product: Path, output: Path, options: PreprocessOptions) -> PreprocessResult:
-        """Preprocess with SNAP and copy the result onto the target grid."""
+        """Preprocess with SNAP and copy the result onto the target grid.
+
+        Args:
+            product: the .SAFE folder or its .zip.
+            output: the COG to write.
+            options: the validated options.
+        """
         sar, dem = open_inputs(product, options)
         gpt = find_gpt()
         if gpt is None:

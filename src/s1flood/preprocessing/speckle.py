@@ -181,7 +181,12 @@ def _half_window_sums(
 
 
 def check_filter(name: str, window: int) -> str:
-    """Validate a filter name and window; return the normalised name."""
+    """Validate a filter name and window; return the normalised name.
+
+    Args:
+        name: lee, refined-lee or none.
+        window: window size, odd, pixels.
+    """
     key = (name or "none").strip().lower().replace("_", "-")
     if key not in FILTERS:
         raise InvalidOptionError("speckle", name, f"use one of {', '.join(FILTERS)}")
@@ -195,7 +200,14 @@ def check_filter(name: str, window: int) -> str:
 
 
 def speckle_filter(image: F32, name: str, window: int, enl: float = GRDH_ENL) -> F32:
-    """Filter a linear backscatter window (NaN = no data) with `name` (lee, refined-lee, none)."""
+    """Filter a linear backscatter window (NaN = no data) with `name` (lee, refined-lee, none).
+
+    Args:
+        image: linear backscatter (NaN: no data).
+        name: lee, refined-lee or none.
+        window: window size, odd, pixels.
+        enl: equivalent number of looks of the image.
+    """
     key = check_filter(name, window)
     if key == "none":
         return image

@@ -32,21 +32,26 @@ def item_dict(
     output: Path,
     item_path: Path,
     grid: Grid,
+    sar: SarImage,
     *,
     product: Path,
-    product_name: str,
-    start: datetime,
-    stop: datetime,
-    polarisation: str,
     quantity: str,
-    orbit_state: str,
-    relative_orbit: int,
-    absolute_orbit: int,
-    platform: str,
     engine: str,
     processing: dict[str, Any],
 ) -> dict[str, Any]:
-    """The STAC Item of a preprocessed output."""
+    """The STAC Item of a preprocessed output.
+
+    Args:
+        output: the COG the Item describes.
+        item_path: where the Item is written (hrefs are relative to it).
+        grid: the COG grid.
+        sar: the product image (name, times, polarisation, orbit, mission).
+        product: the source product.
+        quantity: sigma0 or gamma0.
+        engine: the engine name.
+        processing: processing details.
+    """
+    product_name, polarisation, platform = sar.name, sar.polarisation, sar.mission
     footprint = grid_footprint_lonlat(grid)
     epsg = grid.crs.to_epsg()
     href = os.path.relpath(output, item_path.parent)
@@ -58,9 +63,9 @@ def item_dict(
         "geometry": shapely.geometry.mapping(footprint),
         "bbox": list(footprint.bounds),
         "properties": {
-            "datetime": _iso(start),
-            "start_datetime": _iso(start),
-            "end_datetime": _iso(stop),
+            "datetime": _iso(sar.start),
+            "start_datetime": _iso(sar.start),
+            "end_datetime": _iso(sar.stop),
             "platform": f"sentinel-{platform[-2:].lower()}" if platform else "sentinel-1",
             "constellation": "sentinel-1",
             "instruments": ["c-sar"],
@@ -68,9 +73,9 @@ def item_dict(
             "sar:frequency_band": "C",
             "sar:polarizations": [polarisation],
             "sar:product_type": "GRD",
-            "sat:orbit_state": orbit_state,
-            "sat:relative_orbit": relative_orbit,
-            "sat:absolute_orbit": absolute_orbit,
+            "sat:orbit_state": sar.orbit_pass,
+            "sat:relative_orbit": sar.relative_orbit,
+            "sat:absolute_orbit": sar.absolute_orbit,
             "proj:epsg": epsg,
             "proj:shape": [grid.height, grid.width],
             "proj:transform": list(grid.transform)[:6],
@@ -96,7 +101,12 @@ def item_dict(
 
 
 def write_item(item_path: Path, item: dict[str, Any]) -> Path:
-    """Write the Item atomically."""
+    """Write the Item atomically.
+
+    Args:
+        item_path: the file to write.
+        item: the Item.
+    """
     write_text_atomic(item_path, json.dumps(item, indent=2) + "\n")
     return item_path
 
@@ -112,23 +122,27 @@ def write_output_item(
     engine: str,
     processing: dict[str, Any],
 ) -> Path:
-    """Write the STAC Item of an engine's output for the product image `sar`."""
+    """Write the STAC Item of an engine's output for the product image `sar`.
+
+    Args:
+        item_path: the file to write.
+        output: the COG the Item describes.
+        grid: the COG grid.
+        sar: the product image.
+        product: the source product.
+        quantity: sigma0 or gamma0.
+        engine: the engine name.
+        processing: processing details for the Item.
+    """
     return write_item(
         item_path,
         item_dict(
             output,
             item_path,
             grid,
+            sar,
             product=product,
-            product_name=sar.name,
-            start=sar.start,
-            stop=sar.stop,
-            polarisation=sar.polarisation,
             quantity=quantity,
-            orbit_state=sar.orbit_pass,
-            relative_orbit=sar.relative_orbit,
-            absolute_orbit=sar.absolute_orbit,
-            platform=sar.mission,
             engine=engine,
             processing=processing,
         ),

@@ -29,7 +29,16 @@ def annotation_xml(
     luts: Luts,
     stats: tuple[float, float] = (0.0, 0.0),
 ) -> ET.Element:
-    """The product annotation (``annotation/s1?-iw-grd-<pol>-....xml``)."""
+    """The product annotation (``annotation/s1?-iw-grd-<pol>-....xml``).
+
+    Args:
+        geom: the image geometry.
+        ident: the product identity (mission, times, orbit).
+        pol: the polarisation (VV, VH, HH or HV).
+        grid: the geolocation grid tie points.
+        luts: the product's calibration and noise LUTs.
+        stats: mean and standard deviation of the measurement DNs.
+    """
     root = ET.Element("product")
     ads_header(root, ident, pol)
     _quality(root, ident, stats)

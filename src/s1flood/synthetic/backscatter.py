@@ -28,7 +28,11 @@ class SurfaceModel:
     vh_slope: float
 
     def at(self, pol: str) -> tuple[float, float]:
-        """(sigma0 at 35° in dB, slope in dB/deg) for one polarisation."""
+        """(sigma0 at 35° in dB, slope in dB/deg) for one polarisation.
+
+        Args:
+            pol: the polarisation (VV, VH, HH or HV).
+        """
         if pol == "VV":
             return self.vv_db, self.vv_slope
         if pol == "VH":
@@ -50,7 +54,12 @@ WIND_GAIN_DB = {"VV": 1.0, "VH": 0.4}
 
 
 def sigma0_table(pol: str, incidence_deg: npt.ArrayLike) -> npt.NDArray[np.float32]:
-    """Linear sigma0 of every land-cover class (rows, by class value) at given incidences."""
+    """Linear sigma0 of every land-cover class (rows, by class value) at given incidences.
+
+    Args:
+        pol: the polarisation (VV, VH, HH or HV).
+        incidence_deg: incidence angles, degrees.
+    """
     inc = np.asarray(incidence_deg, dtype=np.float32)
     table = np.zeros((len(LandCover), *inc.shape), np.float32)
     for cls, model in SURFACES.items():
@@ -66,7 +75,15 @@ def sigma0_linear(
     texture_db: npt.NDArray[np.floating] | float = 0.0,
     wind_db: npt.NDArray[np.floating] | float = 0.0,
 ) -> npt.NDArray[np.float32]:
-    """Linear sigma0 (per unit surface area) of each cell; 0 for nodata and facing away."""
+    """Linear sigma0 (per unit surface area) of each cell; 0 for nodata and facing away.
+
+    Args:
+        landcover: land-cover class of each cell.
+        pol: the polarisation (VV, VH, HH or HV).
+        local_incidence_deg: local incidence angle of each cell, degrees.
+        texture_db: per-cell backscatter change, dB.
+        wind_db: roughening of open water by wind (VV), dB.
+    """
     db0 = np.zeros(len(LandCover), np.float32)
     slope = np.zeros(len(LandCover), np.float32)
     for cls, model in SURFACES.items():
@@ -83,7 +100,12 @@ def sigma0_linear(
 def nesz_db(
     incidence_deg: npt.ArrayLike, subswath_limits_deg: tuple[float, float]
 ) -> npt.NDArray[np.float64]:
-    """Noise-equivalent sigma0 (dB): -25 dB mid subswath, rising to about -21.5 dB at its edges."""
+    """Noise-equivalent sigma0 (dB): -25 dB mid subswath, rising to about -21.5 dB at its edges.
+
+    Args:
+        incidence_deg: incidence angles, degrees.
+        subswath_limits_deg: incidence angles separating IW1/IW2 and IW2/IW3.
+    """
     inc = np.asarray(incidence_deg, dtype=np.float64)
     edges = np.array([29.0, *subswath_limits_deg, 47.5])
     k = np.clip(np.searchsorted(edges, inc) - 1, 0, 2)

@@ -25,7 +25,11 @@ ABSOLUTE_CALIBRATION_CONSTANT = 1.393
 
 
 def round_lut(values: F64) -> F64:
-    """Round values as the XML writes them (7 significant digits), for bit-consistent use."""
+    """Round values as the XML writes them (7 significant digits), for bit-consistent use.
+
+    Args:
+        values: the LUT values.
+    """
     return np.array([float(f"{v:.6e}") for v in np.ravel(values)]).reshape(np.shape(values))
 
 
@@ -50,7 +54,13 @@ class Luts:
         return np.interp(x, self.pixels, self.sigma.astype(np.float32)).astype(np.float32)
 
     def noise_at(self, line0: int, line1: int, n_samples: int) -> npt.NDArray[np.float32]:
-        """Noise power (DN^2) of image lines [line0, line1), range LUT x azimuth LUT."""
+        """Noise power (DN^2) of image lines [line0, line1), range LUT x azimuth LUT.
+
+        Args:
+            line0: first image line.
+            line1: end image line (exclusive).
+            n_samples: samples per line.
+        """
         samples = np.arange(n_samples)
         rng_lut = np.interp(samples, self.pixels, self.noise_range.astype(np.float32))
         lines = np.arange(line0, line1)
@@ -62,7 +72,13 @@ class Luts:
 
 
 def compute_luts(geom: RadarGeometry, line_step: int = 668, pixel_step: int = 40) -> Luts:
-    """Calibration LUTs from the ellipsoid incidence, noise LUTs from the NESZ model."""
+    """Calibration LUTs from the ellipsoid incidence, noise LUTs from the NESZ model.
+
+    Args:
+        geom: the image geometry.
+        line_step: lines between calibration vectors.
+        pixel_step: samples between LUT points.
+    """
     n_lines, n_samples = geom.n_lines, geom.n_samples
     step = min(line_step, max(1, (n_lines - 1) // 2))
     lines = np.arange(0, n_lines - 1 + step, step, dtype=np.int64)
@@ -92,7 +108,14 @@ def compute_luts(geom: RadarGeometry, line_step: int = 668, pixel_step: int = 40
 def calibration_xml(
     geom: RadarGeometry, ident: ProductIdentity, pol: str, luts: Luts
 ) -> ET.Element:
-    """The calibration annotation (sigmaNought, betaNought, gamma and dn LUTs)."""
+    """The calibration annotation (sigmaNought, betaNought, gamma and dn LUTs).
+
+    Args:
+        geom: the image geometry.
+        ident: the product identity (mission, times, orbit).
+        pol: the polarisation (VV, VH, HH or HV).
+        luts: the product's calibration and noise LUTs.
+    """
     root = ET.Element("calibration")
     ads_header(root, ident, pol)
     ci = sub(root, "calibrationInformation")
@@ -121,7 +144,14 @@ def _lut_vector(
 
 
 def noise_xml(geom: RadarGeometry, ident: ProductIdentity, pol: str, luts: Luts) -> ET.Element:
-    """The noise annotation: range vectors and per-subswath azimuth vectors."""
+    """The noise annotation: range vectors and per-subswath azimuth vectors.
+
+    Args:
+        geom: the image geometry.
+        ident: the product identity (mission, times, orbit).
+        pol: the polarisation (VV, VH, HH or HV).
+        luts: the product's calibration and noise LUTs.
+    """
     root = ET.Element("noise")
     ads_header(root, ident, pol)
     rl = sub(root, "noiseRangeVectorList", count=str(len(luts.lines)))

@@ -30,7 +30,13 @@ class GeolocationGrid:
 
 
 def geolocation_grid(geom: RadarGeometry, n_lines: int = 10, n_pixels: int = 21) -> GeolocationGrid:
-    """Geolocation grid points on the ellipsoid at the reference height, like the annotation's."""
+    """Geolocation grid points on the ellipsoid at the reference height, like the annotation's.
+
+    Args:
+        geom: the image geometry.
+        n_lines: tie-point lines.
+        n_pixels: tie points per line.
+    """
     lines = np.unique(np.linspace(0, geom.n_lines - 1, n_lines).round().astype(np.int64))
     pixels = np.unique(np.linspace(0, geom.n_samples - 1, n_pixels).round().astype(np.int64))
     shape = (lines.size, pixels.size)
@@ -57,7 +63,11 @@ def geolocation_grid(geom: RadarGeometry, n_lines: int = 10, n_pixels: int = 21)
 
 
 def footprint_lonlat(geom: RadarGeometry) -> list[tuple[float, float]]:
-    """Image corners (lon, lat) at the reference height: first/last line x near/far sample."""
+    """Image corners (lon, lat) at the reference height: first/last line x near/far sample.
+
+    Args:
+        geom: the image geometry.
+    """
     corners = []
     for line, sample in (
         (0, 0),

@@ -41,7 +41,11 @@ SUBSWATH_LIMITS_DEG = (36.3, 41.3)
 
 
 def round_us(t: float) -> float:
-    """Round a time in seconds to whole microseconds, as the annotation writes times."""
+    """Round a time in seconds to whole microseconds, as the annotation writes times.
+
+    Args:
+        t: azimuth time, seconds from the epoch.
+    """
     return round(t * 1e6) / 1e6
 
 
@@ -65,7 +69,16 @@ def ground_profile(
     look_max_deg: float = 50.0,
     step_rad: float = 1e-5,
 ) -> GroundProfile:
-    """Intersect right-looking rays of the zero-Doppler plane at time t with the ellipsoid."""
+    """Intersect right-looking rays of the zero-Doppler plane at time t with the ellipsoid.
+
+    Args:
+        poly: the orbit polynomial.
+        t: azimuth time, seconds from the epoch.
+        height: height above the ellipsoid, metres.
+        look_min_deg: smallest off-nadir look angle, degrees.
+        look_max_deg: largest off-nadir look angle, degrees.
+        step_rad: look angle step, radians.
+    """
     sensor = poly.position(t)
     vel = poly.velocity(t)
     vhat = vel / np.linalg.norm(vel)
@@ -119,11 +132,19 @@ class RadarGeometry:
         return (self.last_line_time - self.first_line_time) / (self.n_lines - 1)
 
     def datetime_at(self, t: float) -> datetime:
-        """Datetime of a time in seconds from the epoch (microsecond precision)."""
+        """Datetime of a time in seconds from the epoch (microsecond precision).
+
+        Args:
+            t: azimuth time, seconds from the epoch.
+        """
         return self.epoch + timedelta(microseconds=round(t * 1e6))
 
     def line_time(self, line: npt.ArrayLike) -> FloatArray:
-        """Azimuth time of (fractional) image lines."""
+        """Azimuth time of (fractional) image lines.
+
+        Args:
+            line: (fractional) image lines.
+        """
         return self.first_line_time + np.asarray(line, dtype=np.float64) * self.line_interval
 
     def _coefficients(self, table: FloatArray, t: npt.ArrayLike) -> FloatArray:
@@ -133,14 +154,24 @@ class RadarGeometry:
         )
 
     def slant_to_ground(self, t: npt.ArrayLike, slant_range: npt.ArrayLike) -> FloatArray:
-        """Ground range (m) of a slant range (m) at azimuth time t, with the srgr polynomial."""
+        """Ground range (m) of a slant range (m) at azimuth time t, with the srgr polynomial.
+
+        Args:
+            t: azimuth times, seconds from the epoch.
+            slant_range: slant ranges, metres.
+        """
         c = self._coefficients(self.srgr, t)
         x = np.asarray(slant_range, dtype=np.float64) - self.near_slant_range
         powers = x[..., None] ** np.arange(c.shape[-1])
         return np.asarray(np.sum(c * powers, axis=-1), dtype=np.float64)
 
     def ground_to_slant(self, t: npt.ArrayLike, ground_range: npt.ArrayLike) -> FloatArray:
-        """Slant range (m) of a ground range (m) at azimuth time t, with the grsr polynomial."""
+        """Slant range (m) of a ground range (m) at azimuth time t, with the grsr polynomial.
+
+        Args:
+            t: azimuth times, seconds from the epoch.
+            ground_range: ground ranges from the near edge, metres.
+        """
         c = self._coefficients(self.grsr, t)
         g = np.asarray(ground_range, dtype=np.float64)
         powers = g[..., None] ** np.arange(c.shape[-1])
@@ -149,7 +180,13 @@ class RadarGeometry:
     def ground_points(
         self, t: float, ground_range: npt.ArrayLike, height: float | None = None
     ) -> tuple[FloatArray, GroundProfile]:
-        """ECEF points (n, 3) at ground ranges of the image line at time t, on the ellipsoid."""
+        """ECEF points (n, 3) at ground ranges of the image line at time t, on the ellipsoid.
+
+        Args:
+            t: azimuth time, seconds from the epoch.
+            ground_range: ground ranges from the near edge, metres.
+            height: height above the ellipsoid (default: the reference height).
+        """
         h = self.reference_height if height is None else height
         prof = ground_profile(self.orbit_poly, t, h)
         rng = self.ground_to_slant(t, ground_range).ravel()
@@ -157,7 +194,12 @@ class RadarGeometry:
         return pts.T, prof
 
     def incidence_by_sample(self, samples: npt.ArrayLike, t: float | None = None) -> FloatArray:
-        """Ellipsoid incidence angle (rad) of image samples on the line at time t (mid image)."""
+        """Ellipsoid incidence angle (rad) of image samples on the line at time t (mid image).
+
+        Args:
+            samples: image samples.
+            t: azimuth time (default: mid image).
+        """
         tt = 0.5 * (self.first_line_time + self.last_line_time) if t is None else t
         g = np.asarray(samples, dtype=np.float64) * self.range_spacing
         prof = ground_profile(self.orbit_poly, tt, self.reference_height)
@@ -175,14 +217,23 @@ class RadarGeometry:
         return np.asarray(speed * self.line_interval, dtype=np.float64).reshape(np.shape(samples))
 
     def subswath_of_sample(self, samples: npt.ArrayLike) -> npt.NDArray[np.int8]:
-        """Subswath index (0, 1, 2 for IW1..IW3) of image samples, from their incidence."""
+        """Subswath index (0, 1, 2 for IW1..IW3) of image samples, from their incidence.
+
+        Args:
+            samples: image samples.
+        """
         inc = np.rad2deg(self.incidence_by_sample(samples))
         return np.asarray(np.searchsorted(SUBSWATH_LIMITS_DEG, inc), dtype=np.int8)
 
     def project(
         self, ecef: FloatArray, t_guess: float | None = None
     ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.float32]]:
-        """Image line, sample and unit line of sight (n, 3) of ECEF points (n, 3)."""
+        """Image line, sample and unit line of sight (n, 3) of ECEF points (n, 3).
+
+        Args:
+            ecef: ECEF points (n, 3), metres.
+            t_guess: first guess of the zero-Doppler time (default: mid image).
+        """
         pts = np.ascontiguousarray(ecef, dtype=np.float64)
         n = pts.shape[0]
         line = np.empty(n, np.float64)
@@ -212,6 +263,32 @@ def _fit_power_poly(x: FloatArray, y: FloatArray, degree: int) -> FloatArray:
     return np.asarray(poly.convert().coef, dtype=np.float64)
 
 
+def _range_polynomials(
+    poly: OrbitPolynomial,
+    times: tuple[float, float],
+    sr0: float,
+    g_max: float,
+    reference_height: float,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Times, srgr and grsr polynomials (one a second, around the image) fitted on profiles."""
+    t_first, t_last = times
+    n_cc = max(3, int(np.ceil((t_last - t_first + 2.0) / 1.0)) + 1)
+    cc_times = np.array([round_us(t) for t in np.linspace(t_first - 1.0, t_last + 1.0, n_cc)])
+    srgr = np.empty((n_cc, SRGR_DEGREE + 1))
+    grsr = np.empty((n_cc, SRGR_DEGREE + 1))
+    for k, t in enumerate(cc_times):
+        prof = ground_profile(poly, float(t), reference_height)
+        arc0 = float(np.interp(sr0, prof.slant_range, prof.arc))
+        g = prof.arc - arc0
+        sel = (g >= -500.0) & (g <= g_max)
+        srgr[k] = _fit_power_poly(prof.slant_range[sel] - sr0, g[sel], SRGR_DEGREE)
+        grsr[k] = _fit_power_poly(g[sel], prof.slant_range[sel], SRGR_DEGREE)
+        resid = np.polynomial.polynomial.polyval(prof.slant_range[sel] - sr0, srgr[k]) - g[sel]
+        if np.abs(resid).max() > 0.25:
+            LOGGER.warning("srgr polynomial residual %.3f m", np.abs(resid).max())
+    return cc_times, srgr, grsr
+
+
 def build_geometry(
     orbit: CircularOrbit,
     epoch: datetime,
@@ -229,6 +306,19 @@ def build_geometry(
 
     The target falls on ``target_line``; it falls on ``target_sample`` when given, otherwise
     the near edge of the swath is at 30.5° incidence (a full IW swath).
+
+    Args:
+        orbit: the orbit seeing the target at t = 0.
+        epoch: the datetime of t = 0.
+        direction: ascending or descending.
+        target_ecef: the target, ECEF metres.
+        n_lines: image lines.
+        n_samples: image samples.
+        target_line: the image line of the target.
+        target_sample: the image sample of the target (None: a full swath).
+        reference_height: terrain height of the annotation, metres.
+        range_spacing: ground range pixel spacing, metres.
+        azimuth_spacing: azimuth pixel spacing, metres.
     """
     # azimuth time interval from the ground speed of the zero-Doppler footprint at the target
     pos, vel = orbit.state(0.0)
@@ -251,20 +341,7 @@ def build_geometry(
             np.interp(np.deg2rad(NEAR_RANGE_INCIDENCE_DEG), prof0.incidence, prof0.slant_range)
         )
     g_max = (n_samples - 1) * range_spacing + 5_000.0
-    n_cc = max(3, int(np.ceil((t_last - t_first + 2.0) / 1.0)) + 1)
-    cc_times = np.array([round_us(t) for t in np.linspace(t_first - 1.0, t_last + 1.0, n_cc)])
-    srgr = np.empty((n_cc, SRGR_DEGREE + 1))
-    grsr = np.empty((n_cc, SRGR_DEGREE + 1))
-    for k, t in enumerate(cc_times):
-        prof = ground_profile(poly, float(t), reference_height)
-        arc0 = float(np.interp(sr0, prof.slant_range, prof.arc))
-        g = prof.arc - arc0
-        sel = (g >= -500.0) & (g <= g_max)
-        srgr[k] = _fit_power_poly(prof.slant_range[sel] - sr0, g[sel], SRGR_DEGREE)
-        grsr[k] = _fit_power_poly(g[sel], prof.slant_range[sel], SRGR_DEGREE)
-        resid = np.polynomial.polynomial.polyval(prof.slant_range[sel] - sr0, srgr[k]) - g[sel]
-        if np.abs(resid).max() > 0.25:
-            LOGGER.warning("srgr polynomial residual %.3f m", np.abs(resid).max())
+    cc_times, srgr, grsr = _range_polynomials(poly, (t_first, t_last), sr0, g_max, reference_height)
     return RadarGeometry(
         epoch=epoch,
         direction=direction,

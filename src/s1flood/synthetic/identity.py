@@ -35,7 +35,11 @@ class ProductIdentity:
         )
 
     def file_stem(self, pol: str) -> str:
-        """Stem of the per-polarisation files, e.g. s1a-iw-grd-vv-...-001."""
+        """Stem of the per-polarisation files, e.g. s1a-iw-grd-vv-...-001.
+
+        Args:
+            pol: the polarisation (VV, VH, HH or HV).
+        """
         number = {"VV": 1, "VH": 2, "HH": 1, "HV": 2}[pol]
         return (
             f"{self.mission.lower()}-iw-grd-{pol.lower()}-{self.start:%Y%m%dt%H%M%S}-"
@@ -44,7 +48,12 @@ class ProductIdentity:
 
 
 def orbit_numbers(when: datetime, relative_orbit: int | None) -> tuple[int, int]:
-    """Absolute and relative orbit of S1A near a time; keep a given relative orbit."""
+    """Absolute and relative orbit of S1A near a time; keep a given relative orbit.
+
+    Args:
+        when: a time of the acquisition.
+        relative_orbit: the relative orbit to keep (None: the nearest).
+    """
     per_orbit = CYCLE_DAYS * 86400.0 / ORBITS_PER_CYCLE
     absolute = int((when - S1A_EPOCH).total_seconds() // per_orbit) + 1
     if relative_orbit is not None:

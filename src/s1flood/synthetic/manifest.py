@@ -275,7 +275,11 @@ def _information_package_map(root: ET.Element, files: Sequence[tuple[str, str, s
 
 
 def map_overlay_kml(footprint: Sequence[tuple[float, float]]) -> str:
-    """The ``preview/map-overlay.kml`` with the footprint as a LatLonQuad."""
+    """The ``preview/map-overlay.kml`` with the footprint as a LatLonQuad.
+
+    Args:
+        footprint: the image corners (lon, lat).
+    """
     coords = " ".join(f"{lon:.6f},{lat:.6f}" for lon, lat in footprint)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'

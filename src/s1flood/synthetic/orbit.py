@@ -70,7 +70,11 @@ class CircularOrbit:
         return pos, vel
 
     def is_ascending(self, t: float = 0.0) -> bool:
-        """True where the satellite moves northwards at time t."""
+        """True where the satellite moves northwards at time t.
+
+        Args:
+            t: azimuth time, seconds from the epoch.
+        """
         _, vel = self.state(t)
         return bool(vel[2] > 0.0)
 
@@ -100,7 +104,17 @@ def solve_orbit(
     semi_major_axis: float = S1_SEMI_MAJOR_AXIS,
     inclination_deg: float = S1_INCLINATION_DEG,
 ) -> CircularOrbit:
-    """Place a circular orbit that sees a target at zero Doppler at t = 0, looking right."""
+    """Place a circular orbit that sees a target at zero Doppler at t = 0, looking right.
+
+    Args:
+        lon_deg: target longitude, degrees.
+        lat_deg: target latitude, degrees.
+        height: target height above the ellipsoid, metres.
+        incidence_deg: incidence angle at the target, degrees.
+        direction: ascending or descending.
+        semi_major_axis: orbit radius, metres.
+        inclination_deg: orbit inclination, degrees.
+    """
     if direction not in ORBIT_DIRECTIONS:
         raise InvalidOptionError("orbit_direction", direction, "use ascending or descending")
     target = geodetic_to_ecef(lon_deg, lat_deg, height)
@@ -147,6 +161,11 @@ def sample_state_vectors(orbit: CircularOrbit, t_start: float, t_stop: float) ->
     """State vectors every 10 s covering [t_start, t_stop] with a margin, rounded as in products.
 
     Positions are kept to 1 mm and velocities to 1 µm/s like the real annotation.
+
+    Args:
+        orbit: the orbit.
+        t_start: first time to cover, seconds.
+        t_stop: last time to cover, seconds.
     """
     first = np.floor((t_start - 60.0) / STATE_VECTOR_INTERVAL_S) * STATE_VECTOR_INTERVAL_S
     count = int(np.ceil((t_stop + 60.0 - first) / STATE_VECTOR_INTERVAL_S)) + 1
@@ -165,14 +184,23 @@ class OrbitPolynomial:
 
     @classmethod
     def fit(cls, state_vectors: StateVectors, degree: int = 5) -> OrbitPolynomial:
-        """Least-squares fit of the positions, epoch at the middle of the state vectors."""
+        """Least-squares fit of the positions, epoch at the middle of the state vectors.
+
+        Args:
+            state_vectors: the state vectors.
+            degree: polynomial degree.
+        """
         t = state_vectors.time
         epoch = float(t[0] + (t[-1] - t[0]) / 2.0)
         coeffs = np.polynomial.polynomial.polyfit(t - epoch, state_vectors.position, degree)
         return cls(epoch, np.ascontiguousarray(coeffs.T))
 
     def position(self, t: npt.ArrayLike) -> FloatArray:
-        """Position (..., 3) at times t."""
+        """Position (..., 3) at times t.
+
+        Args:
+            t: times, seconds.
+        """
         x = np.asarray(t, dtype=np.float64) - self.epoch
         return np.stack(
             [np.polynomial.polynomial.polyval(x, c) for c in self.coefficients], axis=-1

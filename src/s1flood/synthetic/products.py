@@ -27,16 +27,10 @@ from s1flood.synthetic.backscatter import sigma0_linear
 from s1flood.synthetic.calibration import Luts
 from s1flood.synthetic.geometry import RadarGeometry
 from s1flood.synthetic.identity import ProductIdentity, orbit_numbers
+from s1flood.synthetic.measurement import Background, digital_numbers, model_sigma0
 from s1flood.synthetic.orbit import CircularOrbit
 from s1flood.synthetic.rasterio_io import write_geotiff
-from s1flood.synthetic.render import (
-    Background,
-    DemProjection,
-    SceneModel,
-    digital_numbers,
-    model_sigma0,
-    render_scene,
-)
+from s1flood.synthetic.render import DemProjection, SceneModel, render_scene
 from s1flood.synthetic.safe_writer import SafeProduct
 from s1flood.synthetic.scenario import Acquisition, water_truth, write_truth
 from s1flood.synthetic.speckle import GRDH_LOOKS, gamma_speckle
@@ -267,7 +261,17 @@ def write_map_sigma0(
     seed: int,
     path: Path,
 ) -> Path:
-    """Speckled VV sigma0 (linear) of one acquisition on the DEM grid, NaN in radar shadow."""
+    """Speckled VV sigma0 (linear) of one acquisition on the DEM grid, NaN in radar shadow.
+
+    Args:
+        terrain: the terrain (DEM grid, elevation, land cover).
+        proj: the DEM projected into the image.
+        landcover: land cover of the date (water where flooded).
+        texture_db: per-cell backscatter change of the date, dB.
+        acquisition: the date.
+        seed: the random seed.
+        path: the file to write.
+    """
     sigma = sigma0_linear(
         landcover, "VV", proj.local_incidence_deg, texture_db, acquisition.wind_db
     )

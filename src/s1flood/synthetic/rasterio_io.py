@@ -20,7 +20,16 @@ def write_geotiff(
     nodata: float | None = None,
     description: str | None = None,
 ) -> Path:
-    """Write a single-band tiled, compressed GeoTIFF atomically."""
+    """Write a single-band tiled, compressed GeoTIFF atomically.
+
+    Args:
+        path: the file to write.
+        array: the band.
+        transform: the affine transform.
+        crs: the CRS.
+        nodata: the nodata value.
+        description: the band description.
+    """
     profile: dict[str, Any] = {
         "driver": "GTiff",
         "height": array.shape[0],

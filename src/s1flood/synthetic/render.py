@@ -1,11 +1,10 @@
-"""Projection of the scene into radar geometry and formation of GRD digital numbers.
+"""Projection of the scene into radar geometry: the DEM cells' power on the image.
 
 Every DEM cell is projected with the product's own geometry (zero-Doppler time, slant range,
 srgr polynomial) and its backscattered power ``sigma0 · area`` is spread over the image
 pixels it falls in (sub-sampled, bilinear), which yields foreshortening, layover (several
-cells in one pixel) and, with the shadow test, radar shadow. Outside the DEM a flat
-background of fields and forest fills the swath. Digital numbers are then
-``DN² = (sigma0 · A_sigma² + noise) · speckle`` with Gamma speckle of 4.4 looks.
+cells in one pixel) and, with the shadow test, radar shadow. The background outside the DEM
+and the digital numbers are in `measurement`.
 """
 
 from __future__ import annotations
@@ -19,9 +18,9 @@ import numpy.typing as npt
 import rasterio.warp
 
 from s1flood.geodesy import WGS84_A, WGS84_B, ecef_to_geodetic, ellipsoid_normal
-from s1flood.synthetic.backscatter import sigma0_linear, sigma0_table
+from s1flood.synthetic.backscatter import sigma0_linear
 from s1flood.synthetic.geometry import RadarGeometry
-from s1flood.synthetic.terrain import LandCover, Terrain
+from s1flood.synthetic.terrain import Terrain
 
 LOGGER = logging.getLogger(__name__)
 
@@ -44,7 +43,12 @@ class DemProjection:
 
 
 def dem_to_ecef(terrain: Terrain, rows: slice | None = None) -> F64:
-    """ECEF (ny, nx, 3) of the DEM cell centres, with the transform sarsen uses."""
+    """ECEF (ny, nx, 3) of the DEM cell centres, with the transform sarsen uses.
+
+    Args:
+        terrain: the terrain (DEM grid, elevation, land cover).
+        rows: the DEM rows to convert (default: all).
+    """
     elev = terrain.elevation if rows is None else terrain.elevation[rows]
     row0 = 0 if rows is None else (rows.start or 0)
     ny, nx = elev.shape
@@ -60,7 +64,12 @@ def dem_to_ecef(terrain: Terrain, rows: slice | None = None) -> F64:
 
 
 def project_terrain(terrain: Terrain, geom: RadarGeometry) -> DemProjection:
-    """Project the DEM into the image, with local incidence, facet area and radar shadow."""
+    """Project the DEM into the image, with local incidence, facet area and radar shadow.
+
+    Args:
+        terrain: the terrain (DEM grid, elevation, land cover).
+        geom: the image geometry.
+    """
     ecef = dem_to_ecef(terrain)
     ny, nx, _ = ecef.shape
     line, sample, los = geom.project(ecef.reshape(-1, 3))
@@ -275,7 +284,13 @@ class SceneModel:
     power: F32  # (npol + 1, H, W): sigma0·area per pol, then cover (0..1+)
 
     def window(self, pol_index: int, line0: int, line1: int) -> tuple[F32, F32, int, int]:
-        """Power and cover for image lines [line0, line1), with the window's sample offset."""
+        """Power and cover for image lines [line0, line1), with the window's sample offset.
+
+        Args:
+            pol_index: index of the polarisation.
+            line0: first image line.
+            line1: end image line (exclusive).
+        """
         r0 = max(line0 - self.line0, 0)
         r1 = min(line1 - self.line0, self.power.shape[1])
         if r1 <= r0:
@@ -299,7 +314,17 @@ def render_scene(
     texture_db: F32,
     wind_db: float,
 ) -> SceneModel:
-    """Splat sigma0·area of every visible DEM cell into the image window it covers."""
+    """Splat sigma0·area of every visible DEM cell into the image window it covers.
+
+    Args:
+        terrain: the terrain (DEM grid, elevation, land cover).
+        proj: the DEM projected into the image.
+        geom: the image geometry.
+        landcover: land cover of the date.
+        polarisations: the polarisations to render.
+        texture_db: per-cell backscatter change of the date, dB.
+        wind_db: roughening of open water by wind, dB.
+    """
     valid = np.isfinite(proj.line) & np.isfinite(proj.sample)
     if not valid.any():
         return SceneModel(0, 0, np.zeros((len(polarisations) + 1, 0, 0), np.float32))
@@ -321,72 +346,3 @@ def render_scene(
     spacing = geom.azimuth_ground_spacing(np.arange(s0, s1)) * geom.range_spacing
     out[: len(polarisations)] /= spacing.astype(np.float32)[None, None, :]
     return SceneModel(l0, s0, out)
-
-
-BACKGROUND_CELL = 48
-"""Size (pixels) of the land-cover cells of the flat background outside the DEM."""
-
-
-@dataclass
-class Background:
-    """Flat terrain outside the DEM: a coarse land-cover map with per-cell texture."""
-
-    classes: npt.NDArray[np.uint8]
-    texture_db: F32
-    tables: dict[str, F32]  # pol -> (n_classes, n_samples) linear sigma0
-
-    @classmethod
-    def make(cls, geom: RadarGeometry, polarisations: tuple[str, ...], seed: int) -> Background:
-        """Random fields and forest patches on cells of 48 x 48 pixels, fixed per seed."""
-        rng = np.random.default_rng(np.random.SeedSequence([seed, 5]))
-        shape = (geom.n_lines // BACKGROUND_CELL + 2, geom.n_samples // BACKGROUND_CELL + 2)
-        u = rng.random(shape)
-        classes = np.where(u < 0.55, LandCover.CROPLAND, LandCover.FOREST).astype(np.uint8)
-        classes[(u >= 0.55) & (u < 0.7)] = LandCover.BARE
-        classes[u > 0.995] = LandCover.URBAN
-        texture = rng.uniform(-2.0, 2.0, shape).astype(np.float32)
-        inc = np.rad2deg(geom.incidence_by_sample(np.arange(geom.n_samples)))
-        tables = {pol: sigma0_table(pol, inc) for pol in polarisations}
-        return cls(classes, texture, tables)
-
-    def sigma0(self, pol: str, line0: int, line1: int) -> F32:
-        """Linear sigma0 of image lines [line0, line1), all samples."""
-        table = self.tables[pol]
-        ns = table.shape[1]
-        rows = np.arange(line0, line1) // BACKGROUND_CELL
-        cols = np.arange(ns) // BACKGROUND_CELL
-        cls_block = self.classes[rows][:, cols]
-        tex = self.texture_db[rows][:, cols]
-        tex = np.where(cls_block == LandCover.FOREST, 0.3 * tex, tex)
-        sig = table[cls_block, np.arange(ns)[None, :]]
-        return np.asarray(sig * 10.0 ** (tex / 10.0), dtype=np.float32)
-
-
-def model_sigma0(
-    scene: SceneModel, background: Background, pol: str, pol_index: int, line0: int, line1: int
-) -> F32:
-    """Noise-free sigma0 (ellipsoid-based) of image lines [line0, line1)."""
-    sig = background.sigma0(pol, line0, line1)
-    power, cover, r0, c0 = scene.window(pol_index, line0, line1)
-    if power.size:
-        rows = slice(r0 - line0, r0 - line0 + power.shape[0])
-        cols = slice(c0, c0 + power.shape[1])
-        sig[rows, cols] = power + np.clip(1.0 - cover, 0.0, 1.0) * sig[rows, cols]
-    return sig
-
-
-def digital_numbers(
-    sigma0: F32,
-    cal_sigma: F32,
-    noise_dn2: F32,
-    rng: np.random.Generator,
-    looks: float,
-) -> npt.NDArray[np.uint16]:
-    """``DN = sqrt((sigma0 · A² + noise) · Gamma(looks)/looks)``, rounded to uint16."""
-    intensity = sigma0 * cal_sigma**2 + noise_dn2
-    speckle = rng.standard_gamma(looks, size=sigma0.shape, dtype=np.float32)
-    intensity *= speckle * np.float32(1.0 / looks)
-    dn = np.sqrt(intensity, out=intensity)
-    np.rint(dn, out=dn)
-    np.clip(dn, 1.0, 65535.0, out=dn)
-    return np.asarray(dn, dtype=np.uint16)

@@ -57,7 +57,12 @@ class SafeProduct:
         return f"{prefix}{stem}"
 
     def write_metadata(self, pol: str, stats: tuple[float, float]) -> None:
-        """Annotation, calibration and noise XML of one polarisation."""
+        """Annotation, calibration and noise XML of one polarisation.
+
+        Args:
+            pol: the polarisation (VV, VH, HH or HV).
+            stats: mean and standard deviation of the measurement DNs.
+        """
         stem = self.ident.file_stem(pol)
         ann = f"annotation/{stem}.xml"
         cal = f"annotation/calibration/calibration-{stem}.xml"
@@ -76,11 +81,19 @@ class SafeProduct:
         ]
 
     def measurement_path(self, pol: str) -> Path:
-        """Path of the measurement GeoTIFF of one polarisation (inside the partial SAFE)."""
+        """Path of the measurement GeoTIFF of one polarisation (inside the partial SAFE).
+
+        Args:
+            pol: the polarisation (VV, VH, HH or HV).
+        """
         return self.safe_dir / "measurement" / f"{self.ident.file_stem(pol)}.tiff"
 
     def open_measurement(self, pol: str) -> Any:
-        """Open the measurement GeoTIFF for block writes (uint16, GCPs, uncompressed)."""
+        """Open the measurement GeoTIFF for block writes (uint16, GCPs, uncompressed).
+
+        Args:
+            pol: the polarisation (VV, VH, HH or HV).
+        """
         gcps = [
             GroundControlPoint(
                 row=float(self.grid.line[a, b]),
@@ -112,7 +125,11 @@ class SafeProduct:
             )
 
     def write_preview(self, quicklook: npt.NDArray[np.uint8] | None) -> None:
-        """``preview/map-overlay.kml`` and, when given, ``preview/quick-look.png``."""
+        """``preview/map-overlay.kml`` and, when given, ``preview/quick-look.png``.
+
+        Args:
+            quicklook: the quick-look image, or None.
+        """
         kml = self.safe_dir / "preview" / "map-overlay.kml"
         kml.write_text(map_overlay_kml(self.footprint), encoding="utf-8")
         self.files.append(("mapoverlay", "s1Level1MapOverlaySchema", "preview/map-overlay.kml"))
@@ -137,7 +154,11 @@ class SafeProduct:
             self.files.append(("quicklook", "s1Level1QuickLookSchema", "preview/quick-look.png"))
 
     def finalize(self, zip_product: bool = False) -> Path:
-        """Write the manifest, move the SAFE into place (and zip it); return its path."""
+        """Write the manifest, move the SAFE into place (and zip it); return its path.
+
+        Args:
+            zip_product: also zip the SAFE (and remove the folder).
+        """
         root = manifest_xml(self.safe_dir, self.geom, self.ident, self.files, self.footprint)
         write_xml(root, self.safe_dir / "manifest.safe")
         if self.final_dir.exists():

@@ -17,12 +17,22 @@ def fmt_time(t: datetime) -> str:
 
 
 def fmt_e(value: float, digits: int = 15) -> str:
-    """Scientific notation as in the annotation (15 digits by default)."""
+    """Scientific notation as in the annotation (15 digits by default).
+
+    Args:
+        value: the number.
+        digits: digits after the point.
+    """
     return f"{value:.{digits}e}"
 
 
 def fmt_list(values: Iterable[float], digits: int = 6) -> str:
-    """Space-separated list of numbers in scientific notation."""
+    """Space-separated list of numbers in scientific notation.
+
+    Args:
+        values: the numbers.
+        digits: digits after the point.
+    """
     return " ".join(f"{v:.{digits}e}" for v in values)
 
 

@@ -37,7 +37,12 @@ class Acquisition:
 
 
 def hydrograph(fraction: npt.ArrayLike, peak_at: float = 0.45) -> npt.NDArray[np.float64]:
-    """Relative stage (0..1) of a flood wave: fast rise to the peak, slower recession."""
+    """Relative stage (0..1) of a flood wave: fast rise to the peak, slower recession.
+
+    Args:
+        fraction: time as a fraction of the window (0..1).
+        peak_at: the fraction at the peak.
+    """
     f = np.asarray(fraction, dtype=np.float64)
     rise = np.clip(f / peak_at, 0.0, 1.0)
     fall = np.clip((1.0 - f) / (1.0 - peak_at), 0.0, 1.0)
@@ -52,7 +57,16 @@ def make_scenario(
     peak_stage: float = 4.0,
     wind: bool = False,
 ) -> list[Acquisition]:
-    """Acquisition times evenly spread over [start, end], before/rising/peak/receding/after."""
+    """Acquisition times evenly spread over [start, end], before/rising/peak/receding/after.
+
+    Args:
+        start: start of the window.
+        end: end of the window.
+        scenes: number of acquisitions.
+        seed: the random seed.
+        peak_stage: stage at the peak, metres.
+        wind: roughen water by wind on some dates.
+    """
     rng = np.random.default_rng(np.random.SeedSequence([seed, 4]))
     if scenes == 1:
         fractions = np.array([0.45])
@@ -78,7 +92,12 @@ def make_scenario(
 
 
 def water_truth(terrain: Terrain, stage: float) -> npt.NDArray[np.uint8]:
-    """Truth mask on the DEM grid: 1 water (permanent or flooded), 0 dry, 255 no DEM."""
+    """Truth mask on the DEM grid: 1 water (permanent or flooded), 0 dry, 255 no DEM.
+
+    Args:
+        terrain: the terrain (DEM grid, elevation, land cover).
+        stage: flood stage above the normal river level, metres.
+    """
     valid = terrain.valid
     permanent = terrain.permanent_water
     below = valid & (terrain.elevation < terrain.river_level + stage)
@@ -94,5 +113,11 @@ def water_truth(terrain: Terrain, stage: float) -> npt.NDArray[np.uint8]:
 
 
 def write_truth(terrain: Terrain, truth: npt.NDArray[np.uint8], path: Path) -> Path:
-    """Write a truth mask as a GeoTIFF on the DEM grid (uint8, 255 nodata)."""
+    """Write a truth mask as a GeoTIFF on the DEM grid (uint8, 255 nodata).
+
+    Args:
+        terrain: the terrain (DEM grid, elevation, land cover).
+        truth: the truth mask.
+        path: the file to write.
+    """
     return write_geotiff(path, truth, terrain.transform, terrain.crs, TRUTH_NODATA, "water truth")

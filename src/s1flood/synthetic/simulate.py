@@ -26,6 +26,7 @@ from s1flood.results import JsonValue, fields_to_dict, resolve_path
 from s1flood.synthetic.calibration import compute_luts
 from s1flood.synthetic.geometry import RadarGeometry, build_geometry
 from s1flood.synthetic.identity import orbit_numbers
+from s1flood.synthetic.measurement import Background
 from s1flood.synthetic.orbit import ORBIT_DIRECTIONS, CircularOrbit, solve_orbit
 from s1flood.synthetic.products import (
     POLARISATIONS,
@@ -33,7 +34,7 @@ from s1flood.synthetic.products import (
     ProductOptions,
     write_acquisition,
 )
-from s1flood.synthetic.render import Background, DemProjection, project_terrain
+from s1flood.synthetic.render import DemProjection, project_terrain
 from s1flood.synthetic.scenario import Acquisition, make_scenario
 from s1flood.synthetic.site import DEM_RESOLUTION, Site, make_site
 from s1flood.synthetic.stac_catalog import ProductRecord, write_catalog

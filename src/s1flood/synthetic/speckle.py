@@ -14,6 +14,12 @@ def gamma_speckle(
     rng: np.random.Generator,
     looks: float = GRDH_LOOKS,
 ) -> npt.NDArray[np.float32]:
-    """Multiply a linear intensity by unit-mean Gamma(looks) speckle."""
+    """Multiply a linear intensity by unit-mean Gamma(looks) speckle.
+
+    Args:
+        sigma0_linear: linear intensity.
+        rng: the random generator.
+        looks: equivalent number of looks.
+    """
     noise = rng.gamma(shape=looks, scale=1.0 / looks, size=sigma0_linear.shape)
     return (sigma0_linear * noise).astype(np.float32)

@@ -167,7 +167,13 @@ def _dump(obj: dict[str, Any], path: Path) -> None:
 
 
 def write_catalog(catalog_dir: Path, records: Sequence[ProductRecord], title: str) -> Path:
-    """Write (or rewrite) the static catalog; return the path of ``catalog.json``."""
+    """Write (or rewrite) the static catalog; return the path of ``catalog.json``.
+
+    Args:
+        catalog_dir: the catalog folder.
+        records: one record per product.
+        title: the catalog title.
+    """
     col_dir = catalog_dir / COLLECTION_ID
     items = []
     for rec in records:

@@ -98,7 +98,14 @@ def generate_valley(
     resolution: float,
     seed: int,
 ) -> Terrain:
-    """Generate a river-valley DEM over projected ``bounds`` (xmin, ymin, xmax, ymax)."""
+    """Generate a river-valley DEM over projected ``bounds`` (xmin, ymin, xmax, ymax).
+
+    Args:
+        bounds: projected bounds (xmin, ymin, xmax, ymax).
+        crs: the projected CRS.
+        resolution: pixel size, metres.
+        seed: the random seed.
+    """
     xmin, ymin, xmax, ymax = bounds
     nx = round((xmax - xmin) / resolution)
     ny = round((ymax - ymin) / resolution)
@@ -140,41 +147,21 @@ def generate_valley(
     hills = (hills - hills.min()) / max(float(np.ptp(hills)), 1e-6)
     ramp = np.clip((dist - t2 - 100.0) / 1500.0, 0, 1) ** 1.3
     elev += ramp * (60.0 + 380.0 * hills)
-    # steep peaks (slopes of 55-60 degrees): layover on the near side, shadow on the far side
-    hill_cells = np.argwhere(ramp[::8, ::8] > 0.6) * 8
-    if hill_cells.size:
-        for k in rng.choice(len(hill_cells), size=min(3, len(hill_cells)), replace=False):
-            r0, c0 = hill_cells[k]
-            radius = rng.uniform(350.0, 500.0)
-            height = radius * np.tan(np.deg2rad(rng.uniform(55.0, 60.0)))
-            rr = np.hypot(xx - xs[c0], yy - ys[r0])
-            elev += height * np.clip(1.0 - rr / radius, 0, 1) ** 1.1 * ramp
+    _add_peaks(elev, ramp, (xx, yy), (xs, ys), rng)
     river = dist <= half_width
     elev = np.where(river, z0, elev)
-    # a lake on the lower terrace, on one side of the river
-    lake = np.zeros((ny, nx), bool)
-    side = rng.choice([-1.0, 1.0])
-    cand = np.argwhere(((signed * side) > t1 + 250) & ((signed * side) < t2 - 350))
-    if cand.size:
-        r0, c0 = cand[rng.integers(len(cand))]
-        a, b = rng.uniform(350, 550), rng.uniform(200, 320)
-        th = rng.uniform(0, np.pi)
-        dx, dy = xx - xs[c0], yy - ys[r0]
-        e = ((dx * np.cos(th) + dy * np.sin(th)) / a) ** 2 + (
-            (-dx * np.sin(th) + dy * np.cos(th)) / b
-        ) ** 2
-        lake = e <= 1.0
-        if lake.any():
-            level = float(np.min(elev[(e > 1.0) & (e < 1.4)])) - 1.0
-            bank = (e > 1.0) & (e < 2.0)
-            elev = np.where(lake, level, elev)
-            elev = np.where(bank, np.minimum(elev, level + 1.0 + 8.0 * (np.sqrt(e) - 1.0)), elev)
+    elev, lake = _add_lake(elev, signed, (t1, t2), (xx, yy), (xs, ys), rng)
     elevation = elev.astype(np.float32)
     return _finish(elevation, transform, crs, river, lake, rng)
 
 
 def load_dem(path: Path, seed: int) -> Terrain:
-    """Read a user DEM (any CRS) and derive a river, levels and land cover from it."""
+    """Read a user DEM (any CRS) and derive a river, levels and land cover from it.
+
+    Args:
+        path: the DEM GeoTIFF.
+        seed: the random seed.
+    """
     with open_raster(path) as src:
         data = src.read(1, masked=True).astype(np.float32)
         transform, crs = src.transform, src.crs
@@ -213,6 +200,61 @@ def _trace_river(elevation: F32) -> Bool:
     river[path[:, 0], path[:, 1]] = True
     width_px = 1 if min(ny, nx) < 200 else 2
     return np.asarray(ndimage.binary_dilation(river, iterations=width_px), dtype=bool)
+
+
+def _add_peaks(
+    elev: npt.NDArray[Any],
+    ramp: npt.NDArray[Any],
+    grid_xy: tuple[npt.NDArray[Any], npt.NDArray[Any]],
+    axes: tuple[npt.NDArray[Any], npt.NDArray[Any]],
+    rng: np.random.Generator,
+) -> None:
+    """Add up to three steep peaks (slopes of 55-60°) on the hills, in place.
+
+    They give layover on their near side and shadow on their far side.
+    """
+    xx, yy = grid_xy
+    xs, ys = axes
+    hill_cells = np.argwhere(ramp[::8, ::8] > 0.6) * 8
+    if hill_cells.size:
+        for k in rng.choice(len(hill_cells), size=min(3, len(hill_cells)), replace=False):
+            r0, c0 = hill_cells[k]
+            radius = rng.uniform(350.0, 500.0)
+            height = radius * np.tan(np.deg2rad(rng.uniform(55.0, 60.0)))
+            rr = np.hypot(xx - xs[c0], yy - ys[r0])
+            elev += height * np.clip(1.0 - rr / radius, 0, 1) ** 1.1 * ramp
+
+
+def _add_lake(
+    elev: npt.NDArray[Any],
+    signed: npt.NDArray[Any],
+    terraces: tuple[npt.NDArray[Any], npt.NDArray[Any]],
+    grid_xy: tuple[npt.NDArray[Any], npt.NDArray[Any]],
+    axes: tuple[npt.NDArray[Any], npt.NDArray[Any]],
+    rng: np.random.Generator,
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
+    """A lake on the lower terrace, on one side of the river: the new elevation and its mask."""
+    t1, t2 = terraces
+    xx, yy = grid_xy
+    xs, ys = axes
+    lake = np.zeros(elev.shape, bool)
+    side = rng.choice([-1.0, 1.0])
+    cand = np.argwhere(((signed * side) > t1 + 250) & ((signed * side) < t2 - 350))
+    if cand.size:
+        r0, c0 = cand[rng.integers(len(cand))]
+        a, b = rng.uniform(350, 550), rng.uniform(200, 320)
+        th = rng.uniform(0, np.pi)
+        dx, dy = xx - xs[c0], yy - ys[r0]
+        e = ((dx * np.cos(th) + dy * np.sin(th)) / a) ** 2 + (
+            (-dx * np.sin(th) + dy * np.cos(th)) / b
+        ) ** 2
+        lake = e <= 1.0
+        if lake.any():
+            level = float(np.min(elev[(e > 1.0) & (e < 1.4)])) - 1.0
+            bank = (e > 1.0) & (e < 2.0)
+            elev = np.where(lake, level, elev)
+            elev = np.where(bank, np.minimum(elev, level + 1.0 + 8.0 * (np.sqrt(e) - 1.0)), elev)
+    return elev, lake
 
 
 def _finish(
@@ -287,19 +329,33 @@ def _finish(
 
 
 def write_dem(terrain: Terrain, path: Path) -> Path:
-    """Write the elevation as a float32 GeoTIFF (NaN nodata) and remember the path."""
+    """Write the elevation as a float32 GeoTIFF (NaN nodata) and remember the path.
+
+    Args:
+        terrain: the terrain (DEM grid, elevation, land cover).
+        path: the file to write.
+    """
     write_geotiff(path, terrain.elevation, terrain.transform, terrain.crs, np.nan, "elevation")
     terrain.path = path
     return path
 
 
 def write_landcover(terrain: Terrain, path: Path) -> Path:
-    """Write the land-cover classes (uint8, 0 nodata) for inspection."""
+    """Write the land-cover classes (uint8, 0 nodata) for inspection.
+
+    Args:
+        terrain: the terrain (DEM grid, elevation, land cover).
+        path: the file to write.
+    """
     return write_geotiff(path, terrain.landcover, terrain.transform, terrain.crs, 0, "landcover")
 
 
 def terrain_summary(terrain: Terrain) -> dict[str, Any]:
-    """A few numbers that describe the terrain, for logs and tests."""
+    """A few numbers that describe the terrain, for logs and tests.
+
+    Args:
+        terrain: the terrain (DEM grid, elevation, land cover).
+    """
     e = terrain.elevation
     return {
         "shape": terrain.shape,
