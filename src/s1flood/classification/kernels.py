@@ -258,7 +258,7 @@ def finish_block(
             c = 50.0 if distance < 0 else 50.0 + 50.0 * min(distance, 1.0)
             out[i, j] = WATER if is_water else DRY
             nw += is_water
-            level = np.uint8(round(c * scale))
+            level = round(c * scale)
             confidence[i, j] = level
             total += level
         counts[i, 0] = nw

@@ -48,7 +48,7 @@ def polarisation_of(dataset: DatasetReader, band: BackscatterBand) -> str:
     tags = dataset.tags(band.index)
     for key in ("polarisation", "polarization", "POLARISATION", "POLARIZATION"):
         if key in tags:
-            return tags[key].upper()
+            return str(tags[key]).upper()
     words = band.description.upper().replace("_", " ").split()
     return next((w for w in words if w in ("VV", "VH", "HH", "HV")), "")
 

@@ -7,6 +7,7 @@ never from all pixels at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,12 +92,11 @@ def multiotsu_thresholds(
     """
     from skimage import filters
 
+    multiotsu: Callable[..., npt.NDArray[np.float32]] = filters.threshold_multiotsu
     counts = histogram.counts
     probability = counts / np.sum(counts)
     try:
-        thresholds = filters.threshold_multiotsu(
-            classes=classes, hist=(probability, histogram.centers)
-        )
+        thresholds = multiotsu(classes=classes, hist=(probability, histogram.centers))
     except ValueError:
         distinct = int(np.count_nonzero(counts))
         raise DegenerateInputError(

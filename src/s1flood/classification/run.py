@@ -1,0 +1,303 @@
+"""One classification run: the passes over a scene, the decision, the outputs and sidecar."""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+from tqdm import tqdm
+
+from s1flood import plots
+from s1flood._version import __version__
+from s1flood.classification import kernels
+from s1flood.classification.passes import MaskOptions, Scene, histogram_pass, mask_pass
+from s1flood.classification.reading import Feature, FeatureReader
+from s1flood.classification.result import (
+    ClassificationResult,
+    change_path,
+    confidence_path,
+    output_paths,
+)
+from s1flood.classification.selection import (
+    MIN_TILE_ASHMAN_D,
+    WATER_MARGIN_DB,
+    Decision,
+    decide,
+    prior_threshold,
+)
+from s1flood.classification.thresholds import MAX_VALLEY_RATIO, MIN_ASHMAN_D, NBINS, bimodality
+from s1flood.errors import DegenerateInputError
+from s1flood.parallel import BlockPool, PerThread
+from s1flood.raster import BLOCK_ROWS, GDAL_ENV, BandSpec, Grid, pixel_area_km2, write_text_atomic
+
+log = logging.getLogger(__name__)
+
+
+def _window_rows(tile_size: int) -> int:
+    """Rows per window: a multiple of the tile size, so that no tile straddles two windows."""
+    return tile_size * max(1, BLOCK_ROWS // tile_size)
+
+
+def _bimodality_of(decision: Decision, histogram: Any, pooled: Any) -> dict[str, float]:
+    """Valley ratio and Ashman's D at the threshold: of the selected tiles for ``split``."""
+    if decision.path in ("multiotsu", "fixed", "otsu"):
+        return asdict(bimodality(histogram, decision.thresholds_db))
+    if decision.path == "split":
+        return asdict(bimodality(pooled, decision.thresholds_db))
+    return asdict(bimodality(histogram, [decision.reference_threshold_db]))
+
+
+class Run:
+    """One classification: inputs opened and checked, passes still to run."""
+
+    def __init__(
+        self,
+        backscatter: Path,
+        mask: Path,
+        grid: Grid,
+        feature: Feature,
+        before: Feature | None,
+        excluded: Any,
+        method: str,
+        classes: int,
+        threshold_db: float | None,
+        require_bimodal: bool,
+        change_db: float,
+    ) -> None:
+        self.backscatter, self.mask, self.grid = backscatter, mask, grid
+        self.feature, self.before, self.excluded = feature, before, excluded
+        self.method, self.classes, self.threshold_db = method, classes, threshold_db
+        self.require_bimodal, self.change_db = require_bimodal, change_db
+        self.prior_db = prior_threshold(feature.polarisations)
+
+    def _readers(self, feature: Feature, rows: int) -> PerThread[FeatureReader]:
+        grid = self.grid
+        return PerThread(
+            lambda: FeatureReader(feature, rows, grid.width, grid.height),
+            lambda reader: reader.close(),
+        )
+
+    def execute(
+        self,
+        tile_size: int,
+        smoothing: int,
+        refine: int,
+        workers: int | None,
+        progress: bool,
+        excluded_counts: dict[str, int],
+    ) -> ClassificationResult:
+        """Run the passes and write every output."""
+        rows = _window_rows(tile_size)
+        halo = max(smoothing, 1) // 2 + max(refine, 1) // 2
+        readers = self._readers(self.feature, rows + 2 * halo)
+        references = self._readers(self.before, rows + 2 * halo) if self.before else None
+        windows = -(-self.grid.height // rows)
+        try:
+            with (
+                rasterio.Env(**GDAL_ENV),
+                tqdm(
+                    total=3 * windows,
+                    desc=self.mask.name,
+                    unit="block",
+                    disable=None if progress else True,
+                ) as bar,
+                ThreadPoolExecutor(1, thread_name_prefix="s1flood-png") as background,
+                BlockPool(workers) as pool,
+            ):
+                scene = Scene(
+                    self.grid,
+                    readers,
+                    references,
+                    self.excluded,
+                    rows,
+                    max(smoothing, 1),
+                    max(refine, 1),
+                    pool,
+                    bar,
+                )
+                histogram, pooled, tally, _ = histogram_pass(
+                    scene,
+                    self.backscatter,
+                    tile_size,
+                    MIN_TILE_ASHMAN_D,
+                    self.prior_db + WATER_MARGIN_DB,
+                )
+                decision = decide(
+                    self.method,
+                    histogram,
+                    pooled,
+                    tally,
+                    self.prior_db,
+                    self.classes,
+                    self.threshold_db,
+                )
+                self._check_bimodal(decision, histogram)
+                figure: list[Future[None]] = []
+                per_row, new_water = mask_pass(
+                    scene,
+                    self._outputs(decision),
+                    self._mask_options(decision),
+                    lambda: figure.append(
+                        background.submit(
+                            plots.histogram_png,
+                            output_paths(self.mask)[1],
+                            histogram.counts,
+                            histogram.edges,
+                            decision.thresholds_db or [self.prior_db],
+                            self.backscatter.name,
+                        )
+                    ),
+                )
+                figure[0].result()
+        finally:
+            readers.close()
+            if references is not None:
+                references.close()
+        return self._record(
+            decision,
+            (histogram, pooled),
+            per_row,
+            new_water,
+            excluded_counts,
+            {"tile_size": tile_size, "smoothing": smoothing, "refine": refine},
+        )
+
+    def _check_bimodal(self, decision: Decision, histogram: Any) -> None:
+        if decision.path != "multiotsu" or not self.require_bimodal:
+            return
+        separation = bimodality(histogram, decision.thresholds_db)
+        if not separation.bimodal:
+            raise DegenerateInputError(
+                self.backscatter,
+                f"no bimodality: histogram valley ratio {separation.valley_ratio:.2f} "
+                f"> {MAX_VALLEY_RATIO} and Ashman's D {separation.ashman_d:.2f} "
+                f"< {MIN_ASHMAN_D} (no distinct dark water population)",
+            )
+
+    def _mask_options(self, decision: Decision) -> MaskOptions:
+        stats = decision.stats
+        spread = [
+            s if np.isfinite(s) and s > 0 else 1.0 for s in (stats.water_std_db, stats.land_std_db)
+        ]
+        return MaskOptions(
+            decision.threshold_db,
+            decision.reference_threshold_db,
+            spread[0],
+            spread[1],
+            decision.confidence_scale,
+            self.change_db,
+            WATER_MARGIN_DB,
+        )
+
+    def _outputs(self, decision: Decision) -> list[tuple[Path, BandSpec]]:
+        tags = {
+            "water_threshold_db": f"{decision.threshold_db:.4f}",
+            "path": decision.path,
+            "values": "0=dry 1=water 255=nodata",
+        }
+        outputs = [
+            (self.mask, BandSpec("uint8", kernels.NODATA_U8, "water", tags=tags)),
+            (
+                confidence_path(self.mask),
+                BandSpec(
+                    "uint8",
+                    kernels.NODATA_U8,
+                    "confidence",
+                    tags={"values": "0..100 confidence of the mask's class, 255=nodata"},
+                ),
+            ),
+        ]
+        if self.before is not None:
+            outputs.append(
+                (
+                    change_path(self.mask),
+                    BandSpec(
+                        "uint8",
+                        kernels.NODATA_U8,
+                        "new water",
+                        tags={
+                            "values": "0=no change 1=new water 255=nodata",
+                            "change_db": f"{self.change_db:g}",
+                        },
+                    ),
+                )
+            )
+        return outputs
+
+    def _record(
+        self,
+        decision: Decision,
+        histograms: Any,
+        per_row: Any,
+        new_water: int,
+        excluded_counts: dict[str, int],
+        options: dict[str, Any],
+    ) -> ClassificationResult:
+        grid, mask = self.grid, self.mask
+        histogram, pooled = histograms
+        water, valid = int(per_row[:, 0].sum()), int(per_row[:, 1].sum())
+        total = grid.width * grid.height
+        pixels = {
+            "total": total,
+            "valid": valid,
+            "water": water,
+            "dry": valid - water,
+            "nodata": total - valid,
+        }
+        if self.excluded is not None:
+            pixels["excluded"] = int(np.count_nonzero(self.excluded))
+            pixels.update({f"excluded_{k}": v for k, v in excluded_counts.items()})
+        if self.before is not None:
+            pixels["new_water"] = new_water
+        first = self.feature.bands[0]
+        sidecar, png = output_paths(mask)
+        result = ClassificationResult(
+            mask=mask,
+            sidecar=sidecar,
+            histogram_png=png,
+            thresholds_db=decision.thresholds_db,
+            water_threshold_db=decision.threshold_db,
+            band=first.index,
+            band_description=first.description,
+            units=first.units.value,
+            units_source=first.units_source,
+            classes=self.classes,
+            method=self.method if self.threshold_db is None else "fixed",
+            pixels=pixels,
+            water_area_km2=round(float((per_row[:, 0] * pixel_area_km2(grid)).sum()), 6),
+            bimodality=_bimodality_of(decision, histogram, pooled),
+            path=decision.path,
+            reason=decision.reason,
+            confidence=confidence_path(mask),
+            change=change_path(mask) if self.before is not None else None,
+            mean_confidence=round(float(per_row[:, 2].sum()) / valid, 2) if valid else 0.0,
+            bands=[b.description or str(b.index) for b in self.feature.bands],
+            tiles=asdict(decision.tiles),
+            class_stats=asdict(decision.stats),
+            options={**options, "prior_threshold_db": self.prior_db, "change_db": self.change_db},
+        )
+        record = {
+            "input": str(self.backscatter),
+            **{k: v for k, v in result.to_dict(mask.parent).items() if k not in ("sidecar",)},
+            "nbins": NBINS,
+            "histogram_range_db": [float(histogram.edges[0]), float(histogram.edges[-1])],
+            "grid": grid.to_dict(),
+            "s1flood_version": __version__,
+        }
+        write_text_atomic(sidecar, json.dumps(record, indent=2) + "\n")
+        log.info(
+            "%s: %s (%s); %d water pixels (%.3f km²) of %d valid",
+            mask.name,
+            decision.path,
+            decision.reason,
+            water,
+            result.water_area_km2,
+            valid,
+        )
+        return result
