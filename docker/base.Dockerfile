@@ -14,6 +14,9 @@ ARG BASE_IMAGE=debian:bookworm-20250520-slim
 FROM ${BASE_IMAGE}
 
 ARG EXTRAS=notebooks,discovery
+# scrapbook 0.5.0 imports six without declaring it (a venv made by `make install` has it by
+# chance); drop this once the notebooks extra lists six.
+ARG EXTRA_REQUIREMENTS=six
 ENV DEBIAN_FRONTEND=noninteractive \
     LANG=C.UTF-8 \
     PATH=/opt/s1flood/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -38,9 +41,9 @@ RUN --mount=type=secret,id=ca --mount=type=secret,id=pipconf \
     if [ -s /run/secrets/pipconf ]; then export PIP_CONFIG_FILE=/run/secrets/pipconf; fi; \
     cd /opt/s1flood/src && touch src/s1flood/__init__.py \
     && pip install --no-cache-dir --quiet --upgrade pip \
-    && pip install --no-cache-dir --quiet ".[${EXTRAS}]" \
+    && pip install --no-cache-dir --quiet ".[${EXTRAS}]" "${EXTRA_REQUIREMENTS}" \
     && pip uninstall --yes --quiet s1flood \
-    && rm -rf src/s1flood
+    && rm -rf src/s1flood build src/*.egg-info
 
 COPY src /opt/s1flood/src/src
 RUN --mount=type=secret,id=ca --mount=type=secret,id=pipconf \
@@ -48,7 +51,8 @@ RUN --mount=type=secret,id=ca --mount=type=secret,id=pipconf \
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi; \
     if [ -s /run/secrets/pipconf ]; then export PIP_CONFIG_FILE=/run/secrets/pipconf; fi; \
     pip install --no-cache-dir --quiet --no-deps /opt/s1flood/src \
-    && rm -rf /opt/s1flood/src/build \
+    && rm -rf /opt/s1flood/src/build /opt/s1flood/src/src/*.egg-info \
+    && python -c "import s1flood; s1flood.discover" \
     && python -m ipykernel install --sys-prefix --name s1flood --display-name "s1flood (Python 3)" \
     && mkdir -p "$S1FLOOD_NOTEBOOKS" \
     && s1flood --help >/dev/null
