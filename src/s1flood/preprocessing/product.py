@@ -14,17 +14,19 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 import numpy as np
 import numpy.typing as npt
 import shapely.geometry
-import xarray as xr
 from rasterio.errors import NotGeoreferencedWarning
 
 from s1flood.errors import PolarisationNotFoundError, ProductError, first_line
 from s1flood.preprocessing.safe_source import SafeSource
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,8 @@ class SarImage:
 
 
 def _open_group(source: SafeSource, group: str | None) -> xr.Dataset:
+    import xarray as xr  # 0.4 s: only when a product is opened
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
