@@ -139,7 +139,8 @@ def create_app(settings: ServerConfig) -> Flask:
         response = call(core_api.conformance)
         if response.status_code == 200 and response.is_json:
             doc = json.loads(response.get_data())
-            doc["conformsTo"] = sorted(set(doc.get("conformsTo", [])) | set(PART2_CONFORMANCE))
+            classes = {*doc.get("conformsTo", []), *processes_api.CONFORMANCE_CLASSES}
+            doc["conformsTo"] = sorted(classes | set(PART2_CONFORMANCE))
             response.set_data(json.dumps(doc, indent=2))
         return response
 

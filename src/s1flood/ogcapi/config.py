@@ -139,7 +139,11 @@ def load_config(
         values[key] = [_resolve(base, item) for item in values[key] or []]
     if env.get("S1FLOOD_OPERATOR_TOKEN"):
         values["operator_token"] = env["S1FLOOD_OPERATOR_TOKEN"]
-    credentials = {k: v for k, v in env.items() if CREDENTIAL_ENV.match(k) and v}
+    credentials = {
+        k: v
+        for k, v in env.items()
+        if CREDENTIAL_ENV.match(k) and v and k != "S1FLOOD_OPERATOR_TOKEN"
+    }
     credentials.update({str(k): str(v) for k, v in (values.get("credentials") or {}).items()})
     values["credentials"] = credentials
     config = ServerConfig(**values)

@@ -5,6 +5,7 @@ Bad values become 400 problem documents naming the input.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,6 +191,10 @@ def _convert(name: str, value: Any, cwl_type: Any, roots: list[Path]) -> Any:
             raise wrong("a string")
         if "\x00" in value:
             raise Problem(400, f"input {name!r}: a NUL character cannot be passed to a tool")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise Problem(400, f"input {name!r}: not valid Unicode text") from None
         return value
     if cwl_type in ("int", "long"):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -198,6 +203,8 @@ def _convert(name: str, value: Any, cwl_type: Any, roots: list[Path]) -> Any:
     if cwl_type in ("float", "double"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise wrong("a number")
+        if not math.isfinite(value):
+            raise wrong("a finite number")
         return value
     if cwl_type == "boolean":
         if not isinstance(value, bool):

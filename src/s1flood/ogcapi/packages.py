@@ -143,12 +143,19 @@ def validate_package(path: Path, process_id: str, timeout: float = 120.0) -> Non
         run = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         raise Problem(400, f"cwltool --validate took over {timeout:.0f} s") from None
-    if run.returncode != 0:
-        lines = [ln.strip() for ln in (run.stderr + run.stdout).splitlines() if ln.strip()]
-        useful = [ln for ln in lines if not ln.startswith(("INFO", "Resolved", "/"))]
+    output = run.stderr + run.stdout
+    # cwltool 3.3 exits 0 when a referenced tool fails to load: trust its verdict line too
+    if run.returncode != 0 or "is valid CWL" not in output:
+        lines = [_plain(ln) for ln in output.splitlines() if _plain(ln)]
+        useful = [ln for ln in lines if not ln.startswith(("INFO", "Resolved", "/", "WARNING"))]
         reason = " ".join((useful or lines or ["invalid CWL"])[-3:])
         reason = reason.replace(str(path.parent) + "/", "")
         raise Problem(400, f"the package fails cwltool --validate: {reason[:400]}")
+
+
+def _plain(line: str) -> str:
+    """A log line without terminal colours."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", line).strip()
 
 
 def describe_package(path: Path, process_id: str) -> dict[str, Any]:

@@ -19,11 +19,11 @@ $graph:
         type: float
         default: 0.0
         label: seconds
-        doc: how long to sleep first.
+        doc: how long to sleep first (at most 30 s).
       copies:
         type: int?
         label: copies
-        doc: how many times to write the message; default 1.
+        doc: how many times to write the message (at most 3); default 1.
     outputs:
       result:
         type: File
@@ -44,7 +44,7 @@ $graph:
     doc: sleeps, then writes the message.
     baseCommand: [python3, -c]
     arguments:
-      - "import sys, time; time.sleep(float(sys.argv[2])); open('result.txt', 'w').write((sys.argv[1] + '\\n') * int(sys.argv[3]))"
+      - "import sys, time; time.sleep(max(0.0, min(float(sys.argv[2]), 30.0))); open('result.txt', 'w').write((sys.argv[1] + '\\n') * max(0, min(int(sys.argv[3]), 3)))"
     inputs:
       message:
         type: string
