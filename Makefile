@@ -1,31 +1,69 @@
-# Two entry points for a fresh machine (Python >= 3.11 with venv, make):
-#   make demo   install into .venv, run the offline demo
-#   make test   install into .venv, run lint, type checks and the test suite
+# Entry points for a fresh machine (Python >= 3.11 with venv, make):
+#   make demo   install into .venv, simulate the demo products (once), run the CWL workflow
+#               (cwltool, no containers) on them and print where the map is
+#   make test   install into .venv (and Toil into .venv-toil), run lint, type checks, tests
+#   make lab    open the notebooks in JupyterLab on the project's kernel
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-output
+# The offline demo's simulated products, DEM and STAC catalog (parameters/demo.yml points here)
+DEMO_DATA ?= demo-data
+DEMO_SCENES ?= 4
+DEMO_SIZE ?= small
+KERNEL ?= s1flood
+# Toil pins cwltool exactly, so it lives in its own venv
+TOIL_VENV ?= .venv-toil
+TOIL_STAMP := $(TOIL_VENV)/.installed-stamp
+# The tools call `s1flood` from PATH (no containers here; the images are issue 12)
+RUN_PATH := PATH="$(abspath $(BIN)):$$PATH"
+CWLTOOL := $(RUN_PATH) $(BIN)/cwltool --enable-ext --no-container
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo demo-data demo-python lab toil test lint bench clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,sar,discovery,ogc]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,sar,discovery,notebooks,cwl,ogc]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (s1flood)"
 	touch $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/s1flood -v demo --out-dir $(DEMO_DIR) --overwrite
+demo-data: $(DEMO_DATA)/dem.tif
+
+$(DEMO_DATA)/dem.tif: | $(STAMP)
+	$(BIN)/python scripts/demo_data.py $(DEMO_DATA) --scenes $(DEMO_SCENES) --size $(DEMO_SIZE)
+
+demo: $(STAMP) demo-data
+	rm -rf $(DEMO_DIR)/workflow && mkdir -p $(DEMO_DIR)
+	$(CWLTOOL) --outdir $(DEMO_DIR)/workflow cwl/workflow.cwl parameters/demo.yml > $(DEMO_DIR)/workflow.json
+	@echo "map (PNG):      $(DEMO_DIR)/workflow/frequency/classes.png"
+	@echo "COGs and STAC:  $(DEMO_DIR)/workflow/frequency/ (catalog.json)"
+	@echo "notebooks:      $(DEMO_DIR)/workflow/*.ipynb"
+
+# The same steps called in one Python process, with accuracy against the simulated truth
+demo-python: $(STAMP)
+	$(BIN)/s1flood -v demo --out-dir $(DEMO_DIR)/python --overwrite
+
+lab: $(STAMP) demo-data
+	$(BIN)/python -m pip install --quiet -e '.[lab]'
+	$(BIN)/jupyter lab --notebook-dir notebooks --MappingKernelManager.default_kernel_name=$(KERNEL)
+
+toil: $(TOIL_STAMP)
+
+$(TOIL_STAMP): cwl/requirements-toil.txt
+	$(PYTHON) -m venv $(TOIL_VENV)
+	$(TOIL_VENV)/bin/python -m pip install --quiet -r cwl/requirements-toil.txt
+	touch $(TOIL_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+test: lint $(TOIL_STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
@@ -35,6 +73,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_preprocess_accuracy.py
 	$(BIN)/python benchmarks/bench_simulate.py
 	$(BIN)/python benchmarks/bench_simulate_accuracy.py
+	$(BIN)/python benchmarks/bench_workflow.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) benchmarks/.cache
+	rm -rf $(VENV) $(TOIL_VENV) $(DEMO_DIR) $(DEMO_DATA) benchmarks/.cache

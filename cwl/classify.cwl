@@ -73,7 +73,7 @@ inputs:
   settings: {"type": "string[]?", "label": "settings", "doc": "discovery settings as ``KEY=VALUE`` (see `discover`)."}
 outputs:
   mask: {type: File, label: water mask, doc: "Water mask COG: 0 dry, 1 water, 255 nodata."}
-  confidence: {type: File?, label: confidence, doc: "Confidence COG of the water mask, when the method gives one."}
+  confidence: {type: "File?", label: confidence, doc: "Confidence COG of the water mask, when the method gives one."}
   sigma0: {type: File, label: sigma0, doc: "Calibrated, terrain-corrected backscatter COG (dB) on the AOI's grid."}
   histogram: {type: File, label: histogram, doc: "Histogram PNG with the thresholds."}
   thresholds_db: {type: "float[]", label: thresholds, doc: "Thresholds found, dB; water is below the first."}

@@ -65,9 +65,9 @@ inputs:
   candidate: {"type": "float", "label": "candidate", "doc": "frequency above which a pixel is a flood candidate (0 to 1). Default 0.1.", "default": 0.1}
   permanent: {"type": "float", "label": "permanent", "doc": "frequency from which a pixel is permanent water (0 to 1, above ``candidate``). Default 0.9.", "default": 0.9}
   # credentials: secrets, only ever in the classify jobs' environment
-  cdse_username: {type: string, label: CDSE username, doc: "Copernicus Data Space user (a secret); empty: none.", default: ""}
-  cdse_password: {type: string, label: CDSE password, doc: "Copernicus Data Space password (a secret); empty: none.", default: ""}
-  earthdata_token: {type: string, label: Earthdata token, doc: "NASA Earthdata bearer token for ASF (a secret); empty: none.", default: ""}
+  cdse_username: {type: string, label: CDSE username, doc: "Copernicus Data Space user (a secret: only the kernel's environment sees it); empty: none.", default: ""}
+  cdse_password: {type: string, label: CDSE password, doc: "Copernicus Data Space password (a secret: only the kernel's environment sees it); empty: none.", default: ""}
+  earthdata_token: {type: string, label: Earthdata token, doc: "NASA Earthdata bearer token for ASF downloads (a secret: only the kernel's environment sees it); empty: none.", default: ""}
 steps:
   discover:
     run: discover.cwl

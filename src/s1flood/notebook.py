@@ -45,6 +45,7 @@ __all__ = [
     "read_scraps",
     "require_scenes",
     "run_notebook",
+    "staged_catalog",
 ]
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,23 @@ def require_scenes(result: DiscoveryResult) -> None:
     )
 
 
+def staged_catalog(folder: Path) -> Path:
+    """The static STAC catalog in a staged folder: its ``catalog.json`` or ``catalog/``'s.
+
+    A staged folder carries the catalog and the products its Items point to (a CWL runner
+    that copies inputs, such as Toil, keeps only what is inside the folder).
+
+    Args:
+        folder: the staged folder.
+    """
+    for candidate in (folder / "catalog.json", folder / "catalog" / "catalog.json"):
+        if candidate.is_file():
+            return candidate.parent
+    raise InvalidOptionError(
+        STAGED_CATALOGUE, str(folder), "no catalog.json in it or in its catalog/ folder"
+    )
+
+
 def _plain(value: Any, name: str) -> Any:
     """A CWL File/Directory object as its path; a staged catalogue folder as ``local:PATH``."""
     if isinstance(value, list):
@@ -173,7 +191,7 @@ def _plain(value: Any, name: str) -> Any:
     if isinstance(value, dict) and value.get("class") in ("File", "Directory"):
         path = value.get("path") or str(value.get("location", "")).removeprefix("file://")
         if name == STAGED_CATALOGUE and value["class"] == "Directory":
-            return f"local:{path}"
+            return f"local:{staged_catalog(Path(path))}"
         return path
     return value
 
@@ -182,8 +200,8 @@ def load_parameters(path: Path | str | None = None, **values: Any) -> dict[str, 
     """Notebook parameters from a YAML or JSON file (a CWL job object too) and from values.
 
     CWL ``File`` / ``Directory`` objects become their paths, and a ``Directory`` given as
-    ``catalogue`` (a staged static STAC catalog) becomes ``local:PATH``. Values given here
-    override the file's.
+    ``catalogue`` (a staged folder with a static STAC catalog and its products, see
+    `staged_catalog`) becomes ``local:PATH``. Values given here override the file's.
 
     Args:
         path: a YAML or JSON mapping of parameter names to values; default none.

@@ -1,0 +1,175 @@
+"""The CWL workflow on a tiny simulated demo: cwltool and Toil, one run each for every test.
+
+The cwltool run is given credentials (as the secrets a user would pass) that nothing needs
+offline, so the same run shows they reach no output, notebook, log or temporary file.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import urllib.parse
+from pathlib import Path
+
+import pytest
+import rasterio
+
+from workflow_runs import CWL, TOIL_BIN, Run, cwltool, job, simulate, toil
+
+pytestmark = pytest.mark.slow
+
+SCENES = 3
+SECRETS = {
+    "cdse_username": "s1flood-test-user-7Q2x",
+    "cdse_password": "p4ss:W0rd/with+special=chars&more",
+    "earthdata_token": "eyJ0ZXN0LXRva2VuLTlYcTQifQ.s1flood.T0k3n",
+}
+COGS = ("water_count.tif", "valid_count.tif", "frequency.tif", "classes.tif")
+
+
+@pytest.fixture(scope="module")
+def simulation(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return simulate(tmp_path_factory.mktemp("simulation"), SCENES)
+
+
+@pytest.fixture(scope="module")
+def cwltool_run(simulation: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    base = tmp_path_factory.mktemp("cwltool")
+    job_file = job(base / "job.yml", simulation, **SECRETS)
+    run = cwltool(CWL / "workflow.cwl", job_file, base / "run", "--debug")
+    assert run.returncode == 0, run.log[-4000:]
+    return run
+
+
+@pytest.fixture(scope="module")
+def outputs(cwltool_run: Run) -> dict[str, object]:
+    text = cwltool_run.log[cwltool_run.log.index("{\n") :]
+    record: dict[str, object] = json.JSONDecoder().raw_decode(text)[0]
+    return record
+
+
+def test_one_classification_job_per_scene(cwltool_run: Run, outputs: dict[str, object]) -> None:
+    identifiers = outputs["identifiers"]
+    assert isinstance(identifiers, list)
+    assert len(identifiers) == SCENES
+    masks = outputs["masks"]
+    assert isinstance(masks, list)
+    assert len(masks) == SCENES
+    jobs = re.findall(r"\[job (classify(?:_\d+)?)\] completed success", cwltool_run.log)
+    assert len(set(jobs)) == SCENES, jobs
+    notebooks = sorted(p.name for p in cwltool_run.outdir.glob("*.ipynb"))
+    assert notebooks[0] == "01-discover.ipynb"
+    assert notebooks[-1] == "03-aggregate.ipynb"
+    assert len(notebooks) == SCENES + 2
+    results = cwltool_run.outdir / "frequency"
+    for name in (*COGS, "classes.png", "summary.json", "catalog.json"):
+        assert (results / name).is_file(), name
+
+
+def test_outputs_are_valid_cogs(cwltool_run: Run) -> None:
+    from rio_cogeo.cogeo import cog_validate
+
+    paths = [cwltool_run.outdir / "frequency" / name for name in COGS]
+    paths += sorted(cwltool_run.outdir.glob("*_water.tif"))
+    assert len(paths) == len(COGS) + SCENES
+    for path in paths:
+        valid, errors, _warnings = cog_validate(str(path), strict=False, quiet=True)
+        assert valid, f"{path.name}: {errors}"
+        with rasterio.open(path) as dataset:
+            assert dataset.overviews(1) or max(dataset.shape) <= 512
+
+
+def test_stac_catalog_validates_offline(cwltool_run: Run) -> None:
+    from stac_pydantic import Catalog, Item
+
+    results = cwltool_run.outdir / "frequency"
+    catalog = json.loads((results / "catalog.json").read_text(encoding="utf-8"))
+    Catalog.model_validate(catalog)
+    items = [link for link in catalog["links"] if link["rel"] == "item"]
+    assert len(items) == 1
+    item_path = (results / items[0]["href"]).resolve()
+    item = json.loads(item_path.read_text(encoding="utf-8"))
+    Item.model_validate(item)
+    assert set(item["assets"]) == {*(n.removesuffix(".tif") for n in COGS), "map", "summary"}
+    for asset in item["assets"].values():
+        assert not Path(asset["href"]).is_absolute(), "a self-contained catalog"
+        assert (item_path.parent / asset["href"]).resolve().is_file(), asset["href"]
+    assert item["properties"]["start_datetime"].startswith("2026-10-20")
+    assert item["properties"]["s1flood:scene_count"] == SCENES
+
+
+def test_scraps_read_with_the_original_expression(
+    cwltool_run: Run, outputs: dict[str, object]
+) -> None:
+    import scrapbook as sb
+
+    nb = sb.read_notebook(str(cwltool_run.outdir / "01-discover.ipynb"))
+    # the 2020 orchestration's own expression
+    assert list(nb.scrap_dataframe["data"])[0] == outputs["identifiers"]  # noqa: RUF015
+    assert nb.parameters["aoi"].startswith("POLYGON")
+
+    from s1flood.notebook import read_scraps
+
+    for path in cwltool_run.outdir.glob("02-classify_*.ipynb"):
+        scraps = read_scraps(path)
+        assert scraps["mask"].endswith("_water.tif")
+        assert scraps["thresholds_db"]
+    aggregate = read_scraps(cwltool_run.outdir / "03-aggregate.ipynb")
+    assert aggregate["scene_count"] == SCENES
+    assert aggregate["map"].endswith(".png")
+
+
+def secret_forms() -> list[bytes]:
+    forms: set[str] = set()
+    for value in SECRETS.values():
+        forms |= {
+            value,
+            urllib.parse.quote(value, safe=""),
+            urllib.parse.quote_plus(value),
+            base64.b64encode(value.encode()).decode(),
+            base64.urlsafe_b64encode(value.encode()).decode().rstrip("="),
+        }
+    basic = f"{SECRETS['cdse_username']}:{SECRETS['cdse_password']}"
+    forms.add(base64.b64encode(basic.encode()).decode())
+    return sorted(form.encode() for form in forms)
+
+
+def test_credentials_reach_no_output_notebook_log_or_job_file(
+    cwltool_run: Run, outputs: dict[str, object]
+) -> None:
+    forms = secret_forms()
+    files = [p for p in cwltool_run.workdir.rglob("*") if p.is_file()]
+    assert any(p.name == "parameters.json" for p in files), "job files were scanned too"
+    assert any(p.suffix == ".ipynb" for p in files)
+    for path in files:
+        content = path.read_bytes()
+        leaked = [form for form in forms if form in content]
+        assert not leaked, f"{path}: holds a credential"
+    log = cwltool_run.log.encode()
+    assert not [form for form in forms if form in log], "the cwltool log holds a credential"
+    outputs_text = json.dumps(outputs).encode()
+    assert not [form for form in forms if form in outputs_text]
+
+
+@pytest.fixture(scope="module")
+def toil_run(simulation: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    if not (TOIL_BIN / "toil-cwl-runner").is_file():
+        pytest.skip("Toil is not installed: `make toil` makes .venv-toil")
+    base = tmp_path_factory.mktemp("toil")
+    run = toil(CWL / "workflow.cwl", job(base / "job.yml", simulation), base / "run")
+    assert run.returncode == 0, run.log[-4000:]
+    return run
+
+
+def test_toil_gives_byte_identical_rasters(cwltool_run: Run, toil_run: Run) -> None:
+    expected = sorted(p.relative_to(cwltool_run.outdir) for p in cwltool_run.outdir.rglob("*.tif"))
+    found = sorted(p.relative_to(toil_run.outdir) for p in toil_run.outdir.rglob("*.tif"))
+    assert found == expected
+    assert len(expected) == len(COGS) + SCENES
+    for relative in expected:
+        a = (cwltool_run.outdir / relative).read_bytes()
+        b = (toil_run.outdir / relative).read_bytes()
+        assert a == b, f"{relative}: Toil and cwltool rasters differ"
+    assert (toil_run.outdir / "frequency" / "catalog.json").is_file()
+    assert len(list(toil_run.outdir.glob("*.ipynb"))) == SCENES + 2

@@ -1,0 +1,131 @@
+"""Running the CWL workflow in tests: a tiny simulated demo, cwltool and Toil command lines."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CWL = ROOT / "cwl"
+BIN = Path(sys.executable).parent
+TOIL_BIN = ROOT / ".venv-toil" / "bin"
+DEMO_AOI = "POLYGON ((12.44 42.03, 12.52 42.03, 12.52 42.09, 12.44 42.09, 12.44 42.03))"
+DEMO_START = "2026-10-20T00:00:00Z"
+DEMO_END = "2026-11-20T00:00:00Z"
+
+
+@dataclass
+class Run:
+    """One runner's run: its output folder, log, exit code and wall time."""
+
+    outdir: Path
+    log: str
+    returncode: int
+    seconds: float
+    workdir: Path
+
+
+def simulate(out: Path, scenes: int) -> Path:
+    """Tiny simulated products (``simulation/``) and their DEM (``dem.tif``), as `make demo`.
+
+    The DEM is copied beside the staged folder, not used inside it: cwltool maps a File
+    input that lies inside a Directory input to a path it never creates.
+    """
+    import shutil
+
+    from s1flood import steps
+
+    simulation = out / "simulation"
+    steps.simulate(DEMO_AOI, DEMO_START, DEMO_END, simulation, scenes=scenes, size="tiny", seed=0)
+    shutil.copyfile(simulation / "dem" / "dem.tif", out / "dem.tif")
+    return out
+
+
+def job(path: Path, demo_data: Path, **values: object) -> Path:
+    """A workflow job file on a demo folder's staged simulation and DEM."""
+    record: dict[str, object] = {
+        "aoi": DEMO_AOI,
+        "start": DEMO_START,
+        "end": DEMO_END,
+        "catalogue": {"class": "Directory", "path": str(demo_data / "simulation")},
+        "dem": {"class": "File", "path": str(demo_data / "dem.tif")},
+    }
+    record.update(values)
+    path.write_text(yaml.safe_dump(record), encoding="utf-8")
+    return path
+
+
+def environment(*bins: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([*(str(b) for b in bins), env.get("PATH", "")])
+    return env
+
+
+def cwltool(document: Path, job_file: Path, work: Path, *extra: str, timeout: float = 900) -> Run:
+    """``cwltool --no-container`` with every temporary folder under `work` (kept)."""
+    outdir = work / "out"
+    for name in ("tmp", "jobs"):
+        (work / name).mkdir(parents=True, exist_ok=True)
+    command = [
+        str(BIN / "cwltool"),
+        "--enable-ext",
+        "--no-container",
+        "--disable-color",
+        "--leave-tmpdir",
+        "--tmpdir-prefix",
+        f"{work}/tmp/",
+        "--tmp-outdir-prefix",
+        f"{work}/jobs/",
+        *extra,
+        "--outdir",
+        str(outdir),
+        str(document),
+        str(job_file),
+    ]
+    return _run(command, outdir, work, environment(BIN), timeout)
+
+
+def toil(document: Path, job_file: Path, work: Path, timeout: float = 900) -> Run:
+    """``toil-cwl-runner --batchSystem single_machine --no-container`` (Toil's own venv)."""
+    outdir = work / "out"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "work").mkdir(exist_ok=True)
+    command = [
+        str(TOIL_BIN / "toil-cwl-runner"),
+        "--batchSystem",
+        "single_machine",
+        "--no-container",
+        "--jobStore",
+        str(work / "jobstore"),
+        "--workDir",
+        str(work / "work"),
+        "--outdir",
+        str(outdir),
+        str(document),
+        str(job_file),
+    ]
+    return _run(command, outdir, work, environment(TOIL_BIN, BIN), timeout)
+
+
+def _run(command: list[str], outdir: Path, work: Path, env: dict[str, str], timeout: float) -> Run:
+    started = time.perf_counter()
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        env=env,
+        cwd=work,
+        timeout=timeout,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    log = done.stdout + done.stderr
+    (work / "runner.log").write_text(log, encoding="utf-8")
+    return Run(outdir, log, done.returncode, seconds, work)
