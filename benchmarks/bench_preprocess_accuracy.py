@@ -22,8 +22,7 @@ from skimage.registration import phase_cross_correlation
 
 from s1flood.aoi import parse_aoi_wkt
 from s1flood.classification import classify
-from s1flood.preprocessing import preprocess
-from s1flood.preprocessing.engine import PreprocessOptions
+from s1flood.preprocessing import PreprocessOptions, preprocess
 from s1flood.preprocessing.python_engine import PythonEngine
 from s1flood.raster import Grid
 from s1flood.synthetic.simulate import simulate

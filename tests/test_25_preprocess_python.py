@@ -159,7 +159,7 @@ def test_two_orbits_pixel_aligned(two_orbits: list[tuple[Path, Path, Path]]) -> 
 def test_sarsen_gtc_agreement(two_orbits: list[tuple[Path, Path, Path]], tmp_path: Path) -> None:
     from sarsen import apps, sentinel1
 
-    from s1flood.preprocessing.engine import PreprocessOptions
+    from s1flood.preprocessing import PreprocessOptions
     from s1flood.preprocessing.python_engine import PythonEngine
     from s1flood.raster import Grid
 

@@ -11,8 +11,7 @@ import pytest
 from s1flood import errors
 from s1flood.aoi import parse_aoi_wkt
 from s1flood.grid import target_grid
-from s1flood.preprocessing import preprocess
-from s1flood.preprocessing.engine import PreprocessOptions
+from s1flood.preprocessing import PreprocessOptions, preprocess
 from s1flood.preprocessing.snap_engine import OPERATORS, build_graph, find_gpt
 
 AOI = "POLYGON((12.46 41.96, 12.54 41.96, 12.54 42.04, 12.46 42.04, 12.46 41.96))"

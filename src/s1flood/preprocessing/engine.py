@@ -16,24 +16,10 @@ from s1flood.aoi import parse_aoi_wkt
 from s1flood.errors import InvalidOptionError
 from s1flood.grid import parse_crs, target_grid
 from s1flood.preprocessing.dem import VERTICAL_CHOICES
-from s1flood.preprocessing.engines import ENGINES, engine_name, get_engine
-from s1flood.preprocessing.model import (
-    Engine,
-    PreprocessOptions,
-    PreprocessResult,
-    stac_item_path,
-)
+from s1flood.preprocessing.engines import engine_name, get_engine
+from s1flood.preprocessing.model import PreprocessOptions, PreprocessResult, stac_item_path
 from s1flood.preprocessing.speckle import check_filter
 from s1flood.raster import check_outputs
-
-__all__ = [
-    "ENGINES",
-    "Engine",
-    "PreprocessOptions",
-    "PreprocessResult",
-    "preprocess",
-    "stac_item_path",
-]
 
 log = logging.getLogger(__name__)
 

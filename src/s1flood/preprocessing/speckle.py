@@ -56,14 +56,20 @@ def _lee(image: F32, half: int, cu2: float, out: F32) -> None:
             n = c[i1, j1] - c[i0, j1] - c[i1, j0] + c[i0, j0]
             total = s[i1, j1] - s[i0, j1] - s[i1, j0] + s[i0, j0]
             sq = q[i1, j1] - q[i0, j1] - q[i1, j0] + q[i0, j0]
-            m = total / n
-            var_y = max(sq / n - m * m, 0.0)
-            if var_y <= 0.0:
-                out[i, j] = m
-                continue
-            var_x = (var_y - m * m * cu2) / (1.0 + cu2)
-            b = max(var_x / var_y, 0.0)
-            out[i, j] = m + b * (y - m)
+            out[i, j] = _lee_estimate(y, total, sq, n, cu2)
+
+
+@numba.njit(cache=True, nogil=True)
+def _lee_estimate(y: float, total: float, sq: float, n: float, cu2: float) -> float:
+    """Lee's estimate of a pixel from the sum, sum of squares and count of its neighbours."""
+    m: float = total / n
+    var_y = max(sq / n - m * m, 0.0)
+    if var_y <= 0.0:
+        return m
+    var_x = (var_y - m * m * cu2) / (1.0 + cu2)
+    b = max(var_x / var_y, 0.0)
+    estimate: float = m + b * (y - m)
+    return estimate
 
 
 @numba.njit(cache=True, nogil=True)
@@ -81,14 +87,7 @@ def _refined_lee(image: F32, size: int, cu2: float, out: F32) -> None:
             _sub_window_means(image, i, j, half, stride, y, means)
             direction, side = _edge(means)
             total, sq, n = _half_window_sums(image, i, j, half, direction, side)
-            m = total / n
-            var_y = max(sq / n - m * m, 0.0)
-            if var_y <= 0.0:
-                out[i, j] = m
-                continue
-            var_x = (var_y - m * m * cu2) / (1.0 + cu2)
-            wgt = max(var_x / var_y, 0.0)
-            out[i, j] = m + wgt * (y - m)
+            out[i, j] = _lee_estimate(y, total, sq, n, cu2)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -28,9 +28,9 @@ def _iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def item_dict(
-    output: Path,
+def write_output_item(
     item_path: Path,
+    output: Path,
     grid: Grid,
     sar: SarImage,
     *,
@@ -38,12 +38,12 @@ def item_dict(
     quantity: str,
     engine: str,
     processing: dict[str, Any],
-) -> dict[str, Any]:
-    """The STAC Item of a preprocessed output.
+) -> Path:
+    """Write the STAC Item of an engine's output (atomically); return its path.
 
     Args:
+        item_path: the file to write (hrefs are relative to it).
         output: the COG the Item describes.
-        item_path: where the Item is written (hrefs are relative to it).
         grid: the COG grid.
         sar: the product image (name, times, polarisation, orbit, mission).
         product: the source product.
@@ -55,7 +55,7 @@ def item_dict(
     footprint = grid_footprint_lonlat(grid)
     epsg = grid.crs.to_epsg()
     href = os.path.relpath(output, item_path.parent)
-    return {
+    item = {
         "type": "Feature",
         "stac_version": "1.0.0",
         "stac_extensions": EXTENSIONS,
@@ -98,52 +98,5 @@ def item_dict(
             }
         },
     }
-
-
-def write_item(item_path: Path, item: dict[str, Any]) -> Path:
-    """Write the Item atomically.
-
-    Args:
-        item_path: the file to write.
-        item: the Item.
-    """
     write_text_atomic(item_path, json.dumps(item, indent=2) + "\n")
     return item_path
-
-
-def write_output_item(
-    item_path: Path,
-    output: Path,
-    grid: Grid,
-    sar: SarImage,
-    *,
-    product: Path,
-    quantity: str,
-    engine: str,
-    processing: dict[str, Any],
-) -> Path:
-    """Write the STAC Item of an engine's output for the product image `sar`.
-
-    Args:
-        item_path: the file to write.
-        output: the COG the Item describes.
-        grid: the COG grid.
-        sar: the product image.
-        product: the source product.
-        quantity: sigma0 or gamma0.
-        engine: the engine name.
-        processing: processing details for the Item.
-    """
-    return write_item(
-        item_path,
-        item_dict(
-            output,
-            item_path,
-            grid,
-            sar,
-            product=product,
-            quantity=quantity,
-            engine=engine,
-            processing=processing,
-        ),
-    )
