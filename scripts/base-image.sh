@@ -28,7 +28,7 @@ if [ ! -s "$CACHE" ]; then
     trap 'rm -rf "$rootfs"' EXIT
     say "debootstrap --variant=minbase $SUITE from $mirror"
     debootstrap --variant=minbase "$SUITE" "$rootfs" "$mirror" >"$S1FLOOD_LOG/debootstrap.log" 2>&1 ||
-        die "debootstrap failed (see $S1FLOOD_LOG/debootstrap.log)"
+        die_apt "debootstrap failed (see $S1FLOOD_LOG/debootstrap.log)"
     # Only the suite itself: no host file (resolv.conf, hostname) stays in the image.
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs"/tmp/*
     : >"$rootfs/etc/resolv.conf"

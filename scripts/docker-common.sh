@@ -23,6 +23,13 @@ die() {
     exit 1
 }
 
+# Exit code 3: Debian's archive cannot be reached (tests skip on it rather than fail).
+APT_UNREACHABLE=3
+die_apt() {
+    echo "$(basename "$0"): $*" >&2
+    exit "$APT_UNREACHABLE"
+}
+
 say() {
     echo "$(basename "$0"): $*" >&2
 }
@@ -44,11 +51,11 @@ apt_install() {
     # An apt list older than a day (or none) is refreshed once.
     if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null)" ]; then
         apt-get update -q >"$S1FLOOD_LOG/apt-update.log" 2>&1 ||
-            die "apt-get update failed (see $S1FLOOD_LOG/apt-update.log)"
+            die_apt "apt-get update failed (see $S1FLOOD_LOG/apt-update.log)"
     fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
         >"$S1FLOOD_LOG/apt-install.log" 2>&1 ||
-        die "apt-get install ${missing[*]} failed (see $S1FLOOD_LOG/apt-install.log)"
+        die_apt "apt-get install ${missing[*]} failed (see $S1FLOOD_LOG/apt-install.log)"
 }
 
 # pid_alive FILE : true when FILE names a running process.
