@@ -36,6 +36,7 @@ from s1flood.preprocessing.shadow import (
     mark_shadow_and_layover,
 )
 from s1flood.raster import Grid
+from s1flood.srgr import ground_range, time_weights
 
 __all__ = ["LAYOVER", "SHADOW", "Geocoder", "MappedRegion", "RegionMapper"]
 
@@ -129,31 +130,14 @@ def _range_to_sample(
     t: F64, r: F64, cc_t: F64, cc_sr0: F64, cc_srgr: F64, inv_spacing: float, out: F64
 ) -> None:
     """GRD sample of slant ranges r at times t (srgr coefficients interpolated in time)."""
-    n = cc_t.size
-    deg = cc_srgr.shape[1]
     for i in range(t.size):
         ti = t[i]
         if not math.isfinite(ti):
             out[i] = math.nan
             continue
-        if n == 1 or ti <= cc_t[0]:
-            k = 0
-            w = 0.0
-        elif ti >= cc_t[n - 1]:
-            k = n - 2
-            w = 1.0
-        else:
-            k = 0
-            while cc_t[k + 1] < ti:
-                k += 1
-            w = (ti - cc_t[k]) / (cc_t[k + 1] - cc_t[k])
-        k1 = min(k + 1, n - 1)
+        k, k1, w = time_weights(cc_t, ti)
         sr0 = cc_sr0[k] * (1.0 - w) + cc_sr0[k1] * w
-        x = r[i] - sr0
-        g = 0.0
-        for d in range(deg - 1, -1, -1):
-            c = cc_srgr[k, d] * (1.0 - w) + cc_srgr[k1, d] * w
-            g = g * x + c
+        g = ground_range(cc_srgr, k, k1, w, r[i] - sr0)
         out[i] = g * inv_spacing
 
 

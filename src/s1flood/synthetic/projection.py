@@ -2,7 +2,7 @@
 
 Newton iterations on the orbit polynomial give the zero-Doppler time of each point (warm
 started from the previous point); the slant range becomes a ground range through the srgr
-polynomials, interpolated linearly in azimuth time as xarray-sentinel does.
+polynomials (`s1flood.srgr`, as the engine reads them).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 import numpy.typing as npt
+
+from s1flood.srgr import ground_range, time_weights
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -54,31 +56,6 @@ def _zero_doppler(
         if abs(step) < 1e-9:
             break
     return t, sx, sy, sz
-
-
-@numba.njit(cache=True, nogil=True)
-def _ground_range(
-    cc_times: FloatArray, srgr: FloatArray, ta: float, x: float
-) -> float:  # pragma: no cover - compiled
-    """Ground range of slant range ``sr0 + x`` at azimuth time ta (srgr interpolated in time)."""
-    ncc = cc_times.shape[0]
-    ncoef = srgr.shape[1]
-    if ta <= cc_times[0]:
-        k1 = 1
-        w = 0.0
-    elif ta >= cc_times[ncc - 1]:
-        k1 = ncc - 1
-        w = 1.0
-    else:
-        k1 = 1
-        while cc_times[k1] < ta:
-            k1 += 1
-        w = (ta - cc_times[k1 - 1]) / (cc_times[k1] - cc_times[k1 - 1])
-    g = 0.0
-    for k in range(ncoef - 1, -1, -1):
-        c = (1.0 - w) * srgr[k1 - 1, k] + w * srgr[k1, k]
-        g = g * x + c
-    return g
 
 
 @numba.njit(cache=True, nogil=True)
@@ -130,7 +107,8 @@ def project_kernel(
         dx, dy, dz = px - sx, py - sy, pz - sz
         rng = np.sqrt(dx * dx + dy * dy + dz * dz)
         ta = t + epoch
-        g = _ground_range(cc_times, srgr, ta, rng - sr0)
+        k, k1, w = time_weights(cc_times, ta)
+        g = ground_range(srgr, k, k1, w, rng - sr0)
         out_line[n] = (ta - t0) / dt
         out_sample[n] = g / spacing
         out_los[n, 0] = -dx / rng
