@@ -9,7 +9,7 @@ PROJ's geoid grids are not available offline.
 Which heights a DEM holds: ``vertical="auto"`` reads the CRS (a compound CRS with an EGM96
 or other geoid vertical datum: geoid heights; a horizontal CRS only: ellipsoidal heights, as
 sarsen assumes); ``"egm96"`` or ``"ellipsoid"`` say it explicitly (SRTM and Copernicus DEM
-tiles are geoid heights with a horizontal CRS only: pass ``"egm96"`` for them).
+tiles are geoid heights with a horizontal CRS only: set ``dem_vertical="egm96"`` for them).
 """
 
 from __future__ import annotations
@@ -86,7 +86,10 @@ def _vertical_kind(crs: CRS, vertical: str, path: Path) -> str:
         if "EGM96" not in name.upper():
             log.warning("%s: vertical datum %s read as EGM96 geoid heights", path.name, name)
         return "egm96"
-    log.info("%s: no vertical CRS; heights taken as ellipsoidal (pass egm96 if not)", path.name)
+    log.info(
+        "%s: no vertical CRS; heights taken as ellipsoidal (if not, set dem_vertical to egm96)",
+        path.name,
+    )
     return "ellipsoid"
 
 
