@@ -58,34 +58,26 @@ def interpolate_nodes(
             gj = j * inv_step
             j0 = min(int(gj), nx - 2)
             fj = gj - j0
-            w00 = (1.0 - fi) * (1.0 - fj)
-            w01 = (1.0 - fi) * fj
-            w10 = fi * (1.0 - fj)
-            w11 = fi * fj
-            a = (
-                w00 * l0[i0, j0]
-                + w01 * l0[i0, j0 + 1]
-                + w10 * l0[i0 + 1, j0]
-                + w11 * l0[i0 + 1, j0 + 1]
-            )
-            b = (
-                w00 * l1[i0, j0]
-                + w01 * l1[i0, j0 + 1]
-                + w10 * l1[i0 + 1, j0]
-                + w11 * l1[i0 + 1, j0 + 1]
-            )
-            c = (
-                w00 * s0[i0, j0]
-                + w01 * s0[i0, j0 + 1]
-                + w10 * s0[i0 + 1, j0]
-                + w11 * s0[i0 + 1, j0 + 1]
-            )
-            d = (
-                w00 * s1[i0, j0]
-                + w01 * s1[i0, j0 + 1]
-                + w10 * s1[i0 + 1, j0]
-                + w11 * s1[i0 + 1, j0 + 1]
-            )
+            a = _bilinear(l0, i0, j0, fi, fj)
+            b = _bilinear(l1, i0, j0, fi, fj)
+            c = _bilinear(s0, i0, j0, fi, fj)
+            d = _bilinear(s1, i0, j0, fi, fj)
             w = (h - h0) * inv_dh
             line[i, j] = a + (b - a) * w
             sample[i, j] = c + (d - c) * w
+
+
+@numba.njit(cache=True, nogil=True)
+def _bilinear(nodes: F64, i0: int, j0: int, fi: float, fj: float) -> float:
+    """The value at fractions (fi, fj) of the node cell whose first node is (i0, j0)."""
+    w00 = (1.0 - fi) * (1.0 - fj)
+    w01 = (1.0 - fi) * fj
+    w10 = fi * (1.0 - fj)
+    w11 = fi * fj
+    value: float = (
+        w00 * nodes[i0, j0]
+        + w01 * nodes[i0, j0 + 1]
+        + w10 * nodes[i0 + 1, j0]
+        + w11 * nodes[i0 + 1, j0 + 1]
+    )
+    return value

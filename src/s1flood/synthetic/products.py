@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import warnings
 import zlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,8 +19,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import rasterio
-from rasterio.errors import NotGeoreferencedWarning
 
 from s1flood.synthetic.backscatter import sigma0_linear
 from s1flood.synthetic.calibration import Luts
@@ -29,7 +26,7 @@ from s1flood.synthetic.geometry import RadarGeometry
 from s1flood.synthetic.identity import ProductIdentity, orbit_numbers
 from s1flood.synthetic.measurement import Background, digital_numbers, model_sigma0
 from s1flood.synthetic.orbit import CircularOrbit
-from s1flood.synthetic.rasterio_io import write_geotiff
+from s1flood.synthetic.rasterio_io import open_for_writing, write_geotiff
 from s1flood.synthetic.render import DemProjection, SceneModel, render_scene
 from s1flood.synthetic.safe_writer import SafeProduct
 from s1flood.synthetic.scenario import Acquisition, water_truth, write_truth
@@ -209,18 +206,8 @@ def _write_polarisation(
     model = None
     if model_path is not None:
         model_path.parent.mkdir(parents=True, exist_ok=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)  # radar geometry
-            model = rasterio.open(
-                model_path,
-                "w",
-                driver="GTiff",
-                width=job.geom.n_samples,
-                height=job.geom.n_lines,
-                count=1,
-                dtype="float32",
-                compress="deflate",
-            )
+        shape = (job.geom.n_lines, job.geom.n_samples)
+        model = open_for_writing(model_path, "GTiff", shape, "float32", compress="deflate")
     with product.open_measurement(pol) as dst, ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[tuple[int, Future[Any]]] = deque()
         next_block = 0

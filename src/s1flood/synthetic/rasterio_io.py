@@ -1,13 +1,16 @@
-"""Small GeoTIFF helpers for the simulator: atomic writes of single-band rasters."""
+"""Small raster helpers for the simulator: atomic single-band GeoTIFFs, radar-geometry files."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import rasterio
+from rasterio.errors import NotGeoreferencedWarning
+from rasterio.io import DatasetWriter
 
 from s1flood.raster import atomic_path
 
@@ -55,3 +58,31 @@ def write_geotiff(
         if description:
             dst.set_band_description(1, description)
     return path
+
+
+def open_for_writing(
+    path: Path, driver: str, shape: tuple[int, int], dtype: str, **options: Any
+) -> DatasetWriter:
+    """Open a single-band raster without a geotransform (radar geometry, GCPs, previews).
+
+    Args:
+        path: the file to write.
+        driver: the GDAL driver (GTiff, PNG).
+        shape: (rows, columns).
+        dtype: the band's data type.
+        options: further creation options (``gcps``, ``crs``, ``compress``).
+    """
+    with warnings.catch_warnings():
+        # radar geometry has no geotransform, as real measurement files
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        dataset: DatasetWriter = rasterio.open(
+            path,
+            "w",
+            driver=driver,
+            width=shape[1],
+            height=shape[0],
+            count=1,
+            dtype=dtype,
+            **options,
+        )
+    return dataset

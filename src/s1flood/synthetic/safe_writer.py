@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import rasterio
 from rasterio.control import GroundControlPoint
 from rasterio.crs import CRS
-from rasterio.errors import NotGeoreferencedWarning
 
 from s1flood.raster import atomic_path
 from s1flood.synthetic.annotation import annotation_xml
@@ -30,6 +27,7 @@ from s1flood.synthetic.geolocation import footprint_lonlat, geolocation_grid
 from s1flood.synthetic.geometry import RadarGeometry
 from s1flood.synthetic.identity import ProductIdentity
 from s1flood.synthetic.manifest import manifest_xml, map_overlay_kml
+from s1flood.synthetic.rasterio_io import open_for_writing
 from s1flood.synthetic.safe_xml import write_xml
 
 
@@ -109,20 +107,8 @@ class SafeProduct:
         self.files.append(
             (self._object_id("", pol), "s1Level1MeasurementSchema", f"measurement/{path.name}")
         )
-        with warnings.catch_warnings():
-            # a GCP-georeferenced file has no geotransform, as real measurement files
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            return rasterio.open(
-                path,
-                "w",
-                driver="GTiff",
-                width=self.geom.n_samples,
-                height=self.geom.n_lines,
-                count=1,
-                dtype="uint16",
-                gcps=gcps,
-                crs=CRS.from_epsg(4326),
-            )
+        shape = (self.geom.n_lines, self.geom.n_samples)
+        return open_for_writing(path, "GTiff", shape, "uint16", gcps=gcps, crs=CRS.from_epsg(4326))
 
     def write_preview(self, quicklook: npt.NDArray[np.uint8] | None) -> None:
         """``preview/map-overlay.kml`` and, when given, ``preview/quick-look.png``.
@@ -135,17 +121,7 @@ class SafeProduct:
         self.files.append(("mapoverlay", "s1Level1MapOverlaySchema", "preview/map-overlay.kml"))
         if quicklook is not None:
             png = self.safe_dir / "preview" / "quick-look.png"
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", NotGeoreferencedWarning)
-                dst = rasterio.open(
-                    png,
-                    "w",
-                    driver="PNG",
-                    width=quicklook.shape[1],
-                    height=quicklook.shape[0],
-                    count=1,
-                    dtype="uint8",
-                )
+            dst = open_for_writing(png, "PNG", quicklook.shape, "uint8")
             with dst:
                 dst.write(quicklook, 1)
             aux = png.with_name(png.name + ".aux.xml")
