@@ -171,7 +171,7 @@ def test_config_errors_name_their_source(tmp_path: Path) -> None:
     assert (
         str(err.value) == "invalid value for settings: 'retries=many' (retries must be an integer)"
     )
-    with pytest.raises(InvalidOptionError, match="no discovery setting colour"):
+    with pytest.raises(InvalidOptionError, match="unknown discovery setting colour"):
         load_config({"colour": "blue"})
     with pytest.raises(InputError, match=r"\$S1FLOOD_TIMEOUT: timeout must be a number"):
         load_config(environ={"S1FLOOD_TIMEOUT": "soon"})

@@ -92,4 +92,4 @@ def fetch(
         stac_collection=stac_collection,
         progress=State.progress,
     )
-    typer.echo(str(getattr(result, "path", result)))
+    typer.echo(str(result.path))
