@@ -7,6 +7,7 @@ simulator uses exactly the values a reader gets back.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from xml.etree import ElementTree as ET
 
@@ -120,11 +121,8 @@ def calibration_xml(
     ads_header(root, ident, pol)
     ci = sub(root, "calibrationInformation")
     sub(ci, "absoluteCalibrationConstant", fmt_e(ABSOLUTE_CALIBRATION_CONSTANT, 6))
-    vl = sub(root, "calibrationVectorList", count=str(len(luts.lines)))
     n = str(len(luts.pixels))
-    pixels = " ".join(str(int(p)) for p in luts.pixels)
-    for line in luts.lines:
-        v = _lut_vector(vl, "calibrationVector", geom, int(line), pixels, n)
+    for v in _lut_vectors(root, "calibrationVector", geom, luts):
         sub(v, "sigmaNought", fmt_list(luts.sigma), count=n)
         sub(v, "betaNought", fmt_list(luts.beta), count=n)
         sub(v, "gamma", fmt_list(luts.gamma), count=n)
@@ -132,15 +130,19 @@ def calibration_xml(
     return root
 
 
-def _lut_vector(
-    parent: ET.Element, tag: str, geom: RadarGeometry, line: int, pixels: str, count: str
-) -> ET.Element:
-    """A LUT vector element with its azimuth time, line and pixel list filled in."""
-    vector = sub(parent, tag)
-    sub(vector, "azimuthTime", fmt_time(geom.datetime_at(float(geom.line_time(line)))))
-    sub(vector, "line", str(line))
-    sub(vector, "pixel", pixels, count=count)
-    return vector
+def _lut_vectors(
+    root: ET.Element, tag: str, geom: RadarGeometry, luts: Luts
+) -> Iterator[ET.Element]:
+    """A list of LUT vectors, one a LUT line, each with its azimuth time, line and pixels."""
+    vectors = sub(root, f"{tag}List", count=str(len(luts.lines)))
+    n = str(len(luts.pixels))
+    pixels = " ".join(str(int(p)) for p in luts.pixels)
+    for line in luts.lines:
+        vector = sub(vectors, tag)
+        sub(vector, "azimuthTime", fmt_time(geom.datetime_at(float(geom.line_time(int(line))))))
+        sub(vector, "line", str(int(line)))
+        sub(vector, "pixel", pixels, count=n)
+        yield vector
 
 
 def noise_xml(geom: RadarGeometry, ident: ProductIdentity, pol: str, luts: Luts) -> ET.Element:
@@ -154,11 +156,8 @@ def noise_xml(geom: RadarGeometry, ident: ProductIdentity, pol: str, luts: Luts)
     """
     root = ET.Element("noise")
     ads_header(root, ident, pol)
-    rl = sub(root, "noiseRangeVectorList", count=str(len(luts.lines)))
     n = str(len(luts.pixels))
-    pixels = " ".join(str(int(p)) for p in luts.pixels)
-    for line in luts.lines:
-        v = _lut_vector(rl, "noiseRangeVector", geom, int(line), pixels, n)
+    for v in _lut_vectors(root, "noiseRangeVector", geom, luts):
         sub(v, "noiseRangeLut", fmt_list(luts.noise_range), count=n)
     al = sub(root, "noiseAzimuthVectorList", count=str(len(luts.subswath_bounds)))
     lines = " ".join(str(int(x)) for x in luts.azimuth_lines)
