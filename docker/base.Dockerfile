@@ -33,18 +33,20 @@ RUN apt-get update -q \
     && useradd --create-home --uid 1000 --shell /bin/bash s1flood
 
 # Dependencies first (cached while pyproject.toml is unchanged), then the project itself.
-COPY pyproject.toml README.md /opt/s1flood/src/
+# (README.md is only metadata: a stub here, so editing it does not reinstall the stack)
+COPY pyproject.toml /opt/s1flood/src/
 COPY src/s1flood/_version.py /opt/s1flood/src/src/s1flood/_version.py
 RUN --mount=type=secret,id=ca --mount=type=secret,id=pipconf \
     set -eu; \
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi; \
     if [ -s /run/secrets/pipconf ]; then export PIP_CONFIG_FILE=/run/secrets/pipconf; fi; \
-    cd /opt/s1flood/src && touch src/s1flood/__init__.py \
+    cd /opt/s1flood/src && touch README.md src/s1flood/__init__.py \
     && pip install --no-cache-dir --quiet --upgrade pip \
     && pip install --no-cache-dir --quiet ".[${EXTRAS}]" "${EXTRA_REQUIREMENTS}" \
     && pip uninstall --yes --quiet s1flood \
     && rm -rf src/s1flood build src/*.egg-info
 
+COPY README.md /opt/s1flood/src/
 COPY src /opt/s1flood/src/src
 RUN --mount=type=secret,id=ca --mount=type=secret,id=pipconf \
     set -eu; \
