@@ -48,7 +48,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "split": {},
     "split-ki": {"method": "split-ki"},
     "split VV,VH": {"band": "VV,VH"},
-    "split +reference": {"reference": True},
+    "split +reference: mask": {"reference": True},
+    "split +reference: change": {"reference": True, "score": "change"},
 }
 """Library runs (the defaults of `classify` unless given); VV unless the band says."""
 
@@ -187,6 +188,7 @@ def run_library(chip: Chip, options: dict[str, Any], tmp: Path, key: str) -> tup
     from s1flood.errors import S1FloodError
 
     options = dict(options)
+    layer_name = options.pop("score", "mask")
     bands = options.get("band", "VV").split(",")
     if any(b not in chip.bands for b in bands):
         return "skip", ""
@@ -200,7 +202,7 @@ def run_library(chip: Chip, options: dict[str, Any], tmp: Path, key: str) -> tup
         result = classify(src, mask, units="db", overwrite=True, **options)
     except S1FloodError:
         return None, "refused"
-    layer = result.change if "reference" in options else result.mask
+    layer = result.change if layer_name == "change" else result.mask
     with rasterio.open(layer) as ds:
         return ds.read(1) == 1, result.path
 

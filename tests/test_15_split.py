@@ -17,6 +17,12 @@ from s1flood.classification.thresholds import (
 )
 
 
+def binned(db: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    bins = np.empty(db.shape, np.int16)
+    kernels.bin_block(np.ascontiguousarray(db), edges, bins, np.array([np.inf, -np.inf]))
+    return bins
+
+
 def histogram_of(values: np.ndarray, lo: float = -35.0, hi: float = 5.0) -> Histogram:
     edges = histogram_edges(lo, hi)
     counts, _ = np.histogram(values[np.isfinite(values)], bins=edges)
@@ -71,7 +77,16 @@ def select(db: np.ndarray, tile: int = 32, water_max_db: float = -15.0) -> tuple
     pooled = np.zeros(NBINS, np.int64)
     tally = np.zeros(3, np.int64)
     kernels.tile_histograms(
-        db, edges, tile, tile * tile // 2, 0.1, 3.0, water_max_db, counts, pooled, tally
+        binned(db, edges),
+        edges,
+        tile,
+        tile * tile // 2,
+        0.1,
+        3.0,
+        water_max_db,
+        counts,
+        pooled,
+        tally,
     )
     return Histogram(counts, edges), Histogram(pooled, edges), TileTally(*map(int, tally))
 

@@ -7,10 +7,17 @@ from scipy import ndimage
 
 from s1flood.backscatter import Units, to_db
 from s1flood.classification import classify, kernels
+from s1flood.classification.passes import FIXED_RANGE_DB
 from s1flood.classification.selection import TileTally, decide, prior_threshold
 from s1flood.classification.thresholds import NBINS, Histogram, histogram_edges
 
 from helpers import bimodal_scene, read, write_tif
+
+
+def binned(db: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    bins = np.empty(db.shape, np.int16)
+    kernels.bin_block(np.ascontiguousarray(db), edges, bins, np.array([np.inf, -np.inf]))
+    return bins
 
 
 def nan_box_mean(values: np.ndarray, size: int) -> np.ndarray:
@@ -35,12 +42,11 @@ def test_box_mean_kernel_equals_a_nan_aware_uniform_filter(rng):
 def whole_array(db: np.ndarray, tile: int, smoothing: int, refine: int) -> np.ndarray:
     smooth = np.empty_like(db)
     kernels.box_mean(db, smoothing, smooth)
-    finite = smooth[np.isfinite(smooth)]
-    edges = histogram_edges(finite.min(), finite.max())
+    edges = histogram_edges(*FIXED_RANGE_DB)
     counts, pooled = np.zeros(NBINS, np.int64), np.zeros(NBINS, np.int64)
     tally = np.zeros(3, np.int64)
     kernels.tile_histograms(
-        smooth, edges, tile, tile * tile // 2, 0.1, 3.5, -15.0, counts, pooled, tally
+        binned(smooth, edges), edges, tile, tile * tile // 2, 0.1, 3.5, -15.0, counts, pooled, tally
     )
     decision = decide(
         "split",

@@ -19,21 +19,43 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _bin(v: float, edges: F32, inverse_width: float, nbins: int) -> int:
-    """The `np.histogram` bin of v (-1 outside [edges[0], edges[-1]] or NaN)."""
-    if not (v >= edges[0] and v <= edges[nbins]):
-        return -1
-    index = int((v - edges[0]) * inverse_width)
-    index = min(index, nbins - 1)
-    while index > 0 and v < edges[index]:
-        index -= 1
-    while index < nbins - 1 and v >= edges[index + 1]:
-        index += 1
-    return index
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def bin_block(db: F32, edges: F32, bins: npt.NDArray[np.int16], extremes: F64) -> None:
+    """The histogram bin of every pixel (-1 for NaN); updates [min, max] in `extremes`.
+
+    Values inside the edges land where `np.histogram` puts them; values outside go to the
+    first or last bin.
+    """
+    nbins = edges.size - 1
+    first = edges[0]
+    last = edges[nbins]
+    inverse_width = np.float32(nbins / (np.float64(last) - np.float64(first)))
+    rows, cols = db.shape
+    lo, hi = extremes[0], extremes[1]
+    for i in range(rows):
+        row = db[i]
+        out = bins[i]
+        # a vectorisable first guess, then the exact settling against the edges
+        for j in range(cols):
+            v = row[j]
+            guess = (min(max(v, first), last) - first) * inverse_width
+            out[j] = min(int(guess), nbins - 1) if v == v else -1
+        for j in range(cols):
+            index = out[j]
+            if index < 0:
+                continue
+            v = row[j]
+            lo = min(lo, v)
+            hi = max(hi, v)
+            while index > 0 and v < edges[index]:
+                index -= 1
+            while index < nbins - 1 and v >= edges[index + 1]:
+                index += 1
+            out[j] = index
+    extremes[0], extremes[1] = lo, hi
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _otsu_split(hist: I64) -> int:
     """Otsu split k of a histogram (bins < k are the lower class); 0 if undefined."""
     nbins = hist.size
@@ -58,9 +80,9 @@ def _otsu_split(hist: I64) -> int:
     return best_k
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def tile_histograms(
-    db: F32,
+    bins: npt.NDArray[np.int16],
     edges: F32,
     tile: int,
     min_valid: int,
@@ -71,7 +93,7 @@ def tile_histograms(
     pooled: I64,
     tally: I64,
 ) -> None:
-    """Bin a block into the scene histogram; add the histograms of qualifying tiles to `pooled`.
+    """Add a block's bins (`bin_block`) to `counts`, those of qualifying tiles to `pooled`.
 
     A tile (`tile` x `tile` pixels, the block's rows a multiple of it) qualifies when it has
     at least `min_valid` valid pixels and its own Otsu split gives a dark class of
@@ -80,21 +102,22 @@ def tile_histograms(
     enough valid pixels, tiles selected].
     """
     nbins = edges.size - 1
-    inverse_width = nbins / (np.float64(edges[nbins]) - np.float64(edges[0]))
     centers = (edges[:-1].astype(np.float64) + edges[1:].astype(np.float64)) / 2.0
-    rows, cols = db.shape
+    rows, cols = bins.shape
     hist = np.zeros(nbins, dtype=np.int64)
     for r0 in range(0, rows, tile):
         for c0 in range(0, cols, tile):
             hist[:] = 0
-            valid = 0
             for i in range(r0, min(r0 + tile, rows)):
+                row = bins[i]
                 for j in range(c0, min(c0 + tile, cols)):
-                    b = _bin(db[i, j], edges, inverse_width, nbins)
+                    b = row[j]
                     if b >= 0:
                         hist[b] += 1
-                        counts[b] += 1
-                        valid += 1
+            valid = 0
+            for b in range(nbins):
+                counts[b] += hist[b]
+                valid += hist[b]
             tally[0] += 1
             if valid < min_valid:
                 continue
@@ -127,59 +150,54 @@ def tile_histograms(
                 pooled[b] += hist[b]
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def box_mean(src: F32, size: int, out: F32) -> None:
     """Mean of the valid (non-NaN) values in a size x size box around each pixel.
 
     Boxes are cut at the block's edges; a NaN pixel stays NaN. `out` may not alias `src`.
+    Separable running sums: down the columns (vectorised across a row) and along each row,
+    both in float64 so that adding and dropping values leaves no rounding drift.
     """
     rows, cols = src.shape
     half = size // 2
-    sums = np.zeros((rows, cols), dtype=np.float32)
-    ns = np.zeros((rows, cols), dtype=np.float32)
+    column = np.zeros(cols, dtype=np.float64)
+    count = np.zeros(cols, dtype=np.float64)
+    for k in range(min(half, rows)):
+        _add_row(src[k], column, count, 1.0)
+    nan = np.float32(np.nan)
     for i in range(rows):
-        s = np.float32(0)
-        n = np.float32(0)
+        if i + half < rows:
+            _add_row(src[i + half], column, count, 1.0)
+        if i - half - 1 >= 0:
+            _add_row(src[i - half - 1], column, count, -1.0)
+        total = 0.0
+        n = 0.0
         for j in range(min(half, cols)):
-            v = src[i, j]
-            if v == v:
-                s += v
-                n += 1
+            total += column[j]
+            n += count[j]
+        source = src[i]
+        target = out[i]
         for j in range(cols):
-            add = j + half
-            if add < cols:
-                v = src[i, add]
-                if v == v:
-                    s += v
-                    n += 1
-            drop = j - half - 1
-            if drop >= 0:
-                v = src[i, drop]
-                if v == v:
-                    s -= v
-                    n -= 1
-            sums[i, j] = s
-            ns[i, j] = n
-    acc = np.zeros(cols, dtype=np.float32)
-    cnt = np.zeros(cols, dtype=np.float32)
-    for i in range(min(half, rows)):
-        acc += sums[i]
-        cnt += ns[i]
-    for i in range(rows):
-        add = i + half
-        if add < rows:
-            acc += sums[add]
-            cnt += ns[add]
-        drop = i - half - 1
-        if drop >= 0:
-            acc -= sums[drop]
-            cnt -= ns[drop]
-        for j in range(cols):
-            v = src[i, j]
-            out[i, j] = acc[j] / cnt[j] if v == v and cnt[j] > 0 else np.float32(np.nan)
+            if j + half < cols:
+                total += column[j + half]
+                n += count[j + half]
+            if j - half - 1 >= 0:
+                total -= column[j - half - 1]
+                n -= count[j - half - 1]
+            target[j] = np.float32(total / n) if source[j] == source[j] else nan
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _add_row(row: F32, column: F64, count: F64, sign: float) -> None:
+    """Add (sign 1) or remove (sign -1) a row's valid values and count to running sums."""
+    for j in range(row.size):
+        v = row[j]
+        ok = v == v
+        column[j] += sign * v if ok else 0.0
+        count[j] += sign if ok else 0.0
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def water_block(
     db: F32,
     threshold: float,
@@ -218,7 +236,7 @@ def water_block(
             water[i, j] = 1.0 if w else 0.0
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def finish_block(
     water: F32,
     db: F32,

@@ -43,10 +43,13 @@ class Scene:
         """First row of every window."""
         return list(range(0, self.grid.height, self.rows))
 
-    def read(self, readers: PerThread[FeatureReader], top: int, halo: int) -> npt.NDArray[Any]:
+    def read(
+        self, readers: PerThread[FeatureReader], top: int, halo: int, smooth: bool = True
+    ) -> npt.NDArray[Any]:
         """Smoothed dB of rows [top - halo, top + rows + halo), NaN where excluded."""
         rows = min(self.rows, self.grid.height - top)
-        values, above = readers.get().read(top, rows, halo + self.smoothing // 2, self.smoothing)
+        size = self.smoothing if smooth else 1
+        values, above = readers.get().read(top, rows, halo + size // 2, size)
         cut = values[
             above - min(above, halo) : above + rows + min(halo, self.grid.height - top - rows)
         ]
@@ -56,60 +59,83 @@ class Scene:
         return cut
 
 
-def histogram_pass(
-    scene: Scene, path: Path, tile: int, min_ashman: float, water_max_db: float
-) -> tuple[Histogram, Histogram, TileTally, int]:
-    """Scene histogram, summed histogram of the qualifying tiles, tile tally, valid pixels."""
+FIXED_RANGE_DB = (-40.0, 10.0)
+"""Histogram range of the split methods (0.2 dB bins; values outside go to the end bins), so
+that they need no pass to find the value range."""
 
-    def value_range(top: int) -> tuple[float, float, int]:
-        db = scene.read(scene.readers, top, 0)
-        finite = db[np.isfinite(db)]
-        if not finite.size:
-            return np.inf, -np.inf, 0
-        return float(finite.min()), float(finite.max()), int(finite.size)
 
-    lo, hi, valid = np.inf, -np.inf, 0
-    for block_lo, block_hi, count in scene.pool.map(value_range, scene.tops):
-        scene.bar.update()
-        lo, hi, valid = min(lo, block_lo), max(hi, block_hi), valid + count
+def _check_valid(path: Path, valid: int, lo: float, hi: float) -> None:
     if valid < MIN_VALID_PIXELS:
         raise DegenerateInputError(
             path, f"only {valid} valid pixels (at least {MIN_VALID_PIXELS} needed)"
         )
     if lo == hi:
         raise DegenerateInputError(path, f"constant raster: every valid pixel is {lo:g} dB")
-    edges = histogram_edges(lo, hi)
-    min_valid = max(1, round(MIN_VALID_TILE * tile * tile))
 
-    def binned(top: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[int]]:
+
+def value_range(scene: Scene, path: Path) -> tuple[float, float]:
+    """Smallest and largest valid value of the scene (a pass over the unsmoothed values)."""
+
+    def block_range(top: int) -> tuple[float, float, int]:
+        db = scene.read(scene.readers, top, 0, smooth=False)
+        count = int(np.count_nonzero(np.isfinite(db)))
+        if not count:
+            return np.inf, -np.inf, 0
+        return float(np.fmin.reduce(db, axis=None)), float(np.fmax.reduce(db, axis=None)), count
+
+    lo, hi, valid = np.inf, -np.inf, 0
+    for block_lo, block_hi, count in scene.pool.map(block_range, scene.tops):
+        scene.bar.update()
+        lo, hi, valid = min(lo, block_lo), max(hi, block_hi), valid + count
+    _check_valid(path, valid, lo, hi)
+    return lo, hi
+
+
+def histogram_pass(
+    scene: Scene,
+    path: Path,
+    tile: int,
+    selection: tuple[float, float],
+    exact_range: bool,
+) -> tuple[Histogram, Histogram, TileTally, int]:
+    """Scene histogram, summed histogram of the qualifying tiles, tile tally, valid pixels.
+
+    `selection` is (minimum Ashman's D, brightest water mean in dB) of a tile. With
+    `exact_range` the bins span the scene's value range (found in a first pass, as
+    `np.histogram` would), otherwise `FIXED_RANGE_DB`.
+    """
+    edges = histogram_edges(*(value_range(scene, path) if exact_range else FIXED_RANGE_DB))
+    min_valid = max(1, round(MIN_VALID_TILE * tile * tile))
+    buffers: PerThread[npt.NDArray[np.int16]] = PerThread(
+        lambda: np.empty((scene.rows, scene.grid.width), dtype=np.int16), lambda _: None
+    )
+
+    def binned(top: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[float]]:
         counts = np.zeros(NBINS, dtype=np.int64)
         pooled = np.zeros(NBINS, dtype=np.int64)
         tally = np.zeros(3, dtype=np.int64)
+        extremes = np.array([np.inf, -np.inf])
         db = np.ascontiguousarray(scene.read(scene.readers, top, 0))
+        bins = buffers.get()[: db.shape[0]]
+        kernels.bin_block(db, edges, bins, extremes)
         kernels.tile_histograms(
-            db,
-            edges,
-            tile,
-            min_valid,
-            MIN_FRACTION,
-            min_ashman,
-            water_max_db,
-            counts,
-            pooled,
-            tally,
+            bins, edges, tile, min_valid, MIN_FRACTION, *selection, counts, pooled, tally
         )
-        return counts, pooled, [int(t) for t in tally]
+        return counts, pooled, [*map(float, tally), *map(float, extremes)]
 
     total = np.zeros(NBINS, dtype=np.int64)
     pooled_total = np.zeros(NBINS, dtype=np.int64)
     tally = TileTally()
-    for counts, pooled, (seen, enough, selected) in scene.pool.map(binned, scene.tops):
+    lo, hi = np.inf, -np.inf
+    for counts, pooled, (seen, enough, selected, low, high) in scene.pool.map(binned, scene.tops):
         total += counts
         pooled_total += pooled
-        tally.tiles += seen
-        tally.with_enough_data += enough
-        tally.selected += selected
+        tally.tiles += int(seen)
+        tally.with_enough_data += int(enough)
+        tally.selected += int(selected)
+        lo, hi = min(lo, low), max(hi, high)
         scene.bar.update()
+    _check_valid(path, int(total.sum()), lo, hi)
     return Histogram(total, edges), Histogram(pooled_total, edges), tally, int(total.sum())
 
 

@@ -34,9 +34,21 @@ from s1flood.classification.selection import (
 from s1flood.classification.thresholds import MAX_VALLEY_RATIO, MIN_ASHMAN_D, NBINS, bimodality
 from s1flood.errors import DegenerateInputError
 from s1flood.parallel import BlockPool, PerThread
-from s1flood.raster import BLOCK_ROWS, GDAL_ENV, BandSpec, Grid, pixel_area_km2, write_text_atomic
+from s1flood.raster import (
+    BLOCK_ROWS,
+    GDAL_ENV,
+    BandSpec,
+    CogOptions,
+    Grid,
+    pixel_area_km2,
+    write_text_atomic,
+)
 
 log = logging.getLogger(__name__)
+
+ZSTD = CogOptions(level=1, predictor="YES", compress="ZSTD")
+"""Storage of the uint8 outputs: ZSTD level 1 with the horizontal predictor, several times
+faster than DEFLATE on speckled masks (GDAL >= 2.3 reads it, as it does the sigma0 COGs)."""
 
 
 def _window_rows(tile_size: int) -> int:
@@ -125,8 +137,9 @@ class Run:
                     scene,
                     self.backscatter,
                     tile_size,
-                    MIN_TILE_ASHMAN_D,
-                    self.prior_db + WATER_MARGIN_DB,
+                    (MIN_TILE_ASHMAN_D, self.prior_db + WATER_MARGIN_DB),
+                    exact_range=self.method in ("otsu", "multiotsu")
+                    or self.threshold_db is not None,
                 )
                 decision = decide(
                     self.method,
@@ -202,13 +215,14 @@ class Run:
             "values": "0=dry 1=water 255=nodata",
         }
         outputs = [
-            (self.mask, BandSpec("uint8", kernels.NODATA_U8, "water", tags=tags)),
+            (self.mask, BandSpec("uint8", kernels.NODATA_U8, "water", ZSTD, tags=tags)),
             (
                 confidence_path(self.mask),
                 BandSpec(
                     "uint8",
                     kernels.NODATA_U8,
                     "confidence",
+                    ZSTD,
                     tags={"values": "0..100 confidence of the mask's class, 255=nodata"},
                 ),
             ),
@@ -221,6 +235,7 @@ class Run:
                         "uint8",
                         kernels.NODATA_U8,
                         "new water",
+                        ZSTD,
                         tags={
                             "values": "0=no change 1=new water 255=nodata",
                             "change_db": f"{self.change_db:g}",

@@ -199,7 +199,7 @@ def bimodality(histogram: Histogram, thresholds: list[float]) -> Bimodality:
     lower = int(np.searchsorted(centers, thresholds[0]))
     upper = int(np.searchsorted(centers, thresholds[1])) if len(thresholds) > 1 else counts.size
     smooth = np.convolve(counts, np.ones(5) / 5, mode="same")
-    if lower == 0 or upper <= lower:
+    if lower == 0 or upper <= lower or not counts[:lower].any() or not counts[lower:upper].any():
         return Bimodality(valley_ratio=1.0, ashman_d=0.0)
     water_peak = int(np.argmax(smooth[:lower]))
     land_peak = lower + int(np.argmax(smooth[lower:upper]))
