@@ -173,6 +173,7 @@ def reference_run(base: Path) -> Path:
     proc = cwltool(ROOT / "cwl" / "workflow.cwl", job, out, "--no-container")
     record_time("cwltool --no-container run", time.monotonic() - start)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    (base / "reference.json").write_text(proc.stdout)
     _demo["reference"] = out
     return out
 
