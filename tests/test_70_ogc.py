@@ -32,6 +32,7 @@ FAIL = DATA / "fail-package.cwl"
 WORKFLOW = ROOT / "cwl" / "workflow.cwl"
 S1FLOOD = Path(sys.executable).parent / "s1flood"
 OPERATOR_TOKEN = "operator-token-for-tests"
+AUTH_HEADER = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 SECRET = "sup3r-s3cret-cdse-password"
 AOI = "POLYGON((11.0 45.0,11.05 45.0,11.05 45.04,11.0 45.04,11.0 45.0))"
 

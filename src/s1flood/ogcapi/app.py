@@ -203,7 +203,15 @@ def create_app(settings: ServerConfig) -> Flask:
                 jobID=job_id,
                 jobLog=f"{settings.base_url}/jobs/{job_id}/log",
             )
-        return call(processes_api.get_job_result, job_id)
+        wants_html = request.args.get("f") == "html" or (
+            "f" not in request.args and "text/html" in request.headers.get("Accept", "")
+        )
+        if wants_html or record.get("status") != "successful":
+            return call(processes_api.get_job_result, job_id)
+        mimetype, output = manager.get_job_result(job_id)
+        if mimetype in (None, "application/json"):
+            return Response(json.dumps(output, indent=2), mimetype="application/json")
+        return Response(output, mimetype=mimetype)
 
     @app.get("/jobs/<job_id>/log")
     def job_log(job_id: str) -> Response:

@@ -293,9 +293,8 @@ class PackageManager(TinyDBManager):  # type: ignore[misc]
             },
         )
         try:
+            # raw and document responses alike: the OGC results document, keyed by output id
             mimetype, outputs = p.execute(data_dict)
-            if requested_response == "document":
-                outputs = {"outputs": outputs}
             location = job_dir / "result.json"
             location.write_text(redact(json.dumps(outputs, indent=2)), encoding="utf-8")
             self.update_job(

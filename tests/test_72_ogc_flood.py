@@ -1,0 +1,212 @@
+"""The flood workflow as an OGC process (issue 13), called with OWSLib.
+
+OWSLib lists the processes, describes the flood process, executes the demo job (simulated
+``tiny`` scenes) asynchronously, polls it and downloads the frequency COG, which must be
+byte-identical to a cwltool run of the same workflow on the same parameters. OWSLib 0.35's
+``Processes`` has no job methods, so polling and downloads go through its own generic
+request method (``_request``), not hand-written HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import pytest
+import requests
+import yaml
+from owslib.ogcapi.processes import Processes
+
+from test_70_ogc import AOI, AUTH_HEADER, WORKFLOW, OgcServer, assert_problem
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not WORKFLOW.is_file(), reason="cwl/workflow.cwl (issue 11) not present"),
+]
+
+BIN = Path(sys.executable).parent
+START, END = "2026-01-01", "2026-02-01"
+SCENES = 2
+
+
+def workflow_id() -> str:
+    return str(yaml.safe_load(WORKFLOW.read_text())["id"])
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Simulated tiny scenes: a static STAC catalog and a DEM."""
+    out = tmp_path_factory.mktemp("ogc-demo")
+    subprocess.run(
+        [BIN / "s1flood", "-q", "simulate", "--aoi", AOI, "--start", START, "--end", END,
+         "-o", str(out), "--scenes", str(SCENES), "--size", "tiny"],
+        check=True,
+    )  # fmt: skip
+    return out
+
+
+def demo_inputs(demo: Path) -> dict[str, Any]:
+    """The execute request's inputs (OGC style: files and folders by href)."""
+    return {
+        "aoi": AOI,
+        "start": START,
+        "end": END,
+        "catalogue": {"href": (demo / "catalog").as_uri()},
+        "dem": {"href": (demo / "dem" / "dem.tif").as_uri()},
+    }
+
+
+@pytest.fixture(scope="module")
+def reference(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A plain cwltool run of the workflow on the same parameters."""
+    work = tmp_path_factory.mktemp("ogc-reference")
+    job = {
+        "aoi": AOI,
+        "start": START,
+        "end": END,
+        "catalogue": {"class": "Directory", "location": (demo / "catalog").as_uri()},
+        "dem": {"class": "File", "location": (demo / "dem" / "dem.tif").as_uri()},
+    }
+    (work / "job.json").write_text(json.dumps(job))
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    started = time.monotonic()
+    run = subprocess.run(
+        [BIN / "cwltool", "--enable-ext", "--no-container", "--outdir", str(work / "out"),
+         str(WORKFLOW), str(work / "job.json")],
+        capture_output=True, text=True, env=env, cwd=work, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    outputs = json.loads(run.stdout)
+    seconds = time.monotonic() - started
+    print(f"\ncwltool run of the workflow ({SCENES} tiny scenes): {seconds:.1f} s")
+    return {"outputs": outputs, "seconds": seconds}
+
+
+@pytest.fixture(scope="module")
+def server(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OgcServer]:
+    srv = OgcServer(
+        tmp_path_factory.mktemp("ogc-flood"),
+        packages=[WORKFLOW],
+        input_roots=[demo],
+        max_running_jobs=2,
+        job_timeout=1800,
+    ).start()
+    yield srv
+    srv.stop()
+
+
+def test_owslib_runs_the_demo_job_byte_identical_to_cwltool(
+    server: OgcServer, demo: Path, reference: dict[str, Any]
+) -> None:
+    client = Processes(server.url, timeout=60)
+    process_id = workflow_id()
+    assert process_id in [p["id"] for p in client.processes()]
+    description = client.process(process_id)
+    assert {"aoi", "start", "end", "catalogue", "dem"} <= set(description["inputs"])
+    assert "async-execute" in description["jobControlOptions"]
+    assert not {"cdse_username", "cdse_password", "earthdata_token"} & set(description["inputs"])
+
+    started = time.monotonic()
+    status = client.execute(process_id, demo_inputs(demo), async_=True)
+    assert client.response_headers["Location"].endswith(f"/jobs/{status['jobID']}")
+    job_id = status["jobID"]
+    progress = []
+    while status["status"] in ("accepted", "running"):
+        time.sleep(1)
+        status = client._request(path=f"jobs/{job_id}")
+        progress.append(status["progress"])
+    seconds = time.monotonic() - started
+    assert status["status"] == "successful", status
+    assert progress == sorted(progress)
+    assert any(0 < p < 100 for p in progress)  # steps reported on the way
+    print(f"\nOGC job, {SCENES} tiny scenes, asynchronous: {seconds:.1f} s (progress {progress})")
+
+    results = client._request(path=f"jobs/{job_id}/results")
+    catalog_url = results["results"]["href"]
+    assert catalog_url.endswith("/catalog.json")
+    assert results["map"]["type"] == "image/png"
+    assert all(m["type"].startswith("image/tiff") for m in results["masks"])
+
+    def get(url: str, as_dict: bool = True) -> Any:
+        return client._request(path=url.removeprefix(server.url + "/"), as_dict=as_dict)
+
+    catalog = get(catalog_url)
+    item_link = next(link for link in catalog["links"] if link["rel"] == "item")
+    item_url = urljoin(catalog_url, item_link["href"])
+    item = get(item_url)
+    frequency = get(urljoin(item_url, item["assets"]["frequency"]["href"]), as_dict=False)
+    expected = (Path(reference["outputs"]["results"]["path"]) / "frequency.tif").read_bytes()
+    assert frequency == expected
+    assert get(results["map"]["href"], as_dict=False)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"aoi": "POLYGON((11 45, 11.1 45.1))"}, "input 'aoi'"),
+        ({"aoi": "not wkt"}, "not valid WKT"),
+        ({"end": "2025-12-01"}, "input 'end'"),
+        ({"start": "last week"}, "input 'start'"),
+        ({"cdse_password": "p"}, "credentials are configured on the server"),
+        ({"dem": "/etc/hostname"}, "not a file this server offers"),
+        ({"window": "5"}, "input 'window': expected an integer"),
+        ({"resolution": True}, "input 'resolution': expected a number"),
+        ({"unknown": 1}, "unknown input 'unknown'"),
+    ],
+)
+def test_bad_flood_inputs_are_400_problems(
+    server: OgcServer, demo: Path, change: dict[str, Any], words: str
+) -> None:
+    response = requests.post(
+        f"{server.url}/processes/{workflow_id()}/execution",
+        json={"inputs": {**demo_inputs(demo), **change}},
+        headers={"Prefer": "respond-async"},
+        timeout=60,
+    )
+    doc = assert_problem(response, 400)
+    assert words in doc["detail"]
+
+
+def packed_package(tmp_path: Path) -> Path:
+    """The packed application package: `s1flood package` (issue 12) writes it."""
+    target = tmp_path / f"{workflow_id()}.cwl"
+    subprocess.run(
+        [BIN / "s1flood", "package", "--workflow", str(WORKFLOW), "--output", str(target)],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+def test_deploy_the_packed_flood_package(tmp_path: Path) -> None:
+    package = packed_package(tmp_path)
+    process_id = workflow_id()
+    srv = OgcServer(tmp_path / "srv").start()
+    try:
+        url = f"{srv.url}/processes"
+        cwl = {"Content-Type": "application/cwl+yaml"}
+        body = package.read_bytes()
+        assert_problem(requests.post(url, data=body, headers=cwl, timeout=60), 401)
+        created = requests.post(url, data=body, headers={**AUTH_HEADER, **cwl}, timeout=300)
+        assert created.status_code == 201, created.text
+        location = created.headers["Location"]
+        assert location == f"{url}/{process_id}"
+        duplicate = requests.post(url, data=body, headers={**AUTH_HEADER, **cwl}, timeout=300)
+        assert_problem(duplicate, 409)
+        description = requests.get(location, timeout=10).json()
+        assert {"aoi", "start", "end", "dem"} <= set(description["inputs"])
+        assert "cdse_password" not in description["inputs"]
+        assert requests.get(location + "/package", timeout=10).text == package.read_text()
+        replaced = requests.put(location, data=body, headers={**AUTH_HEADER, **cwl}, timeout=300)
+        assert replaced.status_code == 204, replaced.text
+        assert requests.delete(location, headers=AUTH_HEADER, timeout=60).status_code == 204
+        assert_problem(requests.get(location, timeout=10), 404)
+    finally:
+        srv.stop()
