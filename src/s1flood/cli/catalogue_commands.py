@@ -40,24 +40,10 @@ def discover(
     ] = None,
 ) -> None:
     """Find Sentinel-1 scenes covering an area in a time window (step 1 of the workflow)."""
+    arguments = {k: v for k, v in locals().items() if k != "output_format"}
     from s1flood.discovery import render
 
-    result = steps.discover(
-        aoi,
-        start,
-        end,
-        catalogue=catalogue,
-        mode=mode,
-        product_type=product_type,
-        polarisation=polarisation,
-        orbit_direction=orbit_direction,
-        relative_orbit=relative_orbit,
-        min_coverage=min_coverage,
-        settings=settings,
-        odata_url=odata_url,
-        token_url=token_url,
-        stac_collection=stac_collection,
-    )
+    result = steps.discover(**arguments)
     typer.echo(render(result, output_format))
 
 
@@ -79,17 +65,5 @@ def fetch(
     ] = None,
 ) -> None:
     """Download one product (credentials from S1FLOOD_CDSE_USERNAME/PASSWORD or ~/.netrc)."""
-    result = steps.fetch(
-        product,
-        catalogue=catalogue,
-        out_dir=out_dir,
-        unzip=unzip,
-        wait_offline=wait_offline,
-        overwrite=overwrite,
-        settings=settings,
-        odata_url=odata_url,
-        token_url=token_url,
-        stac_collection=stac_collection,
-        progress=State.progress,
-    )
+    result = steps.fetch(**locals(), progress=State.progress)
     typer.echo(str(result.path))

@@ -21,15 +21,7 @@ def aggregate(
     overwrite: Annotated[bool, typer.Option(help=doc("aggregate", "overwrite"))] = False,
 ) -> None:
     """Aggregate water masks into water frequency (water / valid observations) and classes."""
-    result = steps.aggregate(
-        masks,
-        out_dir,
-        like=like,
-        candidate=candidate,
-        permanent=permanent,
-        overwrite=overwrite,
-        progress=State.progress,
-    )
+    result = steps.aggregate(**locals(), progress=State.progress)
     area = result.area_km2
     typer.echo(
         f"{result.scene_count} scenes -> {out_dir}: permanent water "
@@ -58,21 +50,7 @@ def simulate(
     map_sigma0: Annotated[bool, typer.Option(help=doc("simulate", "map_sigma0"))] = False,
 ) -> None:
     """Simulate Sentinel-1 IW GRDH SAFE products of a flood, with water truth and a STAC catalog."""
-    result = steps.simulate(
-        aoi,
-        start,
-        end,
-        out,
-        scenes=scenes,
-        size=size,
-        orbit_direction=orbit_direction,
-        dem=dem,
-        seed=seed,
-        zip_products=zip_products,
-        wind=wind,
-        map_sigma0=map_sigma0,
-        progress=State.progress,
-    )
+    result = steps.simulate(**locals(), progress=State.progress)
     typer.echo(
         f"{len(result.products)} products in {out}; STAC catalog {result.catalog}; "
         f"truth in {result.truths[0].parent}"

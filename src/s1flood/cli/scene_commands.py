@@ -29,23 +29,7 @@ def preprocess(
     overwrite: Annotated[bool, typer.Option(help=doc("preprocess", "overwrite"))] = False,
 ) -> None:
     """Calibrate, filter and terrain-correct a GRD product onto the AOI's grid (sigma0 dB)."""
-    result = steps.preprocess(
-        product,
-        output,
-        aoi=aoi,
-        dem=dem,
-        engine=engine,
-        polarisation=polarisation,
-        resolution=resolution,
-        crs=crs,
-        orbit=orbit,
-        speckle=speckle,
-        window=window,
-        rtc=rtc,
-        dem_vertical=dem_vertical,
-        overwrite=overwrite,
-        progress=State.progress,
-    )
+    result = steps.preprocess(**locals(), progress=State.progress)
     typer.echo(
         f"{result.output}: {result.quantity} {result.polarisation} dB, "
         f"{result.grid.width} x {result.grid.height} px, {result.valid_fraction:.1%} valid, "
