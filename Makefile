@@ -20,7 +20,7 @@ TOIL_STAMP := $(TOIL_VENV)/.installed-stamp
 RUN_PATH := PATH="$(abspath $(BIN)):$$PATH"
 CWLTOOL := $(RUN_PATH) $(BIN)/cwltool --enable-ext --no-container
 
-.PHONY: install demo demo-data demo-python lab toil test lint bench clean
+.PHONY: install demo demo-data demo-python lab toil test lint bench clean images package infra-stop
 
 install: $(STAMP)
 
@@ -57,6 +57,26 @@ $(TOIL_STAMP): cwl/requirements-toil.txt
 	$(PYTHON) -m venv $(TOIL_VENV)
 	$(TOIL_VENV)/bin/python -m pip install --quiet -r cwl/requirements-toil.txt
 	touch $(TOIL_STAMP)
+
+# Step images (docker/) on the project's own Docker engine, started by hand (root; see
+# scripts/docker-local.sh); the base from debootstrap here (S1FLOOD_BASE_IMAGE=default: Debian's)
+DOCKER_ENV := DOCKER_HOST=unix://$${S1FLOOD_DOCKER_SOCK:-/run/s1flood-docker.sock} S1FLOOD_DOCKER=/usr/bin/docker
+
+images:
+	scripts/docker-local.sh start >/dev/null
+	scripts/docker-build-images.sh
+
+# The application package, its images pushed to the registry on 127.0.0.1 and pinned by digest
+package: images $(STAMP)
+	scripts/registry-local.sh start >/dev/null
+	$(DOCKER_ENV) $(BIN)/s1flood package --registry "$$(scripts/registry-local.sh address)" \
+		--output dist/s1flood-water-frequency.cwl
+
+# Stop what images/package/tests started (by the PIDs the scripts recorded)
+infra-stop:
+	scripts/registry-local.sh stop
+	scripts/slurm-local.sh stop
+	scripts/docker-local.sh stop
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
