@@ -254,12 +254,15 @@ def print_tables(scores: dict[tuple[str, str], Score], configs: list[str]) -> No
         "chips",
         "paths",
     ]
+    print("mean IoU: over chips with water; F1, precision, recall: pixels pooled over the chips;")
+    print("dry FA: water pixels / valid pixels on the chips without water (5 ETCI chips);")
+    print("refused: chips the method raised an error on (scored as all dry).")
     for ds in ("etci", "ombria", "all"):
         rows = [header] + [scores[(ds, n)].row(n) for n in names if (ds, n) in scores]
         label = {
             "etci": "ETCI 2021 (30 chips, 25 with water, truth = flood or permanent water)",
-            "ombria": "OMBRIA 2021 (89 chips, truth = EMS flood only; +reference scores "
-            "the change layer)",
+            "ombria": "OMBRIA 2021 (89 chips, truth = EMS flood only; +reference: the BEFORE "
+            "image as reference, scoring the mask or the new-water change layer)",
             "all": "all 119 chips",
         }[ds]
         print(f"\n{label}")
