@@ -52,6 +52,10 @@ class DiscoveryConfig:
     dhus_collection: str = ""  # unused by DHuS itself; kept for symmetry
     # hosts (suffixes) that may receive the bearer token after a redirect
     trusted_hosts: str = "dataspace.copernicus.eu"
+    # preprocessing inputs fetched online (``dem: copernicus-30|90``, ``orbit: auto``)
+    dem_copernicus_30_url: str = "https://copernicus-dem-30m.s3.amazonaws.com"
+    dem_copernicus_90_url: str = "https://copernicus-dem-90m.s3.amazonaws.com"
+    orbit_url: str = "https://s1-orbits.s3.us-west-2.amazonaws.com"  # an S3 bucket listing
     page_size: int = 100
     timeout: float = 60.0
     retries: int = 5

@@ -333,7 +333,8 @@ class _Transfer:
             expected: (algorithm, hex digest), or None when there is nothing to check.
         """
         if expected is None:
-            logger.warning("%s: the catalogue gives no checksum; not verified", self.dest.name)
+            if self.options.verify_checksum:  # else the caller chose not to verify
+                logger.warning("%s: the catalogue gives no checksum; not verified", self.dest.name)
             return True
         algorithm, value = expected
         actual = file_digest(self.part, algorithm)

@@ -18,6 +18,7 @@ from s1flood.grid import parse_crs, target_grid
 from s1flood.preprocessing.dem import VERTICAL_CHOICES
 from s1flood.preprocessing.engines import engine_name, get_engine
 from s1flood.preprocessing.model import PreprocessOptions, PreprocessResult, stac_item_path
+from s1flood.preprocessing.online_inputs import resolve_inputs
 from s1flood.preprocessing.speckle import check_filter
 from s1flood.raster import check_outputs
 
@@ -52,12 +53,14 @@ def preprocess(
         product: Sentinel-1 GRD product, a ``.SAFE`` folder or its ``.zip``.
         output: the sigma0 COG to write (``.tif``).
         aoi_wkt: area of interest, a WKT polygon in lon/lat (EPSG:4326).
-        dem: DEM GeoTIFF covering the AOI, any CRS.
+        dem: DEM GeoTIFF covering the AOI, any CRS, or ``copernicus-30`` /
+            ``copernicus-90`` (fetched and cached, see `dem_sources`).
         engine: a registered engine name (`ENGINES`): ``python`` or ``snap``.
         polarisation: VV, VH, HH or HV.
         resolution: pixel size of the target grid, metres.
         crs: target CRS (EPSG code, WKT or PROJ text); default the UTM zone of the AOI.
-        orbit: precise orbit file (EOF) or a folder of them; default the annotation orbit.
+        orbit: precise orbit file (EOF), a folder of them, or ``auto`` (fetched and cached,
+            see `orbit_sources`); default the annotation orbit.
         speckle: speckle filter: ``lee``, ``refined-lee`` or ``none``.
         window: speckle filter window, odd number of pixels.
         rtc: terrain-flattened gamma0 instead of sigma0.
@@ -80,6 +83,7 @@ def preprocess(
     if output.suffix.lower() not in (".tif", ".tiff"):
         raise InvalidOptionError("output", str(output), "the output must be a .tif file")
     check_outputs([output, stac_item_path(output)], overwrite)
+    dem, dem_vertical, orbit = resolve_inputs(product, grid, dem, dem_vertical, orbit)
     options = PreprocessOptions(
         aoi=aoi,
         grid=grid,

@@ -40,14 +40,18 @@ def preprocess(
         product: Sentinel-1 GRD product, a ``.SAFE`` folder or its ``.zip``.
         output: the sigma0 COG to write (``.tif``).
         aoi: area of interest, a WKT polygon in lon/lat (EPSG:4326).
-        dem: DEM GeoTIFF covering the AOI, any CRS.
+        dem: DEM GeoTIFF covering the AOI, any CRS; or ``copernicus-30`` /
+            ``copernicus-90``: the Copernicus DEM GLO-30/90 tiles covering the AOI, fetched
+            once into the cache and converted from EGM2008 to ellipsoidal heights.
         engine: ``python`` (xarray-sentinel reading, own terrain correction) or ``snap``
             (SNAP's gpt). Default ``python``.
         polarisation: VV, VH, HH or HV. Default VV.
         resolution: pixel size of the target grid, metres. Default 10.
         crs: target CRS (EPSG code, WKT or PROJ text); default the UTM zone of the AOI
             centroid.
-        orbit: precise orbit file (EOF) or a folder of them; default the annotation orbit.
+        orbit: precise orbit file (EOF) or a folder of them; or ``auto``: the POEORB
+            (else RESORB) file covering the acquisition, fetched once into the cache, the
+            annotation orbit when offline; default the annotation orbit.
         speckle: speckle filter: ``lee``, ``refined-lee`` or ``none``. Default ``lee``.
         window: speckle filter window, odd number of pixels (3 to 31). Default 5.
         rtc: terrain-flattened gamma0 instead of sigma0. Default false.
