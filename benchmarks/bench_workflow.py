@@ -43,7 +43,7 @@ for index, scene in enumerate(found.scenes, 1):
     t = time.perf_counter()
     result = steps.process_scene(scene.name, out, aoi=job["aoi"], dem=job["dem"]["path"],
                                  catalogue=catalogue, overwrite=True)
-    times[f"classify_{index}"] = time.perf_counter() - t
+    times["classify" if index == 1 else f"classify_{index}"] = time.perf_counter() - t
     masks.append(str(result.mask))
 t = time.perf_counter()
 steps.aggregate(masks, out + "/frequency", overwrite=True)

@@ -21,7 +21,9 @@ hints:
   DockerRequirement:
     dockerPull: s1flood/aggregate:0.1.0
 requirements:
-  # measured: see benchmarks/bench_workflow.py (window-by-window: memory bounded by the window)
+  # measured (benchmarks/bench_workflow.py, cwltool's "Max memory used" of the job's process
+  # tree, kernel included): 540 MiB for 4 masks; window by window, so memory grows with the
+  # number of masks kept open (at most 32), not with the scene size
   ResourceRequirement: {coresMin: 1, coresMax: 2, ramMin: 1024, ramMax: 4096}
   NetworkAccess: {networkAccess: false}
   InlineJavascriptRequirement:
@@ -37,6 +39,7 @@ arguments:
   - 03-aggregate.ipynb
   - {prefix: --parameters-file, valueFrom: parameters.json}
   - {prefix: --cwl-output, valueFrom: cwl.output.json}
+  - --ignore-unknown  # a job file may hold the whole workflow's inputs
 inputs:
   notebook: {type: File, label: notebook, doc: "The notebook to run.", default: {class: File, location: ../notebooks/03-aggregate.ipynb}}
   masks: {"type": "File[]", "label": "masks", "doc": "water masks (uint8 0/1/255 GeoTIFFs), or ``@list.txt`` entries naming a file with one mask path per line (relative to that file)."}

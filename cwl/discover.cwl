@@ -21,7 +21,8 @@ hints:
   DockerRequirement:
     dockerPull: s1flood/discover:0.1.0
 requirements:
-  # measured: kernel peak RSS 0.2 GB, under 10 s (benchmarks/bench_workflow.py)
+  # measured (benchmarks/bench_workflow.py, cwltool's "Max memory used" of the job's process
+  # tree, kernel included): 330 MiB; a catalogue answer of thousands of scenes adds little
   ResourceRequirement: {coresMin: 1, coresMax: 1, ramMin: 512, ramMax: 1024}
   NetworkAccess: {networkAccess: true}
   InlineJavascriptRequirement:
@@ -37,6 +38,7 @@ arguments:
   - 01-discover.ipynb
   - {prefix: --parameters-file, valueFrom: parameters.json}
   - {prefix: --cwl-output, valueFrom: cwl.output.json}
+  - --ignore-unknown  # a job file may hold the whole workflow's inputs
 inputs:
   notebook: {type: File, label: notebook, doc: "The notebook to run.", default: {class: File, location: ../notebooks/01-discover.ipynb}}
   aoi: {"type": "string", "label": "aoi", "doc": "area of interest, a WKT polygon in lon/lat (EPSG:4326)."}

@@ -133,3 +133,70 @@ def test_runner_reads_cwl_job_objects(tmp_path: Path) -> None:
         "window": 7,
     }
     assert sys.executable  # the runner's own interpreter hosts the kernel
+
+
+def test_secrets_reach_the_kernel_environment_only(tmp_path: Path) -> None:
+    """The classify tool hands the secrets to its kernel as environment variables."""
+    import hashlib
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    secrets = {
+        "cdse_username": "kernel-env-user-3Zt",
+        "cdse_password": "kernel/env+pass=word&9",
+        "earthdata_token": "kernel.env.token.R7",
+    }
+    variables = {
+        "S1FLOOD_CDSE_USERNAME": "cdse_username",
+        "S1FLOOD_CDSE_PASSWORD": "cdse_password",
+        "EARTHDATA_TOKEN": "earthdata_token",
+    }
+    digests = {
+        env: hashlib.sha256(secrets[name].encode()).hexdigest() for env, name in variables.items()
+    }
+    parameters = new_code_cell('product: str = ""  # the product')
+    parameters.metadata["tags"] = ["parameters"]
+    body = f"""
+import hashlib, os, pathlib
+import scrapbook as sb
+for name in ("mask.tif", "sigma0.tif", "histogram.png"):
+    pathlib.Path(name).write_bytes(b"stand-in")
+digests = {digests!r}
+sb.glue("mask", "mask.tif")
+sb.glue("sigma0", "sigma0.tif")
+sb.glue("histogram", "histogram.png")
+sb.glue("thresholds_db", [-15.0])
+sb.glue("method", "stand-in")
+sb.glue("water_area_km2", 0.0)
+sb.glue("seen", {{k: hashlib.sha256(os.environ.get(k, "").encode()).hexdigest() == v
+                 for k, v in digests.items()}})
+"""
+    notebook = new_notebook(cells=[parameters, new_code_cell(body)])
+    notebook.metadata["kernelspec"] = {"name": "s1flood", "display_name": "s1flood"}
+    notebook.metadata["language_info"] = {"name": "python"}
+    nbformat.write(notebook, tmp_path / "probe.ipynb")
+    (tmp_path / "dem.tif").write_bytes(b"not read by the probe")
+    job_file = tmp_path / "job.json"
+    job_file.write_text(
+        json.dumps(
+            {
+                "notebook": {"class": "File", "path": str(tmp_path / "probe.ipynb")},
+                "product": "S1A_PROBE",
+                "aoi": "POLYGON ((0 0, 1 0, 1 1, 0 0))",
+                "dem": {"class": "File", "path": str(tmp_path / "dem.tif")},
+                **secrets,
+            }
+        ),
+        encoding="utf-8",
+    )
+    run = cwltool(CWL / "classify.cwl", job_file, tmp_path / "run")
+    assert run.returncode == 0, run.log[-3000:]
+    from s1flood.notebook import read_scraps
+
+    executed = next(run.outdir.glob("02-classify_*.ipynb"))
+    assert read_scraps(executed)["seen"] == dict.fromkeys(variables, True)
+    for path in [p for p in (tmp_path / "run").rglob("*") if p.is_file()]:
+        content = path.read_bytes()
+        assert not [s for s in secrets.values() if s.encode() in content], path
+    assert not [s for s in secrets.values() if s in run.log]

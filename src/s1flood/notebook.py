@@ -57,12 +57,21 @@ STAGED_CATALOGUE = "catalogue"
 """The parameter that a staged STAC catalog folder (a CWL Directory) sets to ``local:PATH``."""
 
 
+def _is_input_error(name: str) -> bool:
+    """Whether the kernel's exception name is one of s1flood's user-mistake errors."""
+    from s1flood import errors
+
+    found = getattr(errors, name, None) or globals().get(name)
+    return isinstance(found, type) and issubclass(found, InputError)
+
+
 class NotebookError(S1FloodError):
     """A notebook cell failed; the message is the notebook's own one-line error.
 
     ``notebook`` is the notebook run, ``executed`` the executed copy kept (with the error in
     it), ``cell`` the execution count of the failing cell, ``ename`` / ``evalue`` the
-    exception's name and message as the kernel reported them.
+    exception's name and message as the kernel reported them. The exit code is that of the
+    kernel's error: 2 for a user mistake (an `InputError`), else 1.
     """
 
     def __init__(
@@ -75,6 +84,7 @@ class NotebookError(S1FloodError):
         self.evalue = evalue
         reason = first_line(Exception(evalue)) if evalue.strip() else ename
         where = f" (cell {cell})" if cell is not None else ""
+        self.exit_code = 2 if _is_input_error(ename) else 1
         super().__init__(
             f"{self.notebook.name}{where}: {ename}: {reason} [executed notebook: {executed}]"
         )
@@ -300,6 +310,7 @@ def run_notebook(
     kernel: str = KERNEL,
     cwd: Path | str | None = None,
     cwl_output: Path | str | None = None,
+    ignore_unknown: bool = False,
 ) -> NotebookRun:
     """Execute a notebook with papermill, read its scraps, optionally write them for CWL.
 
@@ -312,6 +323,8 @@ def run_notebook(
         cwd: the working folder of the kernel; default the current one.
         cwl_output: write the scraps as a CWL output object (``cwl.output.json``) here;
             default none.
+        ignore_unknown: drop parameters the notebook does not have instead of refusing
+            them (a CWL job object may hold the whole workflow's job). Default false.
     """
     import papermill
     from jupyter_client.kernelspec import NoSuchKernel
@@ -323,7 +336,10 @@ def run_notebook(
     params = dict(parameters or {})
     known = notebook_parameters(notebook)
     unknown = sorted(set(params) - set(known))
-    if unknown:
+    if unknown and ignore_unknown:
+        log.info("not parameters of %s, ignored: %s", notebook.name, ", ".join(unknown))
+        params = {name: value for name, value in params.items() if name in known}
+    elif unknown:
         raise InvalidOptionError(
             "parameters", ", ".join(unknown), f"not parameters of {notebook.name}"
         )
@@ -340,6 +356,8 @@ def run_notebook(
             cwd=str(work),
             progress_bar=False,
             log_output=False,
+            # the kernel's start-up warnings would only add noise to a step's log
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except PapermillExecutionError as exc:
         raise NotebookError(notebook, output, exc.exec_count, exc.ename, exc.evalue) from None

@@ -54,6 +54,12 @@ def run(
         Path | None,
         typer.Option(help="Also write the scraps as a CWL output object (cwl.output.json)."),
     ] = None,
+    ignore_unknown: Annotated[
+        bool,
+        typer.Option(
+            help="Drop parameters the notebook does not have (a CWL job holds the whole job)."
+        ),
+    ] = False,
 ) -> None:
     """Execute a notebook and read its scraps. A failing cell: its one-line error.
 
@@ -63,7 +69,14 @@ def run(
     from s1flood.notebook import load_parameters, parse_values, run_notebook
 
     values = load_parameters(parameters_file, **parse_values(_pairs(ctx.args)))
-    result = run_notebook(notebook, output, values, kernel=kernel, cwl_output=cwl_output)
+    result = run_notebook(
+        notebook,
+        output,
+        values,
+        kernel=kernel,
+        cwl_output=cwl_output,
+        ignore_unknown=ignore_unknown,
+    )
     typer.echo(
         f"{output}: executed in {result.seconds:.1f} s; scraps: {', '.join(result.scraps)}"
         f" (s1flood notebook scraps {output})"
