@@ -75,6 +75,14 @@ class DemHandler(Handler):
         if data is None:
             self.reply(404, NO_SUCH_KEY, "application/xml")
             return
+        if self.command == "HEAD":
+            headers = {"Accept-Ranges": "bytes", "Content-Length": str(len(data))}
+            self.send_response(200)
+            self.send_header("Content-Type", "image/tiff")
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            return
         requested = self.headers.get("Range")
         m = re.fullmatch(r"bytes=(\d+)-(\d*)", requested or "")
         if m and m.group(2):
