@@ -145,9 +145,9 @@ def demo_job(base: Path) -> Path:
 
 
 def cwltool(
-    process: Path, job: Path, outdir: Path, *options: str, env: dict[str, str] | None = None
+    process: Path | str, job: Path, outdir: Path, *options: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run cwltool (the venv's) on a process and a job; outputs go to `outdir`."""
+    """Run cwltool (the venv's) on a process (``FILE`` or ``FILE#ID``) and a job into `outdir`."""
     outdir.mkdir(parents=True, exist_ok=True)
     tmp = outdir.parent / f"{outdir.name}-tmp"
     tmp.mkdir(exist_ok=True)

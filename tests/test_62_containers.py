@@ -198,7 +198,9 @@ def test_package_validates_and_runs_from_the_registry(images, registry, base):
         assert infra.docker("image", "inspect", pull, check=False).returncode != 0
     out = infra.fresh_dir(base / "package-run")
     start = time.monotonic()
-    run = infra.cwltool(package, infra.demo_job(base), out)
+    # an ADES runs the entry Workflow by its id: FILE#ID
+    entry = document["$graph"][0]["id"].lstrip("#")
+    run = infra.cwltool(f"{package}#{entry}", infra.demo_job(base), out)
     infra.record_time("cwltool run of the package from the registry", time.monotonic() - start)
     assert run.returncode == 0, run.stderr[-3000:]
     for pull in pulls:
