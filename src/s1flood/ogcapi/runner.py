@@ -153,7 +153,7 @@ class JobRunner:
                 self.processes[job_id] = process
             assert process.stdin is not None
             try:
-                process.stdin.write(json.dumps({**job_order, **(secrets or {})}).encode())
+                process.stdin.write(yaml_safe_json({**job_order, **(secrets or {})}).encode())
                 process.stdin.close()
             except BrokenPipeError:
                 pass
@@ -214,6 +214,27 @@ class JobRunner:
             "--tmpdir-prefix", f"{tmp}/", "--tmp-outdir-prefix", f"{tmp}/",
             *container, *preserve,
         ]  # fmt: skip
+
+
+SURROGATE_PAIR = re.compile(r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})")
+
+
+def yaml_safe_json(value: Any) -> str:
+    """JSON that YAML readers (cwltool's) decode to the same text.
+
+    ASCII-only JSON, but a character beyond U+FFFF is written ``\\UXXXXXXXX``: YAML decodes
+    the JSON surrogate-pair escape into two lone surrogates.
+
+    Args:
+        value: the job order.
+    """
+
+    def join(match: re.Match[str]) -> str:
+        high, low = int(match.group(2), 16), int(match.group(3), 16)
+        code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+        return f"{match.group(1)}\\U{code:08x}"
+
+    return SURROGATE_PAIR.sub(join, json.dumps(value))
 
 
 def _follow(
