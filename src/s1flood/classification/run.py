@@ -110,11 +110,12 @@ class Run:
         readers = self._readers(self.feature, rows + 2 * halo)
         references = self._readers(self.before, rows + 2 * halo) if self.before else None
         windows = -(-self.grid.height // rows)
+        exact_range = self.method in ("otsu", "multiotsu") or self.threshold_db is not None
         try:
             with (
                 rasterio.Env(**GDAL_ENV),
                 tqdm(
-                    total=3 * windows,
+                    total=(3 if exact_range else 2) * windows,
                     desc=self.mask.name,
                     unit="block",
                     disable=None if progress else True,
@@ -138,8 +139,7 @@ class Run:
                     self.backscatter,
                     tile_size,
                     (MIN_TILE_ASHMAN_D, self.prior_db + WATER_MARGIN_DB),
-                    exact_range=self.method in ("otsu", "multiotsu")
-                    or self.threshold_db is not None,
+                    exact_range=exact_range,
                 )
                 decision = decide(
                     self.method,
