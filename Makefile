@@ -49,7 +49,8 @@ demo-python: $(STAMP)
 
 lab: $(STAMP) demo-data
 	$(BIN)/python -m pip install --quiet -e '.[lab]'
-	$(BIN)/jupyter lab --notebook-dir notebooks --MappingKernelManager.default_kernel_name=$(KERNEL)
+	$(BIN)/jupyter lab --notebook-dir notebooks --MappingKernelManager.default_kernel_name=$(KERNEL) \
+	    $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_FLAGS)
 
 toil: $(TOIL_STAMP)
 
