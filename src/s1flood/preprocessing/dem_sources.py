@@ -371,7 +371,7 @@ def _build(
     rows = north - dy * (np.arange(height) + 0.5)
     lon, lat = np.meshgrid(cols, rows)
     undulation, model = geoid_undulation(lon, lat)
-    band += undulation.astype(np.float32)
+    band = (band + undulation).astype(np.float32)  # summed in float64, rounded once
     profile = {
         "driver": "GTiff", "width": width, "height": height, "count": 1, "dtype": "float32",
         "crs": "EPSG:4326", "transform": transform, "nodata": None, "tiled": True,
