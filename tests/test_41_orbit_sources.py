@@ -12,13 +12,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import SHARED_DATA
-from servers import Fault, MockServer
-from servers.orbits import circular_orbit, eof_name, eof_text, start_orbit_bucket
 
 from s1flood.errors import InvalidOptionError
 from s1flood.preprocessing.orbit import parse_eof
 from s1flood.preprocessing.orbit_sources import is_orbit_auto, product_times, resolve_orbit
+from servers import Fault, MockServer
+from servers.orbits import circular_orbit, eof_name, eof_text, start_orbit_bucket
+
+from helpers import SHARED_DATA
 
 PRODUCT = "S1A_IW_GRDH_1SDV_20261102T051004_20261102T051029_067016_05D888_F334.SAFE"
 START = datetime(2026, 11, 2, 5, 10, 4, tzinfo=UTC)

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
-from servers.dem_tiles import start_dem_bucket, tile_name
-from servers.orbits import eof_name, eof_text, product_orbit, start_orbit_bucket
 
 from s1flood.demo import DEMO_AOI
 from s1flood.preprocessing import preprocess
 from s1flood.preprocessing.dem_sources import geoid_undulation
+from servers.dem_tiles import start_dem_bucket, tile_name
+from servers.orbits import eof_name, eof_text, product_orbit, start_orbit_bucket
 
 pytestmark = pytest.mark.slow
 
