@@ -273,6 +273,23 @@ def test_deploy_execute_replace_undeploy(server: OgcServer) -> None:
     assert_problem(requests.delete(location, headers=AUTH, timeout=60), 404)
 
 
+TOIL = Path(__file__).resolve().parents[1] / ".venv-toil" / "bin" / "toil-cwl-runner"
+
+
+@pytest.mark.skipif(not TOIL.is_file(), reason="Toil's venv (.venv-toil) is not installed")
+def test_toil_runs_the_jobs_when_configured(tmp_path: Path) -> None:
+    srv = OgcServer(tmp_path / "srv", packages=[ECHO], runner="toil", runner_command=str(TOIL))
+    srv.start()
+    try:
+        response = execute(srv, "s1flood-echo", {"message": "via toil"})
+        assert response.status_code == 200, response.text
+        assert requests.get(response.json()["result"]["href"], timeout=10).text == "via toil\n"
+        job_id = response.headers["Location"].rsplit("/", 1)[-1]
+        assert "toil" in requests.get(f"{srv.url}/jobs/{job_id}/log", timeout=10).text
+    finally:
+        srv.stop()
+
+
 def test_deployed_processes_survive_a_restart(tmp_path: Path) -> None:
     first = OgcServer(tmp_path / "srv").start()
     try:

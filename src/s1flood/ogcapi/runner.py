@@ -28,7 +28,8 @@ __all__ = ["JobCancelledError", "JobFailedError", "JobRunner"]
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-STEP_DONE = re.compile(r"\[step ([^\]]+)\] completed success")
+STEP_DONE = re.compile(r"\[step ([^\]]+)\] completed success|CWL step complete: (\S+)")
+"""cwltool's and Toil's lines for a finished workflow step."""
 ProgressCallback = Callable[[int, str], None]
 
 
@@ -133,7 +134,9 @@ class JobRunner:
         command = [*self._command(job_dir, outdir, tmp), f"{package}#{process_id}", "-"]
         env = dict(os.environ)
         env.update(self.config.credentials)
-        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        # the runner's own folder first: Toil starts its workers (_toil_worker) from PATH
+        folders = dict.fromkeys([str(Path(command[0]).parent), str(Path(sys.executable).parent)])
+        env["PATH"] = os.pathsep.join([*folders, env.get("PATH", "")])
         log_path = job_dir / "job.log"
         started = time.monotonic()
         with (
@@ -203,14 +206,15 @@ class JobRunner:
         container = [] if config.containers else ["--no-container"]
         if config.runner == "toil":
             exe = config.runner_command or str(bindir / "toil-cwl-runner")
+            # Toil's --preserve-environment takes several names: keep it before other options
             return [
-                exe, "--batchSystem", "single_machine", "--jobStore", str(job_dir / "jobstore"),
-                "--workDir", str(tmp), "--outdir", str(outdir), "--logInfo",
-                *container, *preserve,
+                exe, *preserve, "--batchSystem", "single_machine",
+                "--jobStore", str(job_dir / "jobstore"), "--workDir", str(tmp),
+                "--outdir", str(outdir), "--logInfo", *container,
             ]  # fmt: skip
         exe = config.runner_command or str(bindir / "cwltool")
         return [
-            exe, "--disable-color", "--outdir", str(outdir),
+            exe, "--disable-color", "--enable-ext", "--outdir", str(outdir),
             "--tmpdir-prefix", f"{tmp}/", "--tmp-outdir-prefix", f"{tmp}/",
             *container, *preserve,
         ]  # fmt: skip
@@ -222,8 +226,9 @@ SURROGATE_PAIR = re.compile(r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f
 def yaml_safe_json(value: Any) -> str:
     """JSON that YAML readers (cwltool's) decode to the same text.
 
-    ASCII-only JSON, but a character beyond U+FFFF is written ``\\UXXXXXXXX``: YAML decodes
-    the JSON surrogate-pair escape into two lone surrogates.
+    ASCII-only JSON, except that a character beyond U+FFFF is written as a YAML 8-digit
+    escape (backslash, U, hex digits): YAML decodes JSON's surrogate-pair escape into two
+    lone surrogates, which no tool can be given.
 
     Args:
         value: the job order.
@@ -249,7 +254,7 @@ def _follow(
         log.flush()
         match = STEP_DONE.search(line)
         if match:
-            step = match.group(1).split("/")[-1]
+            step = (match.group(1) or match.group(2)).split("/")[-1]
             done.add(step)
             percent = min(95, 10 + int(85 * len(done) / steps))
             progress(percent, f"step {step} completed")
