@@ -21,11 +21,13 @@ __all__ = ["default_package", "serve"]
 
 logger = logging.getLogger(__name__)
 
-PACKAGE_NAMES = ("s1flood-flood-mapping.cwl",)
+PACKAGE_NAMES = ("workflow.cwl",)
+"""The default process of a checkout: the development workflow (DockerRequirement under
+hints), which runs with and without containers."""
 
 
 def default_package() -> Path | None:
-    """The packed application package of a source checkout (``cwl/``), if there is one."""
+    """The workflow of a source checkout (``cwl/workflow.cwl``), if there is one."""
     root = Path(__file__).resolve().parents[3] / "cwl"
     for name in PACKAGE_NAMES:
         if (root / name).is_file():
