@@ -7,7 +7,8 @@ fusion, smoothing), `exclusion` and `hand` (HAND, slope, masks), `passes` (block
 `kernels` (numba), `result`.
 """
 
-from s1flood.classification.core import classify
+from typing import TYPE_CHECKING, Any
+
 from s1flood.classification.result import (
     ClassificationResult,
     change_path,
@@ -43,3 +44,15 @@ __all__ = [
     "otsu_index",
     "output_paths",
 ]
+
+if TYPE_CHECKING:
+    from s1flood.classification.core import classify
+
+
+def __getattr__(name: str) -> Any:
+    """`classify` on first use, so that importing the package stays light (no numba, GDAL)."""
+    if name == "classify":
+        from s1flood.classification.core import classify
+
+        return classify
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,7 +13,6 @@ import numpy as np
 import rasterio
 from tqdm import tqdm
 
-from s1flood import plots
 from s1flood._version import __version__
 from s1flood.classification import kernels
 from s1flood.classification.passes import MaskOptions, Scene, histogram_pass, mask_pass
@@ -105,6 +104,8 @@ class Run:
         excluded_counts: dict[str, int],
     ) -> ClassificationResult:
         """Run the passes and write every output."""
+        from s1flood import plots
+
         rows = _window_rows(tile_size)
         halo = max(smoothing, 1) // 2 + max(refine, 1) // 2
         readers = self._readers(self.feature, rows + 2 * halo)
