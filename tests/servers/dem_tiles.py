@@ -61,6 +61,12 @@ def write_tile(
     return path
 
 
+def count_sent(server: MockServer, size: int) -> None:
+    """Add to the body bytes a stand-in served (``server.sent``; a cut body counts whole)."""
+    with server.lock:
+        server.sent = getattr(server, "sent", 0) + size  # type: ignore[attr-defined]
+
+
 class DemHandler(Handler):
     def do_HEAD(self) -> None:  # noqa: N802
         self.do_GET()
@@ -96,7 +102,10 @@ class DemHandler(Handler):
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(chunk)
+                count_sent(self.mock, len(chunk))
             return
+        offset = re.fullmatch(r"bytes=(\d+)-", requested or "")
+        count_sent(self.mock, len(data) - (int(offset.group(1)) if offset else 0))
         self.serve_download(data, fault, "image/tiff", {"Accept-Ranges": "bytes"})
 
 

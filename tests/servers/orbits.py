@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from servers import Handler, MockServer
+from servers.dem_tiles import count_sent
 
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
@@ -120,6 +121,7 @@ class OrbitHandler(Handler):
         if data is None:
             self.reply(404, b"<Error><Code>NoSuchKey</Code></Error>", "application/xml")
             return
+        count_sent(self.mock, len(data))
         self.serve_download(data, fault, "application/octet-stream")
 
     def _list(self, query: dict[str, list[str]]) -> None:
@@ -143,6 +145,7 @@ class OrbitHandler(Handler):
             f"<IsTruncated>{'true' if more else 'false'}</IsTruncated>{token}{contents}"
             "</ListBucketResult>"
         )
+        count_sent(self.mock, len(body.encode()))
         self.reply(200, body, "application/xml")
 
 
