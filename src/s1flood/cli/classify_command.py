@@ -56,8 +56,13 @@ def classify(
         overwrite=overwrite,
         progress=State.progress,
     )
+    rule = (
+        "no water"
+        if result.path == "no-water"
+        else f"water below {result.water_threshold_db:.2f} dB"
+    )
     typer.echo(
-        f"{result.mask}: {result.path} ({result.reason}); "
-        f"water below {result.water_threshold_db:.2f} dB, "
-        f"{result.water_area_km2:.3f} km² water; {result.sidecar.name}, {result.histogram_png.name}"
+        f"{result.mask}: {result.path} ({result.reason}); {rule}, "
+        f"{result.water_area_km2:.3f} km² water, mean confidence {result.mean_confidence:.0f}; "
+        f"{result.sidecar.name}, {result.histogram_png.name}"
     )
