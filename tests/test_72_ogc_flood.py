@@ -1,8 +1,9 @@
 """The flood workflow as an OGC process (issue 13), called with OWSLib.
 
-OWSLib lists the processes, describes the flood process, executes the demo job (simulated
-``tiny`` scenes) asynchronously, polls it and downloads the frequency COG, which must be
-byte-identical to a cwltool run of the same workflow on the same parameters. OWSLib 0.35's
+OWSLib lists the processes, describes the flood process, executes the demo job
+(parameters/demo.yml on scripts/demo_data.py's data, with 2 ``tiny`` scenes) asynchronously,
+polls it and downloads the frequency COG, which must be byte-identical to a cwltool run of
+the same workflow on the same parameters. OWSLib 0.35's
 ``Processes`` has no job methods, so polling and downloads go through its own generic
 request method (``_request``), not hand-written HTTP.
 """
@@ -24,16 +25,18 @@ import requests
 import yaml
 from owslib.ogcapi.processes import Processes
 
-from test_70_ogc import AOI, AUTH_HEADER, WORKFLOW, OgcServer, assert_problem
+from test_70_ogc import AUTH_HEADER, WORKFLOW, OgcServer, assert_problem
+
+BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_JOB = ROOT / "parameters" / "demo.yml"
+SCENES = 2
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not WORKFLOW.is_file(), reason="cwl/workflow.cwl (issue 11) not present"),
+    pytest.mark.skipif(not DEMO_JOB.is_file(), reason="parameters/demo.yml (issue 11) not present"),
 ]
-
-BIN = Path(sys.executable).parent
-START, END = "2026-01-01", "2026-02-01"
-SCENES = 2
 
 
 def workflow_id() -> str:
@@ -42,24 +45,29 @@ def workflow_id() -> str:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Simulated tiny scenes: a static STAC catalog and a DEM."""
+    """The offline demo's data (scripts/demo_data.py), with tiny scenes to keep it quick."""
     out = tmp_path_factory.mktemp("ogc-demo")
     subprocess.run(
-        [BIN / "s1flood", "-q", "simulate", "--aoi", AOI, "--start", START, "--end", END,
-         "-o", str(out), "--scenes", str(SCENES), "--size", "tiny"],
+        [sys.executable, ROOT / "scripts" / "demo_data.py", str(out),
+         "--scenes", str(SCENES), "--size", "tiny"],
         check=True,
     )  # fmt: skip
     return out
 
 
+def demo_job(demo: Path) -> dict[str, Any]:
+    """parameters/demo.yml with its staged folder and DEM in `demo`."""
+    job = dict(yaml.safe_load(DEMO_JOB.read_text()))
+    job["catalogue"] = {"class": "Directory", "location": (demo / "simulation").as_uri()}
+    job["dem"] = {"class": "File", "location": (demo / "dem.tif").as_uri()}
+    return job
+
+
 def demo_inputs(demo: Path) -> dict[str, Any]:
-    """The execute request's inputs (OGC style: files and folders by href)."""
+    """The demo job as an execute request's inputs (files and folders by href)."""
     return {
-        "aoi": AOI,
-        "start": START,
-        "end": END,
-        "catalogue": {"href": (demo / "catalog").as_uri()},
-        "dem": {"href": (demo / "dem" / "dem.tif").as_uri()},
+        name: {"href": value["location"]} if isinstance(value, dict) else value
+        for name, value in demo_job(demo).items()
     }
 
 
@@ -67,13 +75,7 @@ def demo_inputs(demo: Path) -> dict[str, Any]:
 def reference(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A plain cwltool run of the workflow on the same parameters."""
     work = tmp_path_factory.mktemp("ogc-reference")
-    job = {
-        "aoi": AOI,
-        "start": START,
-        "end": END,
-        "catalogue": {"class": "Directory", "location": (demo / "catalog").as_uri()},
-        "dem": {"class": "File", "location": (demo / "dem" / "dem.tif").as_uri()},
-    }
+    job = demo_job(demo)
     (work / "job.json").write_text(json.dumps(job))
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     started = time.monotonic()
@@ -152,7 +154,7 @@ def test_owslib_runs_the_demo_job_byte_identical_to_cwltool(
     [
         ({"aoi": "POLYGON((11 45, 11.1 45.1))"}, "input 'aoi'"),
         ({"aoi": "not wkt"}, "not valid WKT"),
-        ({"end": "2025-12-01"}, "input 'end'"),
+        ({"end": "2026-10-01"}, "input 'end'"),
         ({"start": "last week"}, "input 'start'"),
         ({"cdse_password": "p"}, "credentials are configured on the server"),
         ({"dem": "/etc/hostname"}, "not a file this server offers"),
