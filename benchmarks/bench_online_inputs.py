@@ -128,6 +128,7 @@ def main() -> None:
         "S1FLOOD_CACHE_DIR": str(work / "cache"),
         "S1FLOOD_DEM_COPERNICUS_30_URL": dem.url,
         "S1FLOOD_ORBIT_URL": orbits.url,
+        "S1FLOOD_ORBIT_SERVICES": "bucket",
     }
     in_process(product, env, work / "cache-in-process")
     cli = [sys.executable, "-m", "s1flood.cli", "preprocess", str(product), "--aoi", DEMO_AOI]

@@ -57,6 +57,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("S1FLOOD_BACKOFF", "0.01")
     monkeypatch.setenv("S1FLOOD_RETRIES", "2")
     monkeypatch.setenv("S1FLOOD_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("S1FLOOD_ORBIT_SERVICES", "bucket")  # CDSE: tests/test_44_orbit_cdse.py
     return cache
 
 

@@ -62,6 +62,7 @@ def env(servers, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         "S1FLOOD_CACHE_DIR": str(cache),
         "S1FLOOD_DEM_COPERNICUS_90_URL": dem.url,
         "S1FLOOD_ORBIT_URL": orbits.url,
+        "S1FLOOD_ORBIT_SERVICES": "bucket",
         "S1FLOOD_CONFIG": str(tmp_path / "none.toml"),
     }
     for key, value in values.items():

@@ -56,6 +56,7 @@ class DiscoveryConfig:
     dem_copernicus_30_url: str = "https://copernicus-dem-30m.s3.amazonaws.com"
     dem_copernicus_90_url: str = "https://copernicus-dem-90m.s3.amazonaws.com"
     orbit_url: str = "https://s1-orbits.s3.us-west-2.amazonaws.com"  # an S3 bucket listing
+    orbit_services: str = "bucket,cdse"  # tried in turn for ``orbit: auto``
     page_size: int = 100
     timeout: float = 60.0
     retries: int = 5

@@ -5,11 +5,14 @@ uses, in this order:
 
 1. a precise orbit (``AUX_POEORB``) in the cache (``orbits/``) covering the acquisition: no
    request at all;
-2. the public orbit bucket (the discovery setting ``orbit_url``; an S3 bucket whose keys are
-   ``AUX_POEORB/<name>.EOF`` and ``AUX_RESORB/<name>.EOF``, listed with ``ListObjectsV2``):
-   the newest POEORB covering the acquisition, else the newest RESORB (a POEORB exists about
-   20 days after the acquisition), downloaded once into the cache (atomic, locked, resumed,
-   retried);
+2. the orbit services of the discovery setting ``orbit_services`` in turn (default
+   ``bucket,cdse``), the first with a covering file winning: ``bucket``, the public orbit
+   bucket at ``orbit_url`` (an S3 bucket whose keys are ``AUX_POEORB/<name>.EOF`` and
+   ``AUX_RESORB/<name>.EOF``, listed with ``ListObjectsV2``), and ``cdse``, the CDSE
+   catalogue's AUX products with the download credentials (`orbit_cdse`; skipped without
+   credentials). Each gives the newest POEORB covering the acquisition, else the newest RESORB
+   (a POEORB exists about 20 days after the acquisition), downloaded once into the cache
+   (atomic, locked, resumed, retried);
 3. a RESORB already in the cache;
 4. offline or when no file covers the acquisition: the annotation's state vectors, with one
    warning line (the documented fallback; the geolocation error of the annotation orbit is
@@ -21,6 +24,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -180,20 +184,13 @@ def _find(client: _Client, mission: str, start: datetime, stop: datetime) -> str
     return _covering(keys, mission, start, stop)
 
 
-def _download(client: _Client, key: str, report: OrbitFetch) -> Path:
-    """The cached EOF for a bucket key (downloaded once, under its lock) and checked."""
-    from s1flood.discovery.catalogue import FetchOptions
-    from s1flood.discovery.download import download_file
-
-    dest = cache_dir("orbits") / Path(key).name
+def _cached_download(name: str, fetch: Callable[[Path], Any], report: OrbitFetch) -> Path:
+    """The cached EOF ``name``: fetched once (under its lock) with ``fetch(part)``, checked."""
+    dest = cache_dir("orbits") / name
     with entry_lock(dest):
         if not dest.exists():
-            options = FetchOptions(verify_checksum=False, overwrite=True)
             part = dest.with_name(dest.name + ".download")
-            download_file(
-                f"{client.base}/{key}", part, session=client.session, policy=client.policy,
-                options=options,
-            )  # fmt: skip
+            fetch(part)
             report.bytes += part.stat().st_size
             try:
                 parse_eof(part)
@@ -204,8 +201,81 @@ def _download(client: _Client, key: str, report: OrbitFetch) -> Path:
     return dest
 
 
+def _from_bucket(
+    client: _Client, mission: str, start: datetime, stop: datetime, report: OrbitFetch
+) -> Path | None:
+    from s1flood.discovery.catalogue import FetchOptions
+    from s1flood.discovery.download import download_file
+
+    key = _find(client, mission, start, stop)
+    if key is None:
+        return None
+    options = FetchOptions(verify_checksum=False, overwrite=True)
+    return _cached_download(
+        Path(key).name,
+        lambda part: download_file(
+            f"{client.base}/{key}", part, session=client.session, policy=client.policy,
+            options=options,
+        ),
+        report,
+    )  # fmt: skip
+
+
+def _from_cdse(
+    client: _Client, mission: str, start: datetime, stop: datetime, report: OrbitFetch
+) -> Path | None:
+    from s1flood.preprocessing.orbit_cdse import (
+        cdse_orbit_product,
+        download_cdse_orbit,
+        has_cdse_credentials,
+    )
+
+    if not has_cdse_credentials(client.config):
+        raise CatalogueError("no CDSE credentials (S1FLOOD_CDSE_USERNAME/PASSWORD or netrc)")
+    product = cdse_orbit_product(client.config, client.session, mission, start, stop)
+    if product is None:
+        return None
+    return _cached_download(
+        str(product["Name"]),
+        lambda part: download_cdse_orbit(client.config, client.session, product, part),
+        report,
+    )
+
+
+_SERVICES = {"bucket": _from_bucket, "cdse": _from_cdse}
+
+
+def _services(config: Any) -> list[str]:
+    names = [s.strip().lower() for s in str(config.orbit_services).split(",") if s.strip()]
+    for name in names:
+        if name not in _SERVICES:
+            raise InvalidOptionError(
+                "settings", f"orbit_services={config.orbit_services}", "use bucket and/or cdse"
+            )
+    return names
+
+
+def _fetch(
+    client: _Client, mission: str, start: datetime, stop: datetime, report: OrbitFetch
+) -> list[str]:
+    """Ask each orbit service in turn; fill ``report`` from the first with a file; problems."""
+    problems = []
+    for service in _services(client.config):
+        try:
+            found = _SERVICES[service](client, mission, start, stop, report)
+        except (CatalogueError, OrbitFileError) as exc:
+            problems.append(f"{service}: {exc}")
+            continue
+        if found is not None:
+            report.path, report.kind = found, parse_eof(found).file_type
+            report.source = client.base if service == "bucket" else "cdse"
+            return problems
+        problems.append(f"{service}: no orbit file covers the acquisition")
+    return problems
+
+
 def resolve_orbit(product: Path | str, *, settings: Any = None) -> OrbitFetch:
-    """Find (cache, then the orbit bucket) the orbit file for a product; see the module doc.
+    """Find the orbit file for a product (cache, then each orbit service); see the module doc.
 
     Args:
         product: the product path or name (its name gives satellite and times).
@@ -215,31 +285,22 @@ def resolve_orbit(product: Path | str, *, settings: Any = None) -> OrbitFetch:
 
     started = time.perf_counter()
     mission, start, stop = product_times(product)
-    folder = cache_dir("orbits")
-    cached = select_orbit_file(folder, mission, start, stop)
+    cached = select_orbit_file(cache_dir("orbits"), mission, start, stop)
     if cached is not None and "POEORB" in cached.file_type:
         report = OrbitFetch(cached.path, cached.file_type, "cache")
     else:
-        config = settings if settings is not None else load_config()
-        client = _Client(config)
+        client = _Client(settings if settings is not None else load_config())
         report = OrbitFetch(None, "annotation", "")
         try:
-            key = _find(client, mission, start, stop)
-            if key is not None:
-                report.path = _download(client, key, report)
-                report.kind = parse_eof(report.path).file_type
-                report.source = client.base
-        except (CatalogueError, OrbitFileError) as exc:
-            report.source = f"orbit service failed: {exc}"
+            problems = _fetch(client, mission, start, stop, report)
         finally:
             report.requests = client.requests
             client.session.close()
         if report.path is None and cached is not None:
             report.path, report.kind, report.source = cached.path, cached.file_type, "cache"
         elif report.path is None:
-            why = report.source or f"no orbit file at {client.base} covers the acquisition"
-            log.warning("orbit auto: %s; using the annotation orbit", why)
-            report.source = why
+            report.source = "; ".join(problems)
+            log.warning("orbit auto: %s; using the annotation orbit", report.source)
     report.seconds = time.perf_counter() - started
     log.info(
         "orbit %s: %s from %s (%d request(s), %.2f MB, %.2f s)",
