@@ -123,7 +123,9 @@ def test_cache_hit_makes_no_request(env: Path, bucket) -> None:
     assert other.requests == 0
     assert len(bucket.log) == count
     assert sorted(
-        p.name for p in (env / "dem" / "copernicus-90").iterdir() if "lock" not in p.name
+        p.name
+        for p in (env / "dem" / "copernicus-90").iterdir()
+        if p.is_file() and "lock" not in p.name
     ) == [
         "Copernicus_DSM_COG_30_N41_00_E012_00_DEM.tif",
         "Copernicus_DSM_COG_30_N41_00_E013_00_DEM.missing",

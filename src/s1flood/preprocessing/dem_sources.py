@@ -212,7 +212,7 @@ def _fetch_tile(
             return None
         base = str(getattr(config, source.url_setting)).rstrip("/")
         url = f"{base}/{name}/{name}.tif"
-        download = dest.with_name(f"{name}.download.tif")
+        download = folder / ".incoming" / f"{name}.tif"  # checked before it is renamed
         options = FetchOptions(verify_checksum=False, overwrite=True, chunk_size=1 << 20)
         with new_session() as session:
             counter = _Counter(session)

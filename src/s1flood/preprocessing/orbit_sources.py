@@ -189,7 +189,7 @@ def _cached_download(name: str, fetch: Callable[[Path], Any], report: OrbitFetch
     dest = cache_dir("orbits") / name
     with entry_lock(dest):
         if not dest.exists():
-            part = dest.with_name(dest.name + ".download")
+            part = dest.parent / ".incoming" / dest.name  # checked before it is renamed
             fetch(part)
             report.bytes += part.stat().st_size
             try:
