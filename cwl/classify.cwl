@@ -57,13 +57,13 @@ inputs:
   earthdata_token: {type: string, label: Earthdata token, doc: "NASA Earthdata bearer token for ASF downloads (a secret: only the kernel's environment sees it); empty: none.", default: ""}
   product: {"type": "string", "label": "product", "doc": "a product name or catalogue id (fetched from ``catalogue``), or the path of a staged ``.SAFE`` folder or ``.zip``."}
   aoi: {"type": "string", "label": "aoi", "doc": "area of interest, a WKT polygon in lon/lat (EPSG:4326)."}
-  dem: {"type": "File", "label": "dem", "doc": "DEM GeoTIFF covering the AOI, any CRS."}
+  dem: {"type": ["File", "string"], "label": "dem", "doc": "DEM GeoTIFF covering the AOI, any CRS; or ``copernicus-30`` / ``copernicus-90``: the Copernicus DEM GLO-30/90 tiles covering the AOI, fetched once into the cache and converted from EGM2008 to ellipsoidal heights."}
   catalogue: {"type": ["null", "string", "Directory"], "label": "catalogue", "doc": "the catalogue to fetch a named product from (see `discover`); a staged STAC catalog is ``local:PATH``; default none (``product`` is a path)."}
   engine: {"type": "string", "label": "engine", "doc": "``python`` (xarray-sentinel reading, own terrain correction) or ``snap`` (SNAP's gpt). Default ``python``.", "default": "python"}
   polarisation: {"type": "string", "label": "polarisation", "doc": "VV, VH, HH or HV. Default VV.", "default": "VV"}
   resolution: {"type": "float", "label": "resolution", "doc": "pixel size of the target grid, metres. Default 10.", "default": 10.0}
   crs: {"type": "string?", "label": "crs", "doc": "target CRS (EPSG code, WKT or PROJ text); default the UTM zone of the AOI centroid."}
-  orbit: {"type": ["null", "File", "Directory"], "label": "orbit", "doc": "precise orbit file (EOF) or a folder of them; default the annotation orbit."}
+  orbit: {"type": ["null", "File", "Directory", "string"], "label": "orbit", "doc": "precise orbit file (EOF) or a folder of them; or ``auto``: the POEORB (else RESORB) file covering the acquisition, fetched once into the cache, the annotation orbit when offline; default the annotation orbit."}
   speckle: {"type": "string", "label": "speckle", "doc": "speckle filter: ``lee``, ``refined-lee`` or ``none``. Default ``lee``.", "default": "lee"}
   window: {"type": "int", "label": "window", "doc": "speckle filter window, odd number of pixels (3 to 31). Default 5.", "default": 5}
   rtc: {"type": "boolean", "label": "rtc", "doc": "terrain-flattened gamma0 instead of sigma0. Default false.", "default": false}

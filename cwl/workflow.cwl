@@ -45,12 +45,12 @@ inputs:
   stac_collection: {"type": "string?", "label": "stac_collection", "doc": "STAC collection id (default: the configured one)."}
   # classify (s1flood.steps.process_scene; the product comes from discover; polarisation
   # also makes discover keep only the scenes that have it)
-  dem: {"type": "File", "label": "dem", "doc": "DEM GeoTIFF covering the AOI, any CRS."}
+  dem: {"type": ["File", "string"], "label": "dem", "doc": "DEM GeoTIFF covering the AOI, any CRS; or ``copernicus-30`` / ``copernicus-90``: the Copernicus DEM GLO-30/90 tiles covering the AOI, fetched once into the cache and converted from EGM2008 to ellipsoidal heights."}
   engine: {"type": "string", "label": "engine", "doc": "``python`` (xarray-sentinel reading, own terrain correction) or ``snap`` (SNAP's gpt). Default ``python``.", "default": "python"}
   polarisation: {"type": "string", "label": "polarisation", "doc": "VV, VH, HH or HV. Default VV.", "default": "VV"}
   resolution: {"type": "float", "label": "resolution", "doc": "pixel size of the target grid, metres. Default 10.", "default": 10.0}
   crs: {"type": "string?", "label": "crs", "doc": "target CRS (EPSG code, WKT or PROJ text); default the UTM zone of the AOI centroid."}
-  orbit: {"type": ["null", "File", "Directory"], "label": "orbit", "doc": "precise orbit file (EOF) or a folder of them; default the annotation orbit."}
+  orbit: {"type": ["null", "File", "Directory", "string"], "label": "orbit", "doc": "precise orbit file (EOF) or a folder of them; or ``auto``: the POEORB (else RESORB) file covering the acquisition, fetched once into the cache, the annotation orbit when offline; default the annotation orbit."}
   speckle: {"type": "string", "label": "speckle", "doc": "speckle filter: ``lee``, ``refined-lee`` or ``none``. Default ``lee``.", "default": "lee"}
   window: {"type": "int", "label": "window", "doc": "speckle filter window, odd number of pixels (3 to 31). Default 5.", "default": 5}
   rtc: {"type": "boolean", "label": "rtc", "doc": "terrain-flattened gamma0 instead of sigma0. Default false.", "default": false}
