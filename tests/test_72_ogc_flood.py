@@ -25,7 +25,7 @@ import requests
 import yaml
 from owslib.ogcapi.processes import Processes
 
-from test_70_ogc import AUTH_HEADER, WORKFLOW, OgcServer, assert_problem
+from test_70_ogc import AUTH_HEADER, SECRET, WORKFLOW, OgcServer, assert_problem
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,6 +147,14 @@ def test_owslib_runs_the_demo_job_byte_identical_to_cwltool(
     expected = (Path(reference["outputs"]["results"]["path"]) / "frequency.tif").read_bytes()
     assert frequency == expected
     assert get(results["map"]["href"], as_dict=False)[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # the server filled the credential inputs from its environment: never written anywhere
+    job_dir = server.workdir / "data" / "jobs" / job_id
+    assert (job_dir / "outputs").is_dir()
+    for file in [*job_dir.rglob("*"), server.workdir / "server.log"]:
+        if file.is_file():
+            assert SECRET.encode() not in file.read_bytes(), file
+    print(f"server peak RSS: {server.peak_rss_mb():.0f} MB")
 
 
 @pytest.mark.parametrize(
