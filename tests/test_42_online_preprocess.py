@@ -22,6 +22,8 @@ from s1flood.preprocessing.dem_sources import geoid_undulation
 from servers.dem_tiles import start_dem_bucket, tile_name
 from servers.orbits import eof_name, eof_text, product_orbit, start_orbit_bucket
 
+from helpers import SHARED_DATA
+
 pytestmark = pytest.mark.slow
 
 
@@ -135,3 +137,49 @@ def test_cli_runs_with_no_file_given_by_hand(
     assert "AUX_POEORB" in run.stdout
     # the first test filled the cache: the CLI made no request at all
     assert len(dem_server.log) + len(orbit_server.log) == before
+
+
+REAL_SAFE = (
+    SHARED_DATA
+    / "s1-grd"
+    / "S1B_IW_GRDH_1SDV_20211223T051122_20211223T051147_030148_039993_5371.SAFE"
+)
+ROME_AOI = "POLYGON((12.46 41.96, 12.54 41.96, 12.54 42.04, 12.46 42.04, 12.46 41.96))"
+
+
+def test_the_real_product_with_fetched_inputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared kit's S1B product over Rome: two tiles (the AOI straddles 42 N), a POEORB."""
+    if not REAL_SAFE.exists():
+        pytest.skip(f"shared product missing: {REAL_SAFE}")
+    dem = start_dem_bucket(tmp_path / "tiles", [(41, 12), (42, 12)], code="30")
+    times, pos, vel = product_orbit(str(REAL_SAFE))
+    made = times[-1].replace(microsecond=0)
+    name = eof_name("S1B", "POEORB", made, times[0], times[-1])
+    orbits = start_orbit_bucket(
+        {f"AUX_POEORB/{name}": eof_text("S1B", "POEORB", made, times, pos, vel).encode()}
+    )
+    for key, value in {
+        "S1FLOOD_CACHE_DIR": str(tmp_path / "cache"),
+        "S1FLOOD_DEM_COPERNICUS_90_URL": dem.url,
+        "S1FLOOD_ORBIT_URL": orbits.url,
+        "S1FLOOD_ORBIT_SERVICES": "bucket",
+        "S1FLOOD_CONFIG": str(tmp_path / "none.toml"),
+    }.items():
+        monkeypatch.setenv(key, value)
+    try:
+        result = preprocess(
+            REAL_SAFE, tmp_path / "rome.tif", aoi_wkt=ROME_AOI, dem="copernicus-90",
+            orbit="auto", speckle="none",
+        )  # fmt: skip
+    finally:
+        dem.close()
+        orbits.close()
+    assert result.orbit_source == f"AUX_POEORB:{name}"
+    assert len([r for r in dem.log if r["method"] == "GET"]) == 2
+    # the image is blank (every pixel nodata) but the geometry puts the AOI inside the swath
+    assert result.swath_fraction == 1.0
+    assert result.max_geocoding_error_px <= 0.1
+    with rasterio.open(result.output) as src:
+        assert src.crs.to_epsg() == 32633
