@@ -11,13 +11,12 @@ from pathlib import Path
 
 import yaml
 
+from s1flood.demo import DEMO_AOI, DEMO_END, DEMO_START
+
 ROOT = Path(__file__).resolve().parents[1]
 CWL = ROOT / "cwl"
 BIN = Path(sys.executable).parent
 TOIL_BIN = ROOT / ".venv-toil" / "bin"
-DEMO_AOI = "POLYGON ((12.44 42.03, 12.52 42.03, 12.52 42.09, 12.44 42.09, 12.44 42.03))"
-DEMO_START = "2026-10-20T00:00:00Z"
-DEMO_END = "2026-11-20T00:00:00Z"
 
 
 @dataclass
