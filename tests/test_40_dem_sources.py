@@ -230,3 +230,43 @@ def test_two_processes_filling_one_cache_end_with_one_copy(env: Path, bucket) ->
     for name in ("N41_00_E012", "N42_00_E012", "N42_00_E013"):
         tile = env / "dem" / "copernicus-90" / f"Copernicus_DSM_COG_30_{name}_00_DEM.tif"
         assert tile.read_bytes() == bucket.files[f"{tile.stem}/{tile.name}"]
+
+
+def test_a_404_remembered_for_one_url_is_asked_again_at_another(
+    env: Path, bucket, monkeypatch
+) -> None:
+    """A wrong base URL (everything 404) must not leave the tiles marked as sea for good."""
+    monkeypatch.setenv("S1FLOOD_DEM_COPERNICUS_90_URL", bucket.url + "/wrong")
+    with pytest.raises(DemCoverageError):
+        resolve_dem("copernicus-90", (12.5, 42.5, 12.6, 42.6))
+    monkeypatch.setenv("S1FLOOD_DEM_COPERNICUS_90_URL", bucket.url)
+    fetched = resolve_dem("copernicus-90", (12.5, 42.5, 12.6, 42.6))
+    assert fetched.missing == []
+    assert fetched.requests == 1
+
+
+def test_tiles_of_two_latitude_zones_mosaic_on_the_finer_lattice(tmp_path, monkeypatch) -> None:
+    """Across 50 N the tiles have 1200 and 800 columns: the mosaic takes the finer spacing."""
+    server = start_dem_bucket(tmp_path / "tiles", [(49, 5), (50, 5)], code="30")
+    monkeypatch.setenv("S1FLOOD_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("S1FLOOD_DEM_COPERNICUS_90_URL", server.url)
+    monkeypatch.setenv("S1FLOOD_CONFIG", str(tmp_path / "none.toml"))
+    try:
+        fetched = resolve_dem("copernicus-90", (5.4, 49.95, 5.5, 50.05))
+    finally:
+        server.close()
+    with rasterio.open(fetched.path) as src:
+        heights, t = src.read(1), src.transform
+    assert abs(t.a - 1 / 1200) < 1e-12
+    lon = t.c + t.a * (np.arange(heights.shape[1]) + 0.5)
+    lat = t.f + t.e * (np.arange(heights.shape[0]) + 0.5)
+    glon, glat = np.meshgrid(lon, lat)
+    undulation, _ = geoid_undulation(glon, glat)
+    south = glat < 50 - 0.5 / 1200
+    expected = analytic_heights(glon, glat) + undulation
+    np.testing.assert_allclose(heights[south], expected[south], atol=1e-3)
+    # north of 50: the coarser tile's nearest pixel (half of 1/800 degree away at most)
+    np.testing.assert_allclose(heights[~south], expected[~south], atol=0.5)
+    with rasterio.open(tmp_path / "tiles" / "Copernicus_DSM_COG_30_N50_00_E005_00_DEM.tif") as src:
+        assert src.width == 800
+        assert src.height == 1200

@@ -46,15 +46,24 @@ def write_tile(
     pixels: int,
     heights: Callable[[np.ndarray, np.ndarray], np.ndarray] = analytic_heights,
 ) -> Path:
-    """Write one tile as a COG (float32, deflate, 512 px blocks) like the real ones."""
-    d = 1.0 / pixels
-    cols = lon + d * np.arange(pixels)
+    """Write one tile as a COG (float32, deflate, 512 px blocks) like the real ones.
+
+    Columns shrink towards the poles as in the real tiles (1, 1.5, 2, 3, 5, 10 times fewer
+    from 50, 60, 70, 80, 85 degrees).
+    """
+    zone = abs(lat + 0.5)
+    divisor = next(
+        (d for limit, d in ((50, 1), (60, 1.5), (70, 2), (80, 3), (85, 5)) if zone < limit), 10
+    )
+    width = round(pixels / divisor)
+    d, dx = 1.0 / pixels, 1.0 / width
+    cols = lon + dx * np.arange(width)
     rows = lat + 1 - d * np.arange(pixels)
     glon, glat = np.meshgrid(cols, rows)
     data = heights(glon, glat).astype(np.float32)
-    transform = from_origin(lon - d / 2, lat + 1 + d / 2, d, d)
+    transform = from_origin(lon - dx / 2, lat + 1 + d / 2, dx, d)
     with rasterio.open(
-        path, "w", driver="COG", width=pixels, height=pixels, count=1, dtype="float32",
+        path, "w", driver="COG", width=width, height=pixels, count=1, dtype="float32",
         crs="EPSG:4326", transform=transform, compress="DEFLATE", predictor=3, blocksize=512,
     ) as dst:  # fmt: skip
         dst.write(data, 1)

@@ -200,18 +200,18 @@ def _fetch_tile(
     name = tile_name(source, lat, lon)
     folder = cache_dir("dem") / source.name
     dest = folder / f"{name}.tif"
-    missing = folder / f"{name}.missing"
+    missing = folder / f"{name}.missing"  # holds the URL that answered 404
+    base = str(getattr(config, source.url_setting)).rstrip("/")
+    url = f"{base}/{name}/{name}.tif"
     if dest.exists():
         return dest
-    if missing.exists():
+    if _known_missing(missing, url):
         return None
     with entry_lock(dest):
         if dest.exists():  # another process fetched it while this one waited
             return dest
-        if missing.exists():
+        if _known_missing(missing, url):
             return None
-        base = str(getattr(config, source.url_setting)).rstrip("/")
-        url = f"{base}/{name}/{name}.tif"
         download = folder / ".incoming" / f"{name}.tif"  # checked before it is renamed
         options = FetchOptions(verify_checksum=False, overwrite=True, chunk_size=1 << 20)
         with new_session() as session:
@@ -235,6 +235,14 @@ def _fetch_tile(
         download.replace(dest)
         log.info("%s: fetched (%.1f MB)", name, dest.stat().st_size / 1e6)
         return dest
+
+
+def _known_missing(marker: Path, url: str) -> bool:
+    """Whether this very URL answered 404 before (another base URL is asked again)."""
+    try:
+        return marker.read_text().strip() == url
+    except OSError:
+        return False
 
 
 class _Counter:
