@@ -114,3 +114,15 @@ def test_start_imports_no_heavy_module():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []
+
+
+@pytest.mark.parametrize("inner", ["preprocess", "classify"])
+def test_process_scene_takes_every_option_of_the_steps_it_calls(inner):
+    outer = inspect.signature(STEPS["scene"]).parameters
+    for name, parameter in inspect.signature(STEPS[inner]).parameters.items():
+        if parameter.kind is not parameter.KEYWORD_ONLY:
+            continue
+        assert name in outer, f"process_scene lacks {inner}'s {name!r}"
+        if name != "dem":  # required for preprocess; optional (exclusion) for classify
+            assert outer[name].default == parameter.default, (inner, name)
+            assert outer[name].annotation == parameter.annotation, (inner, name)

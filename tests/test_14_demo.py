@@ -22,12 +22,13 @@ def test_demo_recovers_the_simulated_flood(tmp_path):
     peak = max(result.scenes, key=lambda s: s.classification.water_area_km2)
     assert peak.iou > 0.95  # preprocessed (Lee-filtered, terrain-corrected) flood peak
     assert all(s.iou > 0.7 for s in result.scenes)  # before/after: a narrow river only
-    # scenes without enough water for their own threshold borrow the others' median
-    fixed = [s for s in result.scenes if s.classification.method == "fixed"]
-    otsu = [s.classification.water_threshold_db for s in result.scenes if s not in fixed]
-    assert otsu
-    for scene in fixed:
-        assert scene.classification.water_threshold_db == np.median(otsu)
+    # each scene is classified alone (no threshold borrowed from the others), the path recorded
+    for scene in result.scenes:
+        classified = scene.classification
+        assert classified.path in ("split", "prior", "no-water"), classified.path
+        sidecar = json.loads(classified.sidecar.read_text())
+        assert sidecar["path"] == classified.path
+        assert sidecar["reason"]
     outputs = result.aggregation.outputs
     like = outputs["valid_count"]
     truths = np.stack(

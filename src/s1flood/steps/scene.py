@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from s1flood.scene import SceneResult, product_name, scene_outputs
 from s1flood.steps.catalogue import fetch
@@ -144,27 +146,10 @@ def classify(
     from s1flood.classification import classify as classify_backscatter
     from s1flood.raster import reading
 
+    arguments = arguments_for(classify_backscatter, locals())
     with reading(backscatter):
         return classify_backscatter(
-            backscatter,
-            mask,
-            band=band,
-            units=units,
-            method=method,
-            tile_size=tile_size,
-            smoothing=smoothing,
-            refine=refine,
-            classes=classes,
-            threshold_db=threshold_db,
-            reference=reference,
-            change_db=change_db,
-            dem=dem,
-            exclusion=exclusion,
-            hand_max_m=hand_max_m,
-            slope_max_deg=slope_max_deg,
-            require_bimodal=not allow_unimodal,
-            overwrite=overwrite,
-            progress=progress,
+            backscatter, mask, require_bimodal=not allow_unimodal, **arguments
         )
 
 
@@ -186,8 +171,18 @@ def process_scene(  # noqa: D417 (the others are documented in the steps it call
     dem_vertical: str = "auto",
     band: str = "1",
     units: str = "auto",
+    method: str = "split",
+    tile_size: int = 32,
+    smoothing: int = 5,
+    refine: int = 9,
     classes: int = 3,
     threshold_db: float | None = None,
+    reference: Path | str | None = None,
+    change_db: float = 3.0,
+    exclusion: Path | str | None = None,
+    terrain_exclusion: bool = True,
+    hand_max_m: float = 15.0,
+    slope_max_deg: float = 10.0,
     allow_unimodal: bool = False,
     settings: list[str] | None = None,
     overwrite: bool = False,
@@ -205,7 +200,11 @@ def process_scene(  # noqa: D417 (the others are documented in the steps it call
         out_dir: folder of the scene's outputs.
         catalogue: the catalogue to fetch a named product from (see `discover`); a staged
             STAC catalog is ``local:PATH``; default none (``product`` is a path).
+        terrain_exclusion: also give the DEM to `classify` (when it is a file), so that
+            pixels high above the drainage or on steep slopes are nodata, not dry.
+            Default true.
     """
+    values = dict(locals())
     out_dir = Path(out_dir)
     fetched = None
     if catalogue:
@@ -216,32 +215,20 @@ def process_scene(  # noqa: D417 (the others are documented in the steps it call
     product_path = fetched.path if fetched else Path(product)
     name = product_name(product_path)
     sigma0, mask = scene_outputs(out_dir, name, polarisation)
-    preprocessed = preprocess(
-        product_path,
-        sigma0,
-        aoi=aoi,
-        dem=dem,
-        engine=engine,
-        polarisation=polarisation,
-        resolution=resolution,
-        crs=crs,
-        orbit=orbit,
-        speckle=speckle,
-        window=window,
-        rtc=rtc,
-        dem_vertical=dem_vertical,
-        overwrite=overwrite,
-        progress=progress,
-    )
-    classified = classify(
-        sigma0,
-        mask,
-        band=band,
-        units=units,
-        classes=classes,
-        threshold_db=threshold_db,
-        allow_unimodal=allow_unimodal,
-        overwrite=overwrite,
-        progress=progress,
-    )
+    preprocessed = preprocess(product_path, sigma0, **arguments_for(preprocess, values))
+    values["dem"] = dem if terrain_exclusion and Path(dem).is_file() else None
+    classified = classify(sigma0, mask, **arguments_for(classify, values))
     return SceneResult(name, out_dir, fetched, preprocessed, classified)
+
+
+def arguments_for(step: Callable[..., Any], values: dict[str, Any]) -> dict[str, Any]:
+    """The keyword-only parameters of `step` that `values` has, with their values.
+
+    Args:
+        step: a step function.
+        values: candidate arguments by name (e.g. the caller's ``locals()``).
+    """
+    parameters = inspect.signature(step).parameters.values()
+    return {
+        p.name: values[p.name] for p in parameters if p.kind == p.KEYWORD_ONLY and p.name in values
+    }
