@@ -5,15 +5,15 @@ Adding a parameter to a step is then one pasted line in the notebook and one in 
 
     .venv/bin/python scripts/interface_lines.py scene threshold_db method
 
-When a step's documentation changes, ``--sync`` rewrites the comments of the notebooks'
-parameters cells and the ``doc`` of the CWL inputs from `s1flood.steps`, nothing else::
+When a step gains a parameter or its documentation changes, ``--sync`` brings the notebooks'
+parameters cells and the CWL inputs (and the workflow's wiring) in line with `s1flood.steps`;
+review the diff (a new path parameter comes in as a ``File``)::
 
-    .venv/bin/python scripts/interface_lines.py --sync
+    .venv/bin/python scripts/interface_lines.py --sync [REPOSITORY]
 """
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import json
 import sys
@@ -84,27 +84,127 @@ WORKFLOW_OWNER = {"polarisation": "scene"}
 """Workflow inputs fed to several steps whose definition is not discover's."""
 
 
+NOT_IN_NOTEBOOKS = {"progress"}
+NOT_IN_CWL = {"progress", "out_dir", "overwrite"}
+
+
 def _sync_notebook(path: Path, step: str) -> bool:
+    """Rebuild a parameters cell in the step's order.
+
+    Values are kept; comments and new parameters (at the step's default) come from the step;
+    parameters the step lost are dropped.
+    """
     import nbformat
 
     notebook = nbformat.read(path, as_version=4)
     changed = False
+    names = [n for n in inspect.signature(STEPS[step]).parameters if n not in NOT_IN_NOTEBOOKS]
     for cell in notebook.cells:
         if "parameters" not in cell.metadata.get("tags", []):
             continue
-        out = []
+        present: dict[str, str] = {}
         for line in cell.source.splitlines():
             head, sep, _comment = line.partition("  # ")
             name = head.split(":", 1)[0].strip()
             if sep and name.isidentifier():
-                with contextlib.suppress(KeyError):
-                    line = f"{head}  # {parameter_comment(doc(step, name))}"
-            out.append(line)
+                present[name] = head
+        out = []
+        for name in names:
+            if name in present:
+                out.append(f"{present[name]}  # {parameter_comment(doc(step, name))}")
+            else:
+                out.append(lines(step, name)[0])
         source = "\n".join(out)
         changed |= source != cell.source
         cell.source = source
     if changed:
         nbformat.write(notebook, path)
+    return changed
+
+
+def _top_names(block: list[str], indent: str) -> dict[str, int]:
+    """Line index of each ``NAME:`` entry at exactly `indent` in a block of lines."""
+    found = {}
+    for index, line in enumerate(block):
+        if line.startswith(indent) and not line.startswith(indent + " "):
+            name = line.strip().split(":", 1)[0]
+            if name.isidentifier():
+                found[name] = index
+    return found
+
+
+def _insert_after(
+    block: list[str], where: dict[str, int], order: list[str], name: str, new: str
+) -> None:
+    """Insert `new` after the entry of the nearest earlier name of `order` (else at the end)."""
+    earlier = [n for n in order[: order.index(name)] if n in where]
+    index = where[earlier[-1]] + 1 if earlier else len(block)
+    block.insert(index, new)
+    for key, value in where.items():
+        if value >= index:
+            where[key] = value + 1
+    where[name] = index
+
+
+def _section(lines_: list[str], start: str, indent: str) -> tuple[int, int]:
+    """First and past-the-end line of the block under `start` (lines deeper than `indent`)."""
+    first = lines_.index(start) + 1
+    end = first
+    while end < len(lines_) and (lines_[end].startswith(indent + " ") or not lines_[end].strip()):
+        end += 1
+    return first, end
+
+
+def _add_tool_inputs(path: Path, step: str) -> bool:
+    """Add an input line for each step parameter a CWL tool lacks (the tool owns the rest)."""
+    text = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    first, end = _section(text, "inputs:\n", "")
+    block = text[first:end]
+    where = _top_names(block, "  ")
+    order = [n for n in inspect.signature(STEPS[step]).parameters if n not in NOT_IN_CWL]
+    missing = [n for n in order if n not in where]
+    for name in missing:
+        _insert_after(block, where, order, name, lines(step, name)[1] + "\n")
+    if missing:
+        path.write_text("".join(text[:first] + block + text[end:]), encoding="utf-8")
+    return bool(missing)
+
+
+def _wire_workflow(path: Path) -> bool:
+    """Give the workflow an input and an ``in:`` line for each tool input it does not wire."""
+    import yaml
+
+    workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    changed = False
+    for step_id, step in workflow["steps"].items():
+        tool = path.parent / step["run"]
+        tool_text = tool.read_text(encoding="utf-8").splitlines()
+        first_t, end_t = _section([t + "\n" for t in tool_text], "inputs:\n", "")
+        tool_lines = {
+            line.strip().split(":", 1)[0]: line
+            for line in tool_text[first_t:end_t]
+            if line.startswith("  ") and not line.startswith("   ")
+        }
+        order = [n for n in yaml.safe_load(tool.read_text(encoding="utf-8"))["inputs"]]
+        for name in [n for n in order if n != "notebook" and n not in step["in"]]:
+            first, end = _section(text, f"  {step_id}:\n", "  ")
+            in_first, in_end = _section(text[first:end], "    in:\n", "    ")
+            block = text[first + in_first : first + in_end]
+            where = _top_names(block, "      ")
+            _insert_after(block, where, order, name, f"      {name}: {name}\n")
+            text[first + in_first : first + in_end] = block
+            step["in"][name] = name
+            if name not in workflow["inputs"]:
+                first_i, end_i = _section(text, "inputs:\n", "")
+                inputs = text[first_i:end_i]
+                where_i = _top_names(inputs, "  ")
+                _insert_after(inputs, where_i, order, name, tool_lines[name] + "\n")
+                text[first_i:end_i] = inputs
+                workflow["inputs"][name] = {}
+            changed = True
+    if changed:
+        path.write_text("".join(text), encoding="utf-8")
     return changed
 
 
@@ -129,14 +229,21 @@ def _sync_cwl(path: Path, owner: Callable[[str], str | None]) -> bool:
     return changed
 
 
-def sync() -> list[str]:
-    """Rewrite the parameter comments and CWL docs from the steps; the files changed."""
+def sync(root: Path = ROOT) -> list[str]:
+    """Bring the notebooks and CWL files in line with the steps; the files changed.
+
+    Parameters cells are rebuilt in the step's order (values kept); CWL tools get an input
+    line for each new step parameter, the workflow an input and an ``in:`` line for each
+    tool input it does not wire; every comment and ``doc`` is the step's documentation.
+    Types and defaults of existing CWL inputs are left as they are (the tests check them).
+    """
     changed = []
     for name, step in NOTEBOOKS.items():
-        if _sync_notebook(ROOT / "notebooks" / name, step):
+        if _sync_notebook(root / "notebooks" / name, step):
             changed.append(f"notebooks/{name}")
     for name, step in TOOLS.items():
-        if _sync_cwl(ROOT / "cwl" / name, lambda _n, s=step: s):
+        added = _add_tool_inputs(root / "cwl" / name, step)
+        if _sync_cwl(root / "cwl" / name, lambda _n, s=step: s) or added:
             changed.append(f"cwl/{name}")
 
     def workflow_owner(name: str) -> str | None:
@@ -145,14 +252,16 @@ def sync() -> list[str]:
                 return step
         return None
 
-    if _sync_cwl(ROOT / "cwl" / "workflow.cwl", workflow_owner):
+    wired = _wire_workflow(root / "cwl" / "workflow.cwl")
+    if _sync_cwl(root / "cwl" / "workflow.cwl", workflow_owner) or wired:
         changed.append("cwl/workflow.cwl")
     return changed
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--sync"]:
-        print("\n".join(sync()) or "in sync")
+    if sys.argv[1:2] == ["--sync"]:
+        target = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT
+        print("\n".join(sync(target)) or "in sync")
         sys.exit(0)
     step_name, *names = sys.argv[1:]
     for parameter in names or list(inspect.signature(STEPS[step_name]).parameters):
