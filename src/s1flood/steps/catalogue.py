@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from s1flood.steps.forwarding import arguments_for
+
 if TYPE_CHECKING:
     from s1flood.discovery import DiscoveryConfig, DiscoveryResult, FetchResult
 
@@ -86,19 +88,9 @@ def discover(
     """
     from s1flood.discovery import discover as discover_scenes
 
-    return discover_scenes(
-        aoi,
-        start,
-        end,
-        catalogue=catalogue,
-        mode=mode,
-        product_type=product_type,
-        polarisation=polarisation,
-        orbit_direction=orbit_direction,
-        relative_orbit=relative_orbit,
-        min_coverage=min_coverage,
-        config=discovery_config(settings, odata_url, token_url, stac_collection),
-    )
+    config = discovery_config(settings, odata_url, token_url, stac_collection)
+    arguments = arguments_for(discover_scenes, locals())
+    return discover_scenes(aoi, start, end, **arguments)
 
 
 def fetch(
@@ -136,13 +128,5 @@ def fetch(
     """
     from s1flood.discovery import fetch as fetch_product
 
-    return fetch_product(
-        product,
-        catalogue=catalogue,
-        out_dir=out_dir,
-        unzip=unzip,
-        wait_offline=wait_offline,
-        overwrite=overwrite,
-        progress=progress,
-        config=discovery_config(settings, odata_url, token_url, stac_collection),
-    )
+    config = discovery_config(settings, odata_url, token_url, stac_collection)
+    return fetch_product(product, **arguments_for(fetch_product, locals()))

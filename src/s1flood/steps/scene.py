@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from s1flood.scene import SceneResult, product_name, scene_outputs
 from s1flood.steps.catalogue import fetch
+from s1flood.steps.forwarding import arguments_for
 
 if TYPE_CHECKING:
     from s1flood.classification import ClassificationResult
@@ -64,23 +63,8 @@ def preprocess(
     """
     from s1flood.preprocessing import preprocess as preprocess_product
 
-    return preprocess_product(
-        product,
-        output,
-        aoi_wkt=aoi,
-        dem=dem,
-        engine=engine,
-        polarisation=polarisation,
-        resolution=resolution,
-        crs=crs,
-        orbit=orbit,
-        speckle=speckle,
-        window=window,
-        rtc=rtc,
-        dem_vertical=dem_vertical,
-        overwrite=overwrite,
-        progress=progress,
-    )
+    arguments = arguments_for(preprocess_product, locals())
+    return preprocess_product(product, output, aoi_wkt=aoi, **arguments)
 
 
 def classify(
@@ -92,7 +76,7 @@ def classify(
     method: str = "split",
     tile_size: int = 32,
     smoothing: int = 5,
-    refine: int = 9,
+    refine: int = 15,
     classes: int = 3,
     threshold_db: float | None = None,
     reference: Path | str | None = None,
@@ -125,8 +109,8 @@ def classify(
         tile_size: tile side of the ``split`` methods in pixels. Default 32.
         smoothing: odd box size (pixels) of a dB mean against speckle; 0 for none.
             Default 5.
-        refine: odd box size (pixels) of a majority filter on the mask; 0 for none.
-            Default 9.
+        refine: odd box size (pixels) within which water grows from seeds (pixels below
+            the water class mean); 0 for none. Default 15.
         classes: Multi-Otsu classes for ``multiotsu`` (2 to 5). Default 3.
         threshold_db: a fixed water threshold in dB instead of the method; default none.
         reference: a pre-event or dry-season backscatter raster on the same grid; pixels
@@ -174,7 +158,7 @@ def process_scene(  # noqa: D417 (the others are documented in the steps it call
     method: str = "split",
     tile_size: int = 32,
     smoothing: int = 5,
-    refine: int = 9,
+    refine: int = 15,
     classes: int = 3,
     threshold_db: float | None = None,
     reference: Path | str | None = None,
@@ -219,16 +203,3 @@ def process_scene(  # noqa: D417 (the others are documented in the steps it call
     values["dem"] = dem if terrain_exclusion and Path(dem).is_file() else None
     classified = classify(sigma0, mask, **arguments_for(classify, values))
     return SceneResult(name, out_dir, fetched, preprocessed, classified)
-
-
-def arguments_for(step: Callable[..., Any], values: dict[str, Any]) -> dict[str, Any]:
-    """The keyword-only parameters of `step` that `values` has, with their values.
-
-    Args:
-        step: a step function.
-        values: candidate arguments by name (e.g. the caller's ``locals()``).
-    """
-    parameters = inspect.signature(step).parameters.values()
-    return {
-        p.name: values[p.name] for p in parameters if p.kind == p.KEYWORD_ONLY and p.name in values
-    }
