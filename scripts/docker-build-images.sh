@@ -84,3 +84,6 @@ for step in "${steps[@]}"; do
         build "$step" "docker/$step.Dockerfile" "S1FLOOD_BASE=$PREFIX/base:$VERSION"
     fi
 done
+# Earlier builds of the same tags leave untagged images behind: drop them (the build cache stays).
+"$DOCKER_CLI" image prune -f >/dev/null 2>&1 || true
+"$DOCKER_CLI" builder prune -f --keep-storage 4GB >/dev/null 2>&1 || true
