@@ -58,12 +58,15 @@ apt_install() {
         die_apt "apt-get install ${missing[*]} failed (see $S1FLOOD_LOG/apt-install.log)"
 }
 
-# pid_alive FILE : true when FILE names a running process.
+# pid_alive FILE : true when FILE names a running process, and it is still the program the
+# file is named after (dockerd.pid -> dockerd), not another one that reused the PID.
 pid_alive() {
-    local pid
+    local pid comm
     [ -s "$1" ] || return 1
     pid="$(cat "$1")"
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    comm="$(cat "/proc/$pid/comm" 2>/dev/null || true)"
+    [ "$comm" = "$(basename "$1" .pid)" ] || [ "$comm" = "$(basename "$1" .pid | cut -c1-15)" ]
 }
 
 # stop_pid FILE NAME : stop the process whose PID FILE records (TERM, then KILL after 20 s).

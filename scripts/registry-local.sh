@@ -14,7 +14,7 @@ set -euo pipefail
 
 PORT="${S1FLOOD_REGISTRY_PORT:-5000}"
 ADDRESS="127.0.0.1:$PORT"
-PIDFILE="$S1FLOOD_RUN/registry.pid"
+PIDFILE="$S1FLOOD_RUN/docker-registry.pid"
 CONFIG="$S1FLOOD_INFRA/registry.yml"
 
 answers() {
