@@ -125,18 +125,24 @@ def test_cli_runs_with_no_file_given_by_hand(
     product: Path, servers, env: dict[str, str], tmp_path: Path
 ) -> None:
     dem_server, orbit_server = servers
-    before = len(dem_server.log) + len(orbit_server.log)
     out = tmp_path / "sigma0.tif"
-    run = subprocess.run(
-        [sys.executable, "-m", "s1flood.cli", "preprocess", str(product), "-o", str(out),
-         "--aoi", DEMO_AOI, "--dem", "copernicus-90", "--orbit", "auto"],
-        env={**os.environ, **env}, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    cli = [sys.executable, "-m", "s1flood.cli", "-v", "preprocess", str(product), "-o", str(out)]
+    cli += ["--aoi", DEMO_AOI, "--dem", "copernicus-90", "--orbit", "auto", "--overwrite"]
+    run = subprocess.run(cli, env={**os.environ, **env}, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert out.exists()
     assert "AUX_POEORB" in run.stdout
-    # the first test filled the cache: the CLI made no request at all
+    # -v says what was fetched, from where and at what cost
+    assert "DEM copernicus-90: 1 tile(s) (0 sea), " in run.stderr
+    assert "orbit S1A: S1A_OPER_AUX_POEORB_OPOD_" in run.stderr
+    # again, on the filled cache: no request at all
+    before = len(dem_server.log) + len(orbit_server.log)
+    again = subprocess.run(cli, env={**os.environ, **env}, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
     assert len(dem_server.log) + len(orbit_server.log) == before
+    assert "0 request(s), 0.0 MB, " in again.stderr
+    assert "(cached)" in again.stderr
+    assert "from cache (0 request(s)" in again.stderr
 
 
 REAL_SAFE = (
