@@ -270,3 +270,37 @@ def test_tiles_of_two_latitude_zones_mosaic_on_the_finer_lattice(tmp_path, monke
     with rasterio.open(tmp_path / "tiles" / "Copernicus_DSM_COG_30_N50_00_E005_00_DEM.tif") as src:
         assert src.width == 800
         assert src.height == 1200
+
+
+_GEOID_CHILD = """
+import json
+from s1flood.preprocessing.dem_sources import geoid_undulation
+values, model = geoid_undulation([12.5, -70.25], [42.0, -33.5])
+print(json.dumps([model, list(values)]))
+"""
+
+
+def test_proj_egm2008_grid_is_used_where_proj_has_it(tmp_path: Path) -> None:
+    """A grid named as PROJ's EGM2008 grid in PROJ's user data folder replaces EGM96."""
+    folder = tmp_path / "data" / "proj"
+    folder.mkdir(parents=True)
+    lon, lat = np.meshgrid(np.arange(-180, 181), np.arange(90, -91, -1))
+    grid = (lat + lon / 10.0).astype(np.float32)  # bilinear in lon/lat: exact between nodes
+    origin = rasterio.transform.from_origin(-180.5, 90.5, 1, 1)
+    with rasterio.open(
+        folder / "us_nga_egm08_25.tif", "w", driver="GTiff", width=361, height=181, count=1,
+        dtype="float32", crs="EPSG:4326", transform=origin,
+    ) as dst:  # fmt: skip
+        dst.write(grid, 1)
+        dst.update_tags(TYPE="VERTICAL_OFFSET_GEOGRAPHIC_TO_VERTICAL")
+    environ = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(
+        [sys.executable, "-c", _GEOID_CHILD],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    model, values = json.loads(done.stdout.strip().splitlines()[-1])
+    assert model == "EGM2008"
+    np.testing.assert_allclose(values, [42.0 + 1.25, -33.5 - 7.025], atol=1e-3)

@@ -10,7 +10,8 @@ ellipsoidal heights (``dem/mosaics/``), which the engines then read as any DEM f
 
 Tiles that do not exist (404: open sea) are sea level. Copernicus heights are above the
 EGM2008 geoid; they become ellipsoidal heights with PROJ's EGM2008 grid
-(``us_nga_egm08_25.tif``) where PROJ has it, else with the bundled EGM96 grid (see `dem.py`):
+(``us_nga_egm08_25.tif``, e.g. from ``projsync --file us_nga_egm08_25.tif`` or copied into
+PROJ's user data folder, ``pyproj.datadir.get_user_data_dir()``) where PROJ has it, else with the bundled EGM96 grid (see `dem.py`):
 EGM96 and EGM2008 differ by less than 1 m over most land and by a few metres at most over
 high mountains with sparse gravity data (Himalaya, Andes, central Africa), which shifts the
 terrain-corrected position by about that height error times the cotangent of the incidence
@@ -158,7 +159,7 @@ def _egm2008() -> Transformer | None:
     if "ballpark" in t.description.lower():
         return None
     probe = t.transform(0.0, 0.0, 0.0)[2]
-    return t if np.isfinite(probe) and probe != 0.0 else None
+    return t if np.isfinite(probe) else None
 
 
 def geoid_undulation(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], str]:
