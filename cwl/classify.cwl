@@ -70,8 +70,18 @@ inputs:
   dem_vertical: {"type": "string", "label": "dem_vertical", "doc": "DEM heights: ``auto`` (geoid only if the CRS says so), ``egm96`` (SRTM, Copernicus DEM) or ``ellipsoid``. Default ``auto``.", "default": "auto"}
   band: {"type": "string", "label": "band", "doc": "band to classify: a 1-based index or a band description such as ``VV``; two joined by a comma (``VV,VH``) are fused (mean of their dB). Default ``1``.", "default": "1"}
   units: {"type": "string", "label": "units", "doc": "units of the input values: ``auto`` (from the band's metadata, else its values), ``linear`` or ``db``. Default ``auto``.", "default": "auto"}
+  method: {"type": "string", "label": "method", "doc": "``split`` (Otsu of the tiles showing water and land; default), ``split-ki`` (Kittler-Illingworth on those tiles), ``otsu`` or ``multiotsu``.", "default": "split"}
+  tile_size: {"type": "int", "label": "tile_size", "doc": "tile side of the ``split`` methods in pixels. Default 32.", "default": 32}
+  smoothing: {"type": "int", "label": "smoothing", "doc": "odd box size (pixels) of a dB mean against speckle; 0 for none. Default 5.", "default": 5}
+  refine: {"type": "int", "label": "refine", "doc": "odd box size (pixels) within which water grows from seeds (pixels below the water class mean); 0 for none. Default 15.", "default": 15}
   classes: {"type": "int", "label": "classes", "doc": "Multi-Otsu classes for ``multiotsu`` (2 to 5). Default 3.", "default": 3}
   threshold_db: {"type": "float?", "label": "threshold_db", "doc": "a fixed water threshold in dB instead of the method; default none."}
+  reference: {"type": "File?", "label": "reference", "doc": "a pre-event or dry-season backscatter raster on the same grid; pixels darker by more than ``change_db`` join water and the change COG. Default none."}
+  change_db: {"type": "float", "label": "change_db", "doc": "decrease in dB that marks new water against ``reference``. Default 3.", "default": 3.0}
+  exclusion: {"type": "File?", "label": "exclusion", "doc": "a raster whose non-zero pixels become nodata (e.g. radar shadow/layover). Default none."}
+  terrain_exclusion: {"type": "boolean", "label": "terrain_exclusion", "doc": "also give the DEM to `classify` (when it is a file), so that pixels high above the drainage or on steep slopes are nodata, not dry. Default true.", "default": true}
+  hand_max_m: {"type": "float", "label": "hand_max_m", "doc": "height above nearest drainage limit with ``dem`` (m). Default 15.", "default": 15.0}
+  slope_max_deg: {"type": "float", "label": "slope_max_deg", "doc": "slope limit with ``dem`` (degrees). Default 10.", "default": 10.0}
   allow_unimodal: {"type": "boolean", "label": "allow_unimodal", "doc": "with ``multiotsu``, threshold even when no distinct water population shows. Default false.", "default": false}
   settings: {"type": "string[]?", "label": "settings", "doc": "discovery settings as ``KEY=VALUE`` (see `discover`)."}
 outputs:
