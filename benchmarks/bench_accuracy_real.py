@@ -14,9 +14,9 @@ mapping is not published): ETCI VV grey 100 -> -20 dB and 145 -> -10 dB, VH grey
 and 190 -> -17 dB (typical calm-water and land levels put on the dataset's median water and
 land grey levels); OMBRIA (each image min-max scaled on its own) 0 -> -28 dB, 255 -> -2 dB.
 Invariant to such a (affine) mapping: Otsu, Multi-Otsu, the split tile selection and its
-threshold, box-mean smoothing and the majority filter. Not invariant: the prior-threshold and
-no-water paths, the split's water plausibility test (dark class mean <= prior + 3 dB) and the
-change threshold (``change_db``): these use absolute dB.
+threshold, box-mean smoothing and the seeded growing (seeds below the dark-class mean). Not
+invariant: the prior-threshold and no-water paths, the split's water plausibility test (dark
+class mean <= prior + 3 dB) and the change threshold (``change_db``): these use absolute dB.
 """
 
 from __future__ import annotations

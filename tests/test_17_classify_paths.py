@@ -131,3 +131,27 @@ def test_result_dict_round_trip(tmp_path, rng):
     assert json.loads(json.dumps(record)) == record
     again = ClassificationResult.from_dict(record, tmp_path / "out")
     assert again == result
+
+
+def test_refinement_grows_water_from_seeds_keeps_a_narrow_river_and_drops_lone_dark_pixels(
+    tmp_path,
+):
+    # land at -9 dB with a lake (tiles that show water and land) and a river 3 pixels wide;
+    # lone land pixels just below the threshold have no seed (pixel below the water mean) near
+    db = np.full((256, 256), -9.0, dtype=np.float32)
+    r, c = np.mgrid[0:256, 0:256]
+    lake = (r >= 20) & (r < 80) & (c >= 20) & (c < 120)
+    db[lake] = np.where((r + c) % 2 == 0, -21.0, -23.0)[lake]  # water mean -22 dB
+    db[150:153, :] = -23.0  # river, 3 pixels wide
+    lone = [(200, 40), (220, 180), (100, 200)]
+    for r, c in lone:
+        db[r, c] = -21.5  # dark land: below the threshold (-20.9 dB), above the water mean
+    src = write_tif(tmp_path / "s.tif", db, units=["dB"])
+    grown = read(classify(src, tmp_path / "g.tif", units="db", smoothing=0, refine=15).mask)
+    plain_result = classify(src, tmp_path / "p.tif", units="db", smoothing=0, refine=0)
+    plain = read(plain_result.mask)
+    assert (grown[150:153] == 1).all()
+    assert (grown[20:80, 20:120] == 1).all()
+    assert all(grown[r, c] == 0 for r, c in lone)
+    assert all(plain[r, c] == 1 for r, c in lone), plain_result.thresholds_db
+    assert grown.sum() == plain.sum() - len(lone)

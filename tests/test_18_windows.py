@@ -57,10 +57,12 @@ def whole_array(db: np.ndarray, tile: int, smoothing: int, refine: int) -> np.nd
         3,
         None,
     )
-    water = np.where(np.isfinite(smooth), smooth < decision.threshold_db, np.nan)
-    fraction = np.empty_like(smooth)
-    kernels.box_mean(water.astype(np.float32), refine, fraction)
-    return np.where(np.isnan(fraction), 255, fraction > 0.5).astype(np.uint8)
+    valid = np.isfinite(smooth)
+    seeds = np.where(valid, smooth < decision.seed_threshold_db, np.nan).astype(np.float32)
+    near_seed = np.empty_like(smooth)
+    kernels.box_mean(seeds, refine, near_seed)
+    water = (smooth < decision.threshold_db) & (near_seed > 0)
+    return np.where(valid, water, 255).astype(np.uint8)
 
 
 def test_windows_do_not_change_the_mask(tmp_path, rng):

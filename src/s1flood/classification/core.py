@@ -86,7 +86,7 @@ def classify(
     method: str = "split",
     tile_size: int = 32,
     smoothing: int = 5,
-    refine: int = 9,
+    refine: int = 15,
     classes: int = 3,
     threshold_db: float | None = None,
     reference: Path | str | None = None,
@@ -124,8 +124,9 @@ def classify(
         tile_size: side of the square tiles of the ``split`` method, in pixels. Default 32.
         smoothing: side (odd, pixels) of a box mean of dB applied before thresholds are
             found and applied, against speckle; 0 or 1 for none. Default 5.
-        refine: side (odd, pixels) of a majority filter on the water mask (a pixel is water
-            when most valid pixels of the box are); 0 or 1 for none. Default 9.
+        refine: side (odd, pixels) of the box within which water grows from seeds: a pixel
+            below the threshold is water only when a pixel below the water class mean lies
+            in its box; 0 or 1 for none (every pixel below the threshold). Default 15.
         classes: Multi-Otsu classes for ``multiotsu`` (2 to 5). Default 3.
         threshold_db: a fixed water threshold in dB instead of the method; default none.
         reference: a dry-season or pre-event backscatter raster on the same grid (same

@@ -201,13 +201,14 @@ def _add_row(row: F32, column: F64, count: F64, sign: float) -> None:
 def water_block(
     db: F32,
     threshold: float,
+    seed_threshold: float,
     change: F32,
     change_db: float,
     change_margin_db: float,
-    water: F32,
+    seeds: F32,
     new_water: U8,
 ) -> None:
-    """Water (1.0), dry (0.0) or NaN per pixel; with a reference, darkened pixels join water.
+    """Seeds (1.0 below `seed_threshold`, else 0.0, NaN without data) and new water per pixel.
 
     `change` holds scene minus reference dB (an empty array when no reference is used): a pixel
     that darkened by more than `change_db` and lies below `threshold + change_margin_db` is
@@ -215,16 +216,17 @@ def water_block(
     """
     rows, cols = db.shape
     limit = np.float32(threshold)
+    seed_limit = np.float32(seed_threshold)
     use_change = change.size > 0
     for i in range(rows):
         for j in range(cols):
             v = db[i, j]
             if v != v:
-                water[i, j] = np.nan
+                seeds[i, j] = np.nan
                 if use_change:
                     new_water[i, j] = NODATA_U8
                 continue
-            w = v < limit
+            seeds[i, j] = 1.0 if v < seed_limit else 0.0
             if use_change:
                 d = change[i, j]
                 if d != d:
@@ -232,47 +234,50 @@ def water_block(
                 else:
                     new = d < -change_db and v < limit + change_margin_db
                     new_water[i, j] = 1 if new else 0
-                    w = w or new
-            water[i, j] = 1.0 if w else 0.0
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def finish_block(
-    water: F32,
+    near_seed: F32,
     db: F32,
     threshold: float,
+    reference: float,
     water_spread: float,
     land_spread: float,
     scale: float,
+    new_water: U8,
     excluded: U8,
     out: U8,
     confidence: U8,
     counts: I64,
 ) -> None:
-    """Mask (0/1/255) and confidence (0..100, 255 nodata) from water fractions; count per row.
+    """Mask (0/1/255) and confidence (0..100, 255 nodata); count per row.
 
-    `water` is the (majority-filtered) water fraction: water where > 0.5. Confidence is the
-    distance to the threshold in units of the class spread, 50 at the threshold and 100 one
-    spread away, times `scale`; pixels the filter flipped get 50 x `scale`. `excluded` (empty
-    or a block) marks pixels to leave out as nodata. `counts[i]` gets [water, valid, sum of
-    confidence] of row i.
+    A pixel is water when it lies below `threshold` and a seed lies in its box (`near_seed`,
+    the box mean of `water_block`'s seeds, > 0), or when `new_water` (empty or a block) marks
+    it. Confidence is the distance to `reference` in units of the class spread, 50 at the
+    threshold and 100 one spread away, times `scale`; pixels on the other side of it than
+    their class get 50 x `scale`. `excluded` (empty or a block) marks pixels to leave out as
+    nodata. `counts[i]` gets [water, valid, sum of confidence] of row i.
     """
-    rows, cols = water.shape
+    rows, cols = db.shape
     use_excluded = excluded.size > 0
+    use_new = new_water.size > 0
+    limit = np.float32(threshold)
     for i in range(rows):
         nw = 0
         nv = 0
         total = 0
         for j in range(cols):
-            f = water[i, j]
+            f = near_seed[i, j]
             v = db[i, j]
             if f != f or v != v or (use_excluded and excluded[i, j] != 0):
                 out[i, j] = NODATA_U8
                 confidence[i, j] = NODATA_U8
                 continue
-            is_water = f > 0.5
+            is_water = (v < limit and f > 0.0) or (use_new and new_water[i, j] == 1)
             nv += 1
-            distance = (threshold - v) / water_spread if is_water else (v - threshold) / land_spread
+            distance = (reference - v) / water_spread if is_water else (v - reference) / land_spread
             c = 50.0 if distance < 0 else 50.0 + 50.0 * min(distance, 1.0)
             out[i, j] = WATER if is_water else DRY
             nw += is_water

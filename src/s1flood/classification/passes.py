@@ -144,6 +144,8 @@ class MaskOptions:
     """What the mask pass applies."""
 
     threshold_db: float
+    seed_threshold_db: float
+    """Seeds: pixels below it; water grows from them to `threshold_db` within the refine box."""
     reference_threshold_db: float
     water_spread_db: float
     land_spread_db: float
@@ -178,32 +180,36 @@ def mask_pass(
             if scene.references is not None:
                 ref = scene.read(scene.references, top, halo)
                 change = np.ascontiguousarray(db - ref)
-            water = np.empty_like(db)
+            seeds = np.empty_like(db)
             new = np.empty(db.shape, dtype=np.uint8) if change.size else empty_u8
+            growing = scene.refine > 1
             kernels.water_block(
                 db,
                 options.threshold_db,
+                options.seed_threshold_db if growing else options.threshold_db,
                 change,
                 options.change_db,
                 options.change_margin_db,
-                water,
+                seeds,
                 new,
             )
-            if scene.refine > 1:
-                smoothed = np.empty_like(water)
-                kernels.box_mean(water, scene.refine, smoothed)
-                water = smoothed
+            if growing:
+                near_seed = np.empty_like(seeds)
+                kernels.box_mean(seeds, scene.refine, near_seed)
+                seeds = near_seed
             core = slice(above, above + rows)
             mask = np.empty((rows, scene.grid.width), dtype=np.uint8)
             confidence = np.empty_like(mask)
             excluded = scene.excluded[top : top + rows] if scene.excluded is not None else empty_u8
             kernels.finish_block(
-                np.ascontiguousarray(water[core]),
+                np.ascontiguousarray(seeds[core]),
                 np.ascontiguousarray(db[core]),
+                options.threshold_db,
                 options.reference_threshold_db,
                 options.water_spread_db,
                 options.land_spread_db,
                 options.confidence_scale,
+                np.ascontiguousarray(new[core]) if change.size else empty_u8,
                 excluded,
                 mask,
                 confidence,

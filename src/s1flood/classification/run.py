@@ -201,6 +201,7 @@ class Run:
         ]
         return MaskOptions(
             decision.threshold_db,
+            decision.seed_threshold_db,
             decision.reference_threshold_db,
             spread[0],
             spread[1],

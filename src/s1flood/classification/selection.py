@@ -9,6 +9,12 @@ class mean no brighter than the prior water threshold + `WATER_MARGIN_DB`. The t
 then Otsu (``split``) or Kittler-Illingworth (``split-ki``) of the summed histograms of the
 qualifying tiles only, applied to the whole scene.
 
+Refinement (``refine`` > 1) grows water from confident seeds instead of voting (Martinis et
+al. 2015 grow regions from seeds well below the threshold): a pixel below the threshold is
+water only when a seed (a pixel below the water class mean) lies in the ``refine`` x
+``refine`` box around it. Isolated dark land speckle has no seed near it and stays dry, while
+a river a few pixels wide keeps its width (a 9 x 9 majority vote erodes it).
+
 When no tile qualifies the scene is not refused: if under `NO_WATER_FRACTION` of its valid
 pixels lie below the prior water threshold of its polarisation, it is judged to hold no water
 (all dry); otherwise it is classified with that prior threshold, at half confidence.
@@ -79,6 +85,16 @@ class Decision:
     stats: ClassStats
     confidence_scale: float = 1.0
     tiles: TileTally = field(default_factory=TileTally)
+
+    @property
+    def seed_threshold_db(self) -> float:
+        """Confident water (the seeds refinement grows from): below the water class mean.
+
+        The mean of the class below the threshold (of the selected tiles for ``split``),
+        never above the threshold itself.
+        """
+        mean = self.stats.water_mean_db
+        return min(mean, self.threshold_db) if np.isfinite(mean) else self.threshold_db
 
 
 def decide(

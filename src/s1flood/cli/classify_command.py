@@ -20,7 +20,7 @@ def classify(
     method: Annotated[str, typer.Option(help=doc("classify", "method"))] = "split",
     tile_size: Annotated[int, typer.Option(help=doc("classify", "tile_size"))] = 32,
     smoothing: Annotated[int, typer.Option(help=doc("classify", "smoothing"))] = 5,
-    refine: Annotated[int, typer.Option(help=doc("classify", "refine"))] = 9,
+    refine: Annotated[int, typer.Option(help=doc("classify", "refine"))] = 15,
     classes: Annotated[int, typer.Option(help=doc("classify", "classes"))] = 3,
     threshold_db: Annotated[
         float | None, typer.Option(help=doc("classify", "threshold_db"))
