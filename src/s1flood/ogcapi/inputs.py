@@ -195,10 +195,14 @@ def _convert(name: str, value: Any, cwl_type: Any, roots: list[Path]) -> Any:
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise Problem(400, f"input {name!r}: not valid Unicode text") from None
+        _check_path_text(name, value, roots)
         return value
     if cwl_type in ("int", "long"):
         if isinstance(value, bool) or not isinstance(value, int):
             raise wrong("an integer")
+        bits = 31 if cwl_type == "int" else 63
+        if not -(2**bits) <= value < 2**bits:
+            raise wrong(f"a {bits + 1}-bit integer")
         return value
     if cwl_type in ("float", "double"):
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -218,6 +222,8 @@ def _convert(name: str, value: Any, cwl_type: Any, roots: list[Path]) -> Any:
         return [_convert(name, _unqualify(v), cwl_type[1], roots) for v in value]
     if isinstance(cwl_type, tuple) and cwl_type[0] == "union":
         options = [_normalise(t)[0] for t in cwl_type[1]]
+        if isinstance(value, str):
+            _check_path_text(name, value, roots)
         locations = [t for t in options if t in ("File", "Directory")]
         if locations and (isinstance(value, dict) or "string" not in options):
             return _convert(name, value, locations[0], roots)
@@ -253,6 +259,30 @@ def _location(name: str, value: Any, kind: str, roots: list[Path], wrong: Any) -
             "(give an http(s) URI or a path under the server's input_roots)",
         )
     raise wrong(f"an http(s) or file URI of a {kind}")
+
+
+def _check_path_text(name: str, value: str, roots: list[Path]) -> None:
+    """A string naming a server path must lie under the input roots, as a File must.
+
+    Strings that name paths: ``/data/dem.tif``, ``file:///data/x``, ``local:/data/catalog``
+    (string alternatives of File inputs and the ``local:`` catalogue).
+    """
+    text = value.strip()
+    if text.startswith("file:"):
+        path = unquote(urlsplit(text).path)
+    elif text.startswith("local:"):
+        path = text.removeprefix("local:")
+    elif text.startswith("/"):
+        path = text
+    else:
+        return
+    resolved = Path(path).resolve()
+    if not any(resolved.is_relative_to(root) for root in roots):
+        raise Problem(
+            400,
+            f"input {name!r}: {value!r} is not a file this server offers "
+            "(paths must lie under the server's input_roots)",
+        )
 
 
 def check_domain(job_order: dict[str, Any]) -> None:

@@ -280,8 +280,11 @@ def _reason(log_path: Path) -> str:
         lines = log_path.read_text(encoding="utf-8").splitlines()
     except OSError:
         return "no log"
-    for pattern in ("s1flood: error:", "Error:", "ERROR", "permanentFail", "Traceback"):
-        hits = [ln.strip() for ln in lines if pattern in ln]
-        if hits and pattern != "Traceback":
-            return hits[-1][:300]
+    for pattern in ("s1flood: error:", "Error:", "ERROR", "permanentFail"):
+        hits = [i for i, ln in enumerate(lines) if pattern in ln]
+        if hits:
+            # a line ending in ':' announces its reason on the lines after it
+            index = hits[-1]
+            text = " ".join(ln.strip() for ln in lines[index : index + 4])
+            return (text if lines[index].rstrip().endswith(":") else lines[index].strip())[:300]
     return (lines[-1].strip() if lines else "no log")[:300]
