@@ -68,11 +68,11 @@ class PackageProcessor(BaseProcessor):  # type: ignore[misc]
     """
 
     def __init__(self, manager: PackageManager, process_id: str) -> None:
-        description = manager.store.descriptions[process_id]
+        package, description = manager.store.process(process_id)
         super().__init__({"name": process_id}, json.loads(json.dumps(description)))
         self.manager = manager
         self.process_id = process_id
-        self.package = manager.store.path(process_id)
+        self.package = package
         self.job_id = ""
 
     def set_job_id(self, job_id: str) -> None:
@@ -172,7 +172,6 @@ class PackageManager(TinyDBManager):  # type: ignore[misc]
         Args:
             process_id: the process id.
         """
-        self.store.path(process_id)
         return PackageProcessor(self, process_id)
 
     def job_dir(self, job_id: str) -> Path:

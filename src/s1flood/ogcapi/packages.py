@@ -263,6 +263,15 @@ class PackageStore:
                 raise Problem(404, f"no process {process_id!r}", type_=OGC_TYPES["NoSuchProcess"])
             return self.paths[process_id]
 
+    def process(self, process_id: str) -> tuple[Path, dict[str, Any]]:
+        """The CWL file and description of a process, read together; `Problem` 404 if none.
+
+        Args:
+            process_id: the process.
+        """
+        with self.lock:
+            return self.path(process_id), self.descriptions[process_id]
+
     def deploy(self, package: Package, *, replace: bool = False) -> dict[str, Any]:
         """Validate, store and describe a package; return its description.
 
