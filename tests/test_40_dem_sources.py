@@ -304,3 +304,47 @@ def test_proj_egm2008_grid_is_used_where_proj_has_it(tmp_path: Path) -> None:
     model, values = json.loads(done.stdout.strip().splitlines()[-1])
     assert model == "EGM2008"
     np.testing.assert_allclose(values, [42.0 + 1.25, -33.5 - 7.025], atol=1e-3)
+
+
+def test_windows_mode_reads_ranges_only_and_gives_the_same_mosaic(
+    env: Path, bucket, monkeypatch
+) -> None:
+    """dem_fetch=windows: GDAL /vsicurl/ range reads of the AOI's blocks, nothing cached whole."""
+    tiles = resolve_dem("copernicus-90", BOUNDS)
+    with rasterio.open(tiles.path) as src:
+        expected = src.read(1)
+    monkeypatch.setenv("S1FLOOD_CACHE_DIR", str(env.parent / "cache-windows"))
+    monkeypatch.setenv("S1FLOOD_DEM_FETCH", "windows")
+    bucket.log.clear()
+    bucket.sent = 0
+    windows = resolve_dem("copernicus-90", BOUNDS)
+    with rasterio.open(windows.path) as src:
+        assert np.array_equal(src.read(1), expected)
+    assert windows.missing == ["Copernicus_DSM_COG_30_N41_00_E013_00_DEM"]
+    served = sum(len(v) for v in bucket.files.values())
+    assert 0 < bucket.sent < served / 4  # the AOI's blocks, not the tiles
+    gets = [r for r in tile_requests(bucket) if "Range" in r["headers"]]
+    assert gets
+    assert not list((env.parent / "cache-windows" / "dem").rglob("Copernicus_*.tif"))
+
+
+def test_windows_mode_retries_and_then_says_it_in_one_line(env: Path, bucket, monkeypatch) -> None:
+    monkeypatch.setenv("S1FLOOD_DEM_FETCH", "windows")
+    monkeypatch.setenv("S1FLOOD_RETRIES", "1")
+    name = "Copernicus_DSM_COG_30_N42_00_E012_00_DEM"
+    bucket.inject(f"{name}/{name}.tif", Fault("status", 503))
+    fetched = resolve_dem("copernicus-90", (12.5, 42.5, 12.6, 42.6))
+    assert fetched.missing == []
+    other = "Copernicus_DSM_COG_30_N41_00_E012_00_DEM"  # blocks GDAL has not cached yet
+    bucket.inject(f"{other}/{other}.tif", *[Fault("status", 500)] * 6)
+    try:
+        with pytest.raises(CatalogueError) as caught:
+            resolve_dem("copernicus-90", (12.1, 41.1, 12.2, 41.2))
+    finally:
+        bucket.faults.clear()
+    assert "\n" not in str(caught.value)
+    assert "reading the tiles failed" in str(caught.value)
+    assert other in str(caught.value)
+    monkeypatch.setenv("S1FLOOD_DEM_FETCH", "ranges")
+    with pytest.raises(InvalidOptionError, match="dem_fetch"):
+        resolve_dem("copernicus-90", (12.2, 42.2, 12.3, 42.3))

@@ -55,6 +55,8 @@ class DiscoveryConfig:
     # preprocessing inputs fetched online (``dem: copernicus-30|90``, ``orbit: auto``)
     dem_copernicus_30_url: str = "https://copernicus-dem-30m.s3.amazonaws.com"
     dem_copernicus_90_url: str = "https://copernicus-dem-90m.s3.amazonaws.com"
+    # tiles: whole DEM tiles downloaded into the cache; windows: HTTP range reads (/vsicurl/)
+    dem_fetch: str = "tiles"
     orbit_url: str = "https://s1-orbits.s3.us-west-2.amazonaws.com"  # an S3 bucket listing
     orbit_services: str = "bucket,cdse"  # tried in turn for ``orbit: auto``
     page_size: int = 100

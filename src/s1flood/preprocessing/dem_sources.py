@@ -40,6 +40,7 @@ from rasterio.transform import from_origin
 
 from s1flood.cache import atomic_path, cache_dir, entry_lock
 from s1flood.errors import CatalogueError, DemCoverageError, InvalidOptionError
+from s1flood.preprocessing.dem_fetch import fetch_tile, gdal_http_env, remote_tile
 
 __all__ = [
     "DEM_SOURCES",
@@ -141,6 +142,8 @@ class DemFetch:
     bytes: int = 0
     seconds: float = 0.0
     cached: bool = False
+    fetch: str = "tiles"
+    """``tiles`` or ``windows`` (then requests and bytes are GDAL's range reads: not counted)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (paths as strings)."""
@@ -191,85 +194,16 @@ def _config(settings: Any = None) -> Any:
 
 def _fetch_tile(
     source: DemSource, lat: int, lon: int, config: Any, report: DemFetch
-) -> Path | None:
-    """The cached tile (downloaded once, under its lock), or None for a cell without a tile."""
-    from s1flood.discovery._http import new_session
-    from s1flood.discovery.catalogue import FetchOptions
-    from s1flood.discovery.download import download_file
-    from s1flood.discovery.retries import RetryPolicy
-
+) -> Path | str | None:
+    """The tile to mosaic (cached file, or ``/vsicurl/`` URL), or None for a cell without one."""
     name = tile_name(source, lat, lon)
-    folder = cache_dir("dem") / source.name
-    dest = folder / f"{name}.tif"
-    missing = folder / f"{name}.missing"  # holds the URL that answered 404
-    base = str(getattr(config, source.url_setting)).rstrip("/")
-    url = f"{base}/{name}/{name}.tif"
-    if dest.exists():
-        return dest
-    if _known_missing(missing, url):
-        return None
-    with entry_lock(dest):
-        if dest.exists():  # another process fetched it while this one waited
-            return dest
-        if _known_missing(missing, url):
-            return None
-        download = folder / ".incoming" / f"{name}.tif"  # checked before it is renamed
-        options = FetchOptions(verify_checksum=False, overwrite=True, chunk_size=1 << 20)
-        with new_session() as session:
-            counter = _Counter(session)
-            try:
-                download_file(
-                    url, download, session=session, policy=RetryPolicy.from_config(config),
-                    options=options,
-                )  # fmt: skip
-            except CatalogueError as exc:
-                report.requests += counter.requests
-                if exc.status == 404:
-                    log.info("%s: no tile (open sea): heights 0 m above the geoid", name)
-                    with atomic_path(missing) as tmp:
-                        tmp.write_text(url + "\n")
-                    return None
-                raise
-            report.requests += counter.requests
-        report.bytes += download.stat().st_size
-        _check_tile(download, name)
-        download.replace(dest)
-        log.info("%s: fetched (%.1f MB)", name, dest.stat().st_size / 1e6)
-        return dest
-
-
-def _known_missing(marker: Path, url: str) -> bool:
-    """Whether this very URL answered 404 before (another base URL is asked again)."""
-    try:
-        return marker.read_text().strip() == url
-    except OSError:
-        return False
-
-
-class _Counter:
-    """Counts the requests a session sends (for the figures `DemFetch` reports)."""
-
-    def __init__(self, session: Any) -> None:
-        self.requests = 0
-        original = session.request
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            self.requests += 1
-            return original(*args, **kwargs)
-
-        session.request = counted
-
-
-def _check_tile(path: Path, name: str) -> None:
-    """Raise a one-line error (and drop the file) unless it is a readable 1-band raster."""
-    try:
-        with rasterio.open(path) as src:
-            if src.count < 1 or src.crs is None:
-                raise ValueError("no band or no CRS")
-    except (rasterio.errors.RasterioError, ValueError) as exc:
-        path.unlink(missing_ok=True)
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise CatalogueError(f"DEM tile {name} is not a readable GeoTIFF ({message})") from None
+    url = f"{str(getattr(config, source.url_setting)).rstrip('/')}/{name}/{name}.tif"
+    if str(config.dem_fetch).strip().lower() == "windows":
+        return remote_tile(url, name, config)
+    if str(config.dem_fetch).strip().lower() != "tiles":
+        reason = "use tiles (whole tiles, cached) or windows (HTTP range reads)"
+        raise InvalidOptionError("settings", f"dem_fetch={config.dem_fetch}", reason)
+    return fetch_tile(url, cache_dir("dem") / source.name / f"{name}.tif", config, report)
 
 
 def _snapped(
@@ -319,7 +253,7 @@ def resolve_dem(
         f"{source.name}|{box[0]:.9f}|{box[1]:.9f}|{box[2]:.9f}|{box[3]:.9f}|{geoid}".encode()
     ).hexdigest()[:16]
     mosaic = cache_dir("dem") / "mosaics" / f"{source.name}_{digest}.tif"
-    report = DemFetch(source.name, mosaic, geoid)
+    report = DemFetch(source.name, mosaic, geoid, fetch=str(config.dem_fetch))
     report.tiles = [tile_name(source, lat, lon) for lat, lon in cells]
     if mosaic.exists():
         report.cached = True
@@ -366,14 +300,19 @@ def _build(
     width = round((east - west) / dx)
     height = round((north - south) / dy)
     transform = from_origin(west, north, dx, dy)
-    with rasterio.Env(GDAL_NUM_THREADS="1"):
-        heights, _ = merge(
-            [str(p) for p in paths],
-            bounds=(west, north - height * dy, west + width * dx, north),
-            res=(dx, dy),
-            nodata=np.nan,
-            dtype="float32",
-        )
+    try:
+        with rasterio.Env(GDAL_NUM_THREADS="1", **gdal_http_env(config)):
+            heights, _ = merge(
+                [str(p) for p in paths],
+                bounds=(west, north - height * dy, west + width * dx, north),
+                res=(dx, dy),
+                nodata=np.nan,
+                dtype="float32",
+            )
+    except rasterio.errors.RasterioIOError as exc:  # a range read failed (windows)
+        cause = exc.__cause__ or exc  # GDAL's own message ("HTTP error code: 500 - URL")
+        first = (str(cause).strip().splitlines() or [type(exc).__name__])[0]
+        raise CatalogueError(f"DEM {source.name}: reading the tiles failed ({first})") from None
     band = heights[0, :height, :width].astype(np.float32)
     band[~np.isfinite(band)] = 0.0  # cells without a tile: sea level
     cols = west + dx * (np.arange(width) + 0.5)
