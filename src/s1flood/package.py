@@ -127,7 +127,42 @@ def pack(workflow: Path) -> dict[str, Json]:
         lines = [line for line in proc.stderr.splitlines() if line.strip()]
         raise PackageError(f"packing {workflow} with cwltool failed: {lines[-1] if lines else '?'}")
     packed: dict[str, Json] = json.loads(proc.stdout)
+    _restore_shadowed_ports(packed, workflow.parent)
     return packed
+
+
+def _restore_shadowed_ports(packed: dict[str, Json], folder: Path) -> None:
+    """Put back the ports cwltool --pack replaced by ``{$import: ...}``.
+
+    When an output has the id of an input of the same tool, the packer writes a reference to
+    the input in its place; the output's own definition is taken from the tool's file.
+    """
+    for process in packed.get("$graph", []):
+        for key in ("inputs", "outputs"):
+            ports = process.get(key)
+            if not isinstance(ports, list):
+                continue
+            for i, port in enumerate(ports):
+                ref = port.get("$import") if isinstance(port, dict) else None
+                if not ref:
+                    continue
+                source = folder / str(process["id"]).lstrip("#")
+                yaml = importlib.import_module("yaml")
+                tool = (
+                    yaml.safe_load(source.read_text(encoding="utf-8")) if source.is_file() else {}
+                )
+                found = next((q for q in _ports(tool, key) if q["id"] == _short(ref)), None)
+                if found is None:
+                    continue
+                log.warning(
+                    "%s: %s %s has the id of another port of the tool (CWL ids are unique per "
+                    "process); packed from %s",
+                    source.name,
+                    key[:-1],
+                    _short(ref),
+                    source,
+                )
+                ports[i] = {**found, "id": ref}
 
 
 def _walk(value: Json, fix: Callable[[str], str]) -> Json:
@@ -235,6 +270,17 @@ def package_document(
     def tool_name(ident: str) -> str:
         return ident.removeprefix("#").removesuffix(".cwl")
 
+    for process in graph:
+        for key in ("inputs", "outputs"):
+            for port in _ports(process, key):
+                if "id" not in port:
+                    # cwltool --pack writes {$import: ...} for a port whose id an input of the
+                    # same process already has: CWL ids share one namespace per process.
+                    ref = str(port.get("$import", port))
+                    raise PackageError(
+                        f"{process['id'].lstrip('#')}: {key[:-1]} {_short(ref)} has the id of "
+                        "an input of the same tool (CWL ids are unique per process): rename one"
+                    )
     renames: dict[str, str] = {}
     for process in graph:
         old = process["id"]
