@@ -85,6 +85,8 @@ WORKFLOW_OWNER = {"polarisation": "scene"}
 
 
 NOT_IN_NOTEBOOKS = {"progress"}
+DEMO_DEFAULTS = {"aoi", "start", "end", "catalogue", "dem", "product", "masks", "out_dir"}
+"""Notebook values that are the offline demo's (kept); the others are the step's defaults."""
 NOT_IN_CWL = {"progress", "out_dir", "overwrite"}
 
 
@@ -110,7 +112,7 @@ def _sync_notebook(path: Path, step: str) -> bool:
                 present[name] = head
         out = []
         for name in names:
-            if name in present:
+            if name in present and name in DEMO_DEFAULTS:
                 out.append(f"{present[name]}  # {parameter_comment(doc(step, name))}")
             else:
                 out.append(lines(step, name)[0])
@@ -221,6 +223,11 @@ def _sync_cwl(path: Path, owner: Callable[[str], str | None]) -> bool:
             entry["doc"] = doc(step, name)
         except (ValueError, KeyError):
             continue
+        default = inspect.signature(STEPS[step]).parameters[name].default
+        if default is None or default is inspect.Parameter.empty:
+            entry.pop("default", None)
+        else:
+            entry["default"] = default
         new = f"  {name}: {json.dumps(entry)}\n"
         changed |= new != line
         lines[index] = new
@@ -232,10 +239,11 @@ def _sync_cwl(path: Path, owner: Callable[[str], str | None]) -> bool:
 def sync(root: Path = ROOT) -> list[str]:
     """Bring the notebooks and CWL files in line with the steps; the files changed.
 
-    Parameters cells are rebuilt in the step's order (values kept); CWL tools get an input
-    line for each new step parameter, the workflow an input and an ``in:`` line for each
-    tool input it does not wire; every comment and ``doc`` is the step's documentation.
-    Types and defaults of existing CWL inputs are left as they are (the tests check them).
+    Parameters cells are rebuilt in the step's order (the demo's values kept, the others at
+    the step's default); CWL tools get an input line for each new step parameter, the
+    workflow an input and an ``in:`` line for each tool input it does not wire; every
+    comment, ``doc`` and ``default`` is the step's. Types of existing CWL inputs are left as
+    they are (a path may be a File, a Directory or a string; the tests check them).
     """
     changed = []
     for name, step in NOTEBOOKS.items():
