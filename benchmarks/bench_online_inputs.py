@@ -69,7 +69,7 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
     return seconds, done.stdout.strip().splitlines()[-1]
 
 
-def in_process(product: Path, env: dict[str, str], cache: Path) -> None:
+def in_process(product: Path, env: dict[str, str], cache: Path, dem: object) -> None:
     """The fetch steps alone (no processing), cold then warm, in this process."""
     from s1flood.aoi import parse_aoi_wkt
     from s1flood.grid import target_grid
@@ -81,8 +81,13 @@ def in_process(product: Path, env: dict[str, str], cache: Path) -> None:
     try:
         grid = target_grid(parse_aoi_wkt(DEMO_AOI), 10.0, None)
         bounds = rasterio.warp.transform_bounds(grid.crs, "EPSG:4326", *grid.bounds, densify_pts=21)
-        for case in ("cold", "warm"):
+        for case in ("cold", "warm", "windows"):
+            if case == "windows":  # range reads of the AOI's blocks, fresh cache
+                os.environ.update(S1FLOOD_DEM_FETCH="windows", S1FLOOD_CACHE_DIR=f"{cache}-w")
+            served, asked = getattr(dem, "sent", 0), len(dem.log)  # type: ignore[attr-defined]
             d = resolve_dem("copernicus-30", bounds)
+            d.bytes = getattr(dem, "sent", 0) - served  # as the stand-in served them
+            d.requests = len(dem.log) - asked  # type: ignore[attr-defined]
             o = resolve_orbit(product)
             print(
                 f"fetch only, {case}: DEM {d.seconds:.2f} s, {d.requests} req, "
@@ -130,7 +135,7 @@ def main() -> None:
         "S1FLOOD_ORBIT_URL": orbits.url,
         "S1FLOOD_ORBIT_SERVICES": "bucket",
     }
-    in_process(product, env, work / "cache-in-process")
+    in_process(product, env, work / "cache-in-process", dem)
     cli = [sys.executable, "-m", "s1flood.cli", "preprocess", str(product), "--aoi", DEMO_AOI]
     print(f"product {product.name} ({args.size}); AOI {DEMO_AOI}")
     print(
