@@ -140,7 +140,9 @@ def load_config(
             values[key] = (env[variable], f"${variable}")
     for key, value in (overrides or {}).items():
         if key not in fields:
-            raise InvalidOptionError(_OVERRIDE, f"{key}={value}", f"unknown discovery setting {key}")
+            raise InvalidOptionError(
+                _OVERRIDE, f"{key}={value}", f"unknown discovery setting {key}"
+            )
         if value is not None:
             values[key] = (value, _OVERRIDE)
     typed = {key: _coerce(key, fields[key], *found) for key, found in values.items()}
