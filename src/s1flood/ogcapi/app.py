@@ -196,13 +196,7 @@ def create_app(settings: ServerConfig) -> Flask:
     def results(job_id: str) -> Response:
         record = manager.get_job(job_id)
         if record.get("status") == "failed":
-            raise Problem(
-                500,
-                str(record.get("message") or "the job failed"),
-                title="Job failed",
-                jobID=job_id,
-                jobLog=f"{settings.base_url}/jobs/{job_id}/log",
-            )
+            raise manager.failure(record)
         wants_html = request.args.get("f") == "html" or (
             "f" not in request.args and "text/html" in request.headers.get("Accept", "")
         )

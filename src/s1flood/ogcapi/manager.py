@@ -224,15 +224,23 @@ class PackageManager(TinyDBManager):  # type: ignore[misc]
         )
         job_id, _, _, status, _ = result
         if status == JobStatus.failed:
-            job = self.get_job(job_id)
-            raise Problem(
-                500,
-                str(job.get("message") or "the job failed"),
-                title="Job failed",
-                jobID=job_id,
-                jobLog=f"{self.settings.base_url}/jobs/{job_id}/log",
-            )
+            raise self.failure(self.get_job(job_id))
         return result
+
+    def failure(self, job: dict[str, Any]) -> Problem:
+        """The problem document of a failed job: its one-line reason and its log's URL.
+
+        Args:
+            job: the job record.
+        """
+        job_id = str(job["identifier"])
+        return Problem(
+            500,
+            str(job.get("message") or "the job failed"),
+            title="Job failed",
+            jobID=job_id,
+            jobLog=f"{self.settings.base_url}/jobs/{job_id}/log",
+        )
 
     def _execute_handler_async(
         self,
