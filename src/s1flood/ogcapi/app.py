@@ -21,7 +21,7 @@ from werkzeug.security import safe_join
 from s1flood._version import __version__
 from s1flood.ogcapi.config import ServerConfig
 from s1flood.ogcapi.deploy import PART2_CONFORMANCE, deploy_blueprint
-from s1flood.ogcapi.manager import PackageManager, media_type
+from s1flood.ogcapi.manager import PackageManager
 from s1flood.ogcapi.openapi import openapi_document
 from s1flood.ogcapi.packages import PackageStore
 from s1flood.ogcapi.problems import (
@@ -31,6 +31,7 @@ from s1flood.ogcapi.problems import (
     from_ogc_exception,
     problem_response,
 )
+from s1flood.ogcapi.results import media_type
 
 __all__ = ["create_app", "pygeoapi_config"]
 

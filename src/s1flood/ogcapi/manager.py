@@ -31,32 +31,12 @@ from s1flood.ogcapi.inputs import (
 )
 from s1flood.ogcapi.packages import PackageStore, entry_workflow
 from s1flood.ogcapi.problems import Problem
+from s1flood.ogcapi.results import results_document
 from s1flood.ogcapi.runner import JobCancelledError, JobFailedError, JobRunner
 
-__all__ = ["PackageManager", "PackageProcessor", "media_type"]
+__all__ = ["PackageManager", "PackageProcessor"]
 
 logger = logging.getLogger(__name__)
-
-MEDIA_TYPES = {
-    ".tif": "image/tiff; application=geotiff; profile=cloud-optimized",
-    ".tiff": "image/tiff; application=geotiff",
-    ".png": "image/png",
-    ".json": "application/json",
-    ".geojson": "application/geo+json",
-    ".ipynb": "application/x-ipynb+json",
-    ".txt": "text/plain",
-    ".yml": "application/yaml",
-    ".yaml": "application/yaml",
-}
-
-
-def media_type(path: Path | str) -> str:
-    """The media type of an output file, by its suffix.
-
-    Args:
-        path: the file.
-    """
-    return MEDIA_TYPES.get(Path(path).suffix.lower(), "application/octet-stream")
 
 
 class PackageProcessor(BaseProcessor):  # type: ignore[misc]
@@ -133,7 +113,9 @@ class PackageProcessor(BaseProcessor):  # type: ignore[misc]
             steps,
             secrets,
         )
-        return "application/json", manager.results_document(self.job_id, result)
+        outdir = manager.job_dir(self.job_id) / "outputs"
+        base = f"{manager.settings.base_url}/jobs/{self.job_id}/files"
+        return "application/json", results_document(result, outdir, base)
 
 
 class _Processes(OrderedDict[str, dict[str, Any]]):
@@ -360,42 +342,3 @@ class PackageManager(TinyDBManager):  # type: ignore[misc]
         if not found:
             raise JobNotFoundError()
         return dict(found[0])
-
-    def results_document(self, job_id: str, cwl_outputs: dict[str, Any]) -> dict[str, Any]:
-        """The OGC results of a run: links to its files (COGs, PNG, STAC catalog), values.
-
-        Args:
-            job_id: the job id.
-            cwl_outputs: the CWL outputs object.
-        """
-        outdir = self.job_dir(job_id) / "outputs"
-        base = f"{self.settings.base_url}/jobs/{job_id}/files"
-
-        def convert(value: Any) -> Any:
-            if isinstance(value, list):
-                return [convert(v) for v in value]
-            if isinstance(value, dict) and value.get("class") in ("File", "Directory"):
-                path = Path(
-                    str(value.get("path") or value.get("location", "")).removeprefix("file://")
-                )
-                try:
-                    rel = path.resolve().relative_to(outdir.resolve()).as_posix()
-                except ValueError:
-                    return {"title": path.name}
-                if value["class"] == "Directory":
-                    catalog = path / "catalog.json"
-                    if catalog.is_file():
-                        return {
-                            "href": f"{base}/{rel}/catalog.json",
-                            "type": "application/json",
-                            "title": f"{path.name} (STAC catalog)",
-                        }
-                    return {
-                        "href": f"{base}/{rel}/",
-                        "type": "application/json",
-                        "title": path.name,
-                    }
-                return {"href": f"{base}/{rel}", "type": media_type(path), "title": path.name}
-            return value
-
-        return {name: convert(value) for name, value in cwl_outputs.items()}
