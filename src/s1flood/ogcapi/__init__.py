@@ -4,9 +4,10 @@ The packaged workflow is a process, and application packages can be deployed (Pa
 pygeoapi serves Part 1 and the project's own routes the rest.
 
 Modules: `config` (settings), `packages` (CWL packages, cwl2ogc descriptions, the store),
-`inputs` (execute inputs to a CWL job order), `runner` (bounded, timed, dismissable CWL
-runs), `manager` (pygeoapi manager and processor), `deploy` (Part 2 routes), `openapi`,
-`problems` (RFC 7807), `app` (Flask routes), `server` (``s1flood serve``).
+`inputs` (execute inputs to a CWL job order), `results` (the results document), `runner`
+(bounded, timed, dismissable CWL runs), `manager` (pygeoapi manager and processor), `deploy`
+(Part 2 routes), `openapi`, `problems` (RFC 7807), `app` (Flask routes), `server`
+(``s1flood serve``).
 """
 
 from __future__ import annotations
