@@ -59,6 +59,8 @@ def test_toil_runs_every_classification_as_a_slurm_job(slurm, tmp_path_factory):
     since = time.strftime("%Y-%m-%dT%H:%M:%S")
     start = time.monotonic()
     options = ["--batchSystem", "slurm", "--no-container", "--enable-ext", "--retryCount", "0"]
+    # one Slurm job per CWL job: no chaining of a job into its predecessor's allocation
+    options += ["--disableChaining", "true"]
     places = ["--jobStore", str(base / "jobstore"), "--workDir", str(work), "--outdir", str(out)]
     proc = subprocess.run(
         [str(runner), *options, *places, str(infra.ROOT / "cwl" / "workflow.cwl"), str(job)],
@@ -76,6 +78,6 @@ def test_toil_runs_every_classification_as_a_slurm_job(slurm, tmp_path_factory):
     classify = [j for j in jobs if j.get("Name", "").endswith(".classify")]
     assert len(classify) == scenes, [j.get("Name") for j in jobs]
     assert all(j["JobState"] == "COMPLETED" for j in classify)
-    assert any(j.get("Name", "").endswith(".aggregate") for j in jobs)
+    assert any(j.get("Name", "").endswith(".aggregate") for j in jobs), "aggregate: no job"
     assert infra.rasters(out) == infra.rasters(reference)
     assert os.environ.get("SLURM_JOB_ID") is None  # the test itself is not a Slurm job
