@@ -90,6 +90,7 @@ outputs:
   sigma0: {type: File, label: sigma0, doc: "Calibrated, terrain-corrected backscatter COG (dB) on the AOI's grid."}
   histogram: {type: File, label: histogram, doc: "Histogram PNG with the thresholds."}
   thresholds_db: {type: "float[]", label: thresholds, doc: "Thresholds found, dB; water is below the first."}
-  method: {type: string, label: method, doc: "How the thresholds were found."}
+  threshold_method: {type: string, label: threshold method, doc: "The method that found the thresholds (split, otsu, multiotsu, fixed, ...)."}
+  path_taken: {type: "string?", label: path taken, doc: "How the scene was classified: split, prior (low confidence) or no-water, and the sidecar says why."}
   water_area_km2: {type: float, label: water area, doc: "Water area in the scene, km²."}
   executed_notebook: {type: File, label: executed notebook, doc: "The executed notebook, with its scraps."}

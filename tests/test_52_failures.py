@@ -167,7 +167,7 @@ sb.glue("mask", "mask.tif")
 sb.glue("sigma0", "sigma0.tif")
 sb.glue("histogram", "histogram.png")
 sb.glue("thresholds_db", [-15.0])
-sb.glue("method", "stand-in")
+sb.glue("threshold_method", "stand-in")
 sb.glue("water_area_km2", 0.0)
 sb.glue("seen", {{k: hashlib.sha256(os.environ.get(k, "").encode()).hexdigest() == v
                  for k, v in digests.items()}})
