@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from s1flood import kernels, plots
 from s1flood._version import __version__
+from s1flood.atomic import write_text_atomic
 from s1flood.errors import EmptyInputError, InvalidMaskError, InvalidOptionError
 from s1flood.mask_sources import MaskReaders, MaskSource, keep_open, target_grid
 from s1flood.parallel import PerThread, default_workers, ordered_map
@@ -33,7 +34,6 @@ from s1flood.raster import (
     pixel_area_km2,
     row_windows,
     staged_cogs,
-    write_text_atomic,
 )
 from s1flood.results import JsonValue, fields_to_dict, resolve_path
 

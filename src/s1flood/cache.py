@@ -12,11 +12,12 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+
+from s1flood.atomic import atomic_path
 
 __all__ = ["atomic_path", "cache_dir", "entry_lock"]
 
@@ -65,23 +66,3 @@ def entry_lock(path: Path) -> Iterator[None]:
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` to write; renamed onto ``path`` when the block ends.
-
-    On an exception the temporary file is removed and ``path`` is left as it was.
-
-    Args:
-        path: the file to create or replace.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

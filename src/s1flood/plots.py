@@ -11,7 +11,7 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from s1flood.raster import atomic_path
+from s1flood.atomic import atomic_path
 
 CLASS_COLOURS = {
     0: ("dry", "#f2efe6"),

@@ -28,6 +28,7 @@ from rasterio.transform import array_bounds
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
+from s1flood.atomic import atomic_path
 from s1flood.errors import (
     MissingCRSError,
     OutputExistsError,
@@ -205,26 +206,6 @@ def check_outputs(paths: Sequence[Path], overwrite: bool) -> None:
         check_writable_dir(path.parent)
         if path.exists() and not overwrite:
             raise OutputExistsError(path)
-
-
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write a text file atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
 
 
 @dataclass(frozen=True)

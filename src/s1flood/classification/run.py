@@ -14,6 +14,7 @@ import rasterio
 from tqdm import tqdm
 
 from s1flood._version import __version__
+from s1flood.atomic import write_text_atomic
 from s1flood.classification import kernels
 from s1flood.classification.passes import MaskOptions, Scene, histogram_pass, mask_pass
 from s1flood.classification.reading import Feature, FeatureReader
@@ -40,7 +41,6 @@ from s1flood.raster import (
     CogOptions,
     Grid,
     pixel_area_km2,
-    write_text_atomic,
 )
 
 log = logging.getLogger(__name__)

@@ -11,9 +11,10 @@ from typing import Any
 import shapely.geometry
 
 from s1flood._version import __version__
+from s1flood.atomic import write_text_atomic
 from s1flood.grid import grid_footprint_lonlat
 from s1flood.preprocessing.product import SarImage
-from s1flood.raster import Grid, write_text_atomic
+from s1flood.raster import Grid
 
 EXTENSIONS = [
     "https://stac-extensions.github.io/sar/v1.0.0/schema.json",

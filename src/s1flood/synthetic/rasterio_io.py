@@ -12,7 +12,7 @@ import rasterio
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import DatasetWriter
 
-from s1flood.raster import atomic_path
+from s1flood.atomic import atomic_path
 
 
 def write_geotiff(

@@ -20,7 +20,7 @@ import numpy.typing as npt
 from rasterio.control import GroundControlPoint
 from rasterio.crs import CRS
 
-from s1flood.raster import atomic_path
+from s1flood.atomic import atomic_path
 from s1flood.synthetic.annotation import annotation_xml
 from s1flood.synthetic.calibration import Luts, calibration_xml, noise_xml
 from s1flood.synthetic.geolocation import footprint_lonlat, geolocation_grid

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from s1flood.raster import atomic_path
+from s1flood.atomic import atomic_path
 from s1flood.synthetic.identity import ProductIdentity
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from s1flood.raster import write_text_atomic
+from s1flood.atomic import write_text_atomic
 
 STAC_VERSION = "1.0.0"
 EXTENSIONS = [
