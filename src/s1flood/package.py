@@ -16,24 +16,34 @@ OGC Best Practice for Earth Observation Application Package (20-089) and the EOE
 `build_package` does all of it: `pack` (``cwltool --pack``), `push_images` (tag, push, read the
 digest the registry gave) and `package_document` (the rewriting); `check_package` lists what an
 application package lacks, so a test and the command line say the same thing.
+
+`pack`, the CWL readers and `check_package` live in `s1flood.package_cwl`; `docker_images` and
+`push_images` in `s1flood.package_images`. All of them are importable from here.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
-import logging
-import os
-import shutil
-import subprocess
-import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from s1flood._version import __version__
-from s1flood.errors import InputError, S1FloodError
+from s1flood.errors import InputError
+from s1flood.package_cwl import (
+    Json,
+    PackageError,
+    _as_list,
+    _ports,
+    _requirements,
+    _short,
+    _walk,
+    check_package,
+    pack,
+)
+from s1flood.package_images import docker_images, push_images
 
 __all__ = [
     "DEFAULT_ID",
@@ -49,8 +59,6 @@ __all__ = [
     "push_images",
     "source_metadata",
 ]
-
-log = logging.getLogger(__name__)
 
 DEFAULT_ID = "s1flood-water-frequency"
 """The entry Workflow's id when the source workflow has none (an ADES deploys the process
@@ -74,13 +82,6 @@ METADATA: dict[str, Any] = {
 }
 """schema.org metadata of the package (the version is added from ``s1flood._version``)."""
 
-Json = Any
-"""A JSON value as CWL documents hold them (dicts, lists, strings, numbers)."""
-
-
-class PackageError(S1FloodError):
-    """The CWL sources cannot become an application package (one line: what and where)."""
-
 
 @dataclass
 class PackageResult:
@@ -98,141 +99,6 @@ class PackageResult:
     def to_dict(self) -> dict[str, Json]:
         """The result as plain JSON types."""
         return {"path": str(self.path), "workflow_id": self.workflow_id, "images": self.images}
-
-
-def _cwltool() -> str:
-    """The ``cwltool`` next to this Python, else the one on PATH."""
-    beside = Path(sys.executable).with_name("cwltool")
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("cwltool")
-    if not found:
-        raise PackageError("cwltool not found (pip install 's1flood[cwl]')")
-    return found
-
-
-def pack(workflow: Path) -> dict[str, Json]:
-    """The workflow and every tool it runs as one packed document (``cwltool --pack``).
-
-    Args:
-        workflow: the development workflow (``cwl/workflow.cwl``).
-    """
-    workflow = Path(workflow)
-    if not workflow.is_file():
-        raise InputError(f"workflow {workflow} not found")
-    proc = subprocess.run(
-        [_cwltool(), "--pack", str(workflow)], capture_output=True, text=True, check=False
-    )
-    if proc.returncode != 0:
-        lines = [line for line in proc.stderr.splitlines() if line.strip()]
-        raise PackageError(f"packing {workflow} with cwltool failed: {lines[-1] if lines else '?'}")
-    packed: dict[str, Json] = json.loads(proc.stdout)
-    _restore_shadowed_ports(packed, workflow.parent)
-    return packed
-
-
-def _restore_shadowed_ports(packed: dict[str, Json], folder: Path) -> None:
-    """Put back the ports cwltool --pack replaced by ``{$import: ...}``.
-
-    When an output has the id of an input of the same tool, the packer writes a reference to
-    the input in its place; the output's own definition is taken from the tool's file.
-    """
-    for process in packed.get("$graph", []):
-        for key in ("inputs", "outputs"):
-            ports = process.get(key)
-            if not isinstance(ports, list):
-                continue
-            for i, port in enumerate(ports):
-                ref = port.get("$import") if isinstance(port, dict) else None
-                if not ref:
-                    continue
-                source = folder / str(process["id"]).lstrip("#")
-                yaml = importlib.import_module("yaml")
-                tool = (
-                    yaml.safe_load(source.read_text(encoding="utf-8")) if source.is_file() else {}
-                )
-                found = next((q for q in _ports(tool, key) if q["id"] == _short(ref)), None)
-                if found is None:
-                    continue
-                log.warning(
-                    "%s: %s %s has the id of another port of the tool (CWL ids are unique per "
-                    "process); packed from %s",
-                    source.name,
-                    key[:-1],
-                    _short(ref),
-                    source,
-                )
-                ports[i] = {**found, "id": ref}
-
-
-def _walk(value: Json, fix: Callable[[str], str]) -> Json:
-    """`value` with `fix` applied to every string in it (keys included)."""
-    if isinstance(value, dict):
-        return {fix(k): _walk(v, fix) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_walk(v, fix) for v in value]
-    if isinstance(value, str):
-        return fix(value)
-    return value
-
-
-def _requirements(process: dict[str, Json], key: str) -> dict[str, dict[str, Json]]:
-    """A process's ``requirements`` or ``hints`` by class, whichever form the source used."""
-    value = process.get(key) or {}
-    if isinstance(value, dict):
-        return {name: {"class": name, **body} for name, body in value.items()}
-    return {item["class"]: dict(item) for item in value}
-
-
-def _as_list(reqs: Mapping[str, dict[str, Json]]) -> list[dict[str, Json]]:
-    """Requirements as a list, ``class`` first in each."""
-    return [
-        {"class": body["class"], **{k: v for k, v in body.items() if k != "class"}}
-        for body in reqs.values()
-    ]
-
-
-def _ports(process: dict[str, Json], key: str) -> list[dict[str, Json]]:
-    value = process.get(key) or []
-    if isinstance(value, dict):
-        return [
-            {"id": name, **(body if isinstance(body, dict) else {"type": body})}
-            for name, body in value.items()
-        ]
-    return list(value)
-
-
-def _short(ident: str) -> str:
-    return ident.rsplit("/", 1)[-1].lstrip("#")
-
-
-def _types(port: dict[str, Json]) -> Iterator[str]:
-    """Every type name a port can take (``Directory``, ``Directory[]``, unions, arrays)."""
-    stack = [port.get("type")]
-    while stack:
-        t = stack.pop()
-        if isinstance(t, str):
-            yield t.rstrip("?").removesuffix("[]")
-        elif isinstance(t, list):
-            stack.extend(t)
-        elif isinstance(t, dict):
-            stack.append(t.get("items"))
-
-
-def docker_images(document: dict[str, Json]) -> list[str]:
-    """Every ``dockerPull`` of a CWL document (packed or single process), in order, once each.
-
-    Args:
-        document: the parsed CWL document.
-    """
-    found: list[str] = []
-    processes = document.get("$graph", [document])
-    for process in processes:
-        for key in ("requirements", "hints"):
-            docker = _requirements(process, key).get("DockerRequirement")
-            if docker and docker.get("dockerPull") and docker["dockerPull"] not in found:
-                found.append(docker["dockerPull"])
-    return found
 
 
 def package_document(
@@ -266,10 +132,26 @@ def package_document(
     entry_ids = [p["id"] for p in graph if p.get("class") == "Workflow" and p["id"] == "#main"]
     if not entry_ids:
         raise PackageError("the packed workflow has no #main Workflow")
+    _check_port_ids(graph)
+    graph = _rename(graph, _renames(graph, workflow_id))
+    entry = next(p for p in graph if p["id"] == f"#{workflow_id}")
+    tools = [p for p in graph if p is not entry]
+    for tool in tools:
+        if tool.get("class") == "CommandLineTool":
+            _package_tool(tool, images, fill)
+    document: dict[str, Json] = {
+        "cwlVersion": packed.get("cwlVersion", "v1.2"),
+        "$namespaces": {**packed.get("$namespaces", {}), "s": SCHEMA_ORG},
+        **METADATA,
+        **{k: v for k, v in (metadata or {}).items() if k.startswith("s:")},
+        "s:softwareVersion": version,
+        "$graph": [entry, *tools],
+    }
+    return document
 
-    def tool_name(ident: str) -> str:
-        return ident.removeprefix("#").removesuffix(".cwl")
 
+def _check_port_ids(graph: list[dict[str, Json]]) -> None:
+    """Refuse a port cwltool --pack wrote as ``{$import: ...}`` (its id is another port's)."""
     for process in graph:
         for key in ("inputs", "outputs"):
             for port in _ports(process, key):
@@ -281,10 +163,14 @@ def package_document(
                         f"{process['id'].lstrip('#')}: {key[:-1]} {_short(ref)} has the id of "
                         "an input of the same tool (CWL ids are unique per process): rename one"
                     )
+
+
+def _renames(graph: list[dict[str, Json]], workflow_id: str) -> dict[str, str]:
+    """Packed id -> package id (``#main`` -> ``#<workflow_id>``, ``#a.cwl`` -> ``#a``)."""
     renames: dict[str, str] = {}
     for process in graph:
         old = process["id"]
-        new = f"#{workflow_id}" if old == "#main" else f"#{tool_name(old)}"
+        new = f"#{workflow_id}" if old == "#main" else f"#{_tool_name(old)}"
         # cwltool --pack keeps a tool's own id inside its ports (#classify.cwl/classify/aoi)
         inner = {
             p["id"][len(old) + 1 :].split("/")[0]
@@ -295,6 +181,15 @@ def package_document(
         if len(inner) == 1:
             renames[f"{old}/{inner.pop()}"] = new
         renames[old] = new
+    return renames
+
+
+def _tool_name(ident: str) -> str:
+    return ident.removeprefix("#").removesuffix(".cwl")
+
+
+def _rename(graph: list[dict[str, Json]], renames: Mapping[str, str]) -> Json:
+    """`graph` with every id (and every reference to one) renamed by `renames`."""
 
     def fix(text: str) -> str:
         for old, new in renames.items():
@@ -304,47 +199,41 @@ def package_document(
                 return new + text[len(old) :]
         return text
 
-    graph = _walk(graph, fix)
-    entry = next(p for p in graph if p["id"] == f"#{workflow_id}")
-    tools = [p for p in graph if p is not entry]
-    for tool in tools:
-        if tool.get("class") != "CommandLineTool":
-            continue
-        reqs = _requirements(tool, "requirements")
-        hints = _requirements(tool, "hints")
-        for name in ("DockerRequirement", "ResourceRequirement", "NetworkAccess"):
-            if name in hints:
-                reqs[name] = {**hints.pop(name), **reqs.get(name, {})}
-        docker = reqs.get("DockerRequirement")
-        if docker is None:
-            raise PackageError(f"tool {tool['id']} has no DockerRequirement")
-        _bake_notebook(tool)
-        pull = docker.get("dockerPull", "")
-        docker["dockerPull"] = images.get(pull, pull)
-        res = reqs.setdefault("ResourceRequirement", {"class": "ResourceRequirement"})
-        for key, value in fill.items():
-            res.setdefault(key, value)
-        # Requirements first, in a stable order; hints only if any remain.
-        order = ["DockerRequirement", "ResourceRequirement", "NetworkAccess"]
-        tool["requirements"] = _as_list(
-            {
-                k: reqs[k]
-                for k in [*[o for o in order if o in reqs], *sorted(set(reqs) - set(order))]
-            }
-        )
-        if hints:
-            tool["hints"] = _as_list(hints)
-        else:
-            tool.pop("hints", None)
-    document: dict[str, Json] = {
-        "cwlVersion": packed.get("cwlVersion", "v1.2"),
-        "$namespaces": {**packed.get("$namespaces", {}), "s": SCHEMA_ORG},
-        **METADATA,
-        **{k: v for k, v in (metadata or {}).items() if k.startswith("s:")},
-        "s:softwareVersion": version,
-        "$graph": [entry, *tools],
-    }
-    return document
+    return _walk(graph, fix)
+
+
+def _package_tool(
+    tool: dict[str, Json], images: Mapping[str, str], fill: Mapping[str, int]
+) -> None:
+    """Make a CommandLineTool a package's: Docker and resources under ``requirements``.
+
+    Its image is replaced by its pinned reference in `images` (when there), the resources
+    missing from its ``ResourceRequirement`` are taken from `fill`, and it runs the notebook
+    baked into its image.
+    """
+    reqs = _requirements(tool, "requirements")
+    hints = _requirements(tool, "hints")
+    for name in ("DockerRequirement", "ResourceRequirement", "NetworkAccess"):
+        if name in hints:
+            reqs[name] = {**hints.pop(name), **reqs.get(name, {})}
+    docker = reqs.get("DockerRequirement")
+    if docker is None:
+        raise PackageError(f"tool {tool['id']} has no DockerRequirement")
+    _bake_notebook(tool)
+    pull = docker.get("dockerPull", "")
+    docker["dockerPull"] = images.get(pull, pull)
+    res = reqs.setdefault("ResourceRequirement", {"class": "ResourceRequirement"})
+    for key, value in fill.items():
+        res.setdefault(key, value)
+    # Requirements first, in a stable order; hints only if any remain.
+    order = ["DockerRequirement", "ResourceRequirement", "NetworkAccess"]
+    tool["requirements"] = _as_list(
+        {k: reqs[k] for k in [*[o for o in order if o in reqs], *sorted(set(reqs) - set(order))]}
+    )
+    if hints:
+        tool["hints"] = _as_list(hints)
+    else:
+        tool.pop("hints", None)
 
 
 def _bake_notebook(tool: dict[str, Json]) -> None:
@@ -367,93 +256,6 @@ def _bake_notebook(tool: dict[str, Json]) -> None:
         raise PackageError(f"tool {tool['id']}: no argument {NOTEBOOK_ARGUMENT} to replace")
     tool["arguments"] = [baked if a == NOTEBOOK_ARGUMENT else a for a in arguments]
     tool["inputs"] = [p for p in ports if p is not nb]
-
-
-def check_package(document: dict[str, Json]) -> list[str]:
-    """What keeps a document from being an application package as OGC 20-089 writes it.
-
-    One line per problem; an empty list when there is none.
-
-    Args:
-        document: the parsed package.
-    """
-    problems: list[str] = []
-    graph = document.get("$graph")
-    if not isinstance(graph, list) or not graph:
-        return ["no $graph"]
-    entry = graph[0]
-    if entry.get("class") != "Workflow":
-        problems.append("the first process of $graph is not the Workflow")
-    ident = _short(str(entry.get("id", "")))
-    if ident in ("", "main"):
-        problems.append(f"the entry Workflow's id is {ident or 'missing'} (must name the process)")
-    for key in ("label", "doc"):
-        if not entry.get(key):
-            problems.append(f"the entry Workflow has no {key}")
-    for key in ("s:softwareVersion", "s:author", "s:license", "s:codeRepository", "s:keywords"):
-        if not document.get(key):
-            problems.append(f"no {key}")
-    for kind in ("inputs", "outputs"):
-        for port in _ports(entry, kind):
-            for key in ("label", "doc"):
-                if not port.get(key):
-                    problems.append(f"workflow {kind[:-1]} {_short(port['id'])} has no {key}")
-    if not any("Directory" in _types(p) for p in _ports(entry, "inputs")):
-        problems.append("no Directory input (a staged STAC catalog: stage-in)")
-    if not any("Directory" in _types(p) for p in _ports(entry, "outputs")):
-        problems.append("no Directory output (a STAC catalog of the results: stage-out)")
-    for tool in graph[1:]:
-        if tool.get("class") != "CommandLineTool":
-            continue
-        name = _short(tool["id"])
-        reqs = _requirements(tool, "requirements")
-        pull = reqs.get("DockerRequirement", {}).get("dockerPull", "")
-        if not pull:
-            problems.append(f"tool {name}: no DockerRequirement under requirements")
-        elif "@sha256:" not in pull:
-            problems.append(f"tool {name}: image {pull} is not pinned by @sha256: digest")
-        res = reqs.get("ResourceRequirement", {})
-        missing = [k for k in ("coresMin", "coresMax", "ramMin", "ramMax") if k not in res]
-        if missing:
-            problems.append(f"tool {name}: ResourceRequirement lacks {', '.join(missing)}")
-    return problems
-
-
-def _docker(docker: str, *args: str) -> str:
-    proc = subprocess.run([docker, *args], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        lines = [line for line in proc.stderr.splitlines() if line.strip()]
-        raise PackageError(f"docker {args[0]} {args[-1]} failed: {lines[-1] if lines else '?'}")
-    return proc.stdout
-
-
-def push_images(
-    images: Sequence[str], registry: str, *, docker: str | None = None
-) -> dict[str, str]:
-    """Push images to a registry; each source image -> ``REGISTRY/NAME@sha256:DIGEST``.
-
-    The digest is the one the registry reports for the pushed manifest, so the reference
-    resolves there (and only there).
-
-    Args:
-        images: local image references (``s1flood/classify:0.1.0``).
-        registry: ``HOST[:PORT][/PREFIX]`` to push to (``127.0.0.1:5000``).
-        docker: the docker client; default ``$S1FLOOD_DOCKER`` or ``docker`` on PATH.
-    """
-    client = docker or os.environ.get("S1FLOOD_DOCKER") or "docker"
-    registry = registry.rstrip("/")
-    pinned: dict[str, str] = {}
-    for image in images:
-        target = f"{registry}/{image}"
-        repo = target.rsplit(":", 1)[0] if ":" in target.rsplit("/", 1)[-1] else target
-        _docker(client, "tag", image, target)
-        out = _docker(client, "push", target)
-        digest = next((w for w in out.split() if w.startswith("sha256:")), None)
-        if digest is None:
-            raise PackageError(f"docker push {target} reported no digest")
-        pinned[image] = f"{repo}@{digest}"
-        log.info("pushed %s as %s", image, pinned[image])
-    return pinned
 
 
 def _dump(document: dict[str, Json], path: Path) -> None:

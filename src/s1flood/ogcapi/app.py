@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -90,15 +91,17 @@ def pygeoapi_config(settings: ServerConfig) -> dict[str, Any]:
     }
 
 
+Caller = Callable[..., Response]
+"""Runs a pygeoapi API function on the current request: ``call(function, *args,
+api_request=None)``."""
+
+
 def create_app(settings: ServerConfig) -> Flask:
     """The Flask application of `s1flood serve`.
 
     Args:
         settings: the server configuration (folders are created).
     """
-    import pygeoapi.api as core_api
-    import pygeoapi.api.processes as processes_api
-
     settings.jobs_dir.mkdir(parents=True, exist_ok=True)
     store = PackageStore(settings.deployed_dir, settings.packages)
     api = API(pygeoapi_config(settings), {})
@@ -121,6 +124,17 @@ def create_app(settings: ServerConfig) -> Flask:
     app.config["S1FLOOD_MANAGER"] = manager
     app.register_blueprint(deploy_blueprint())
 
+    call = _caller(api)
+    _add_core_routes(app, call, settings, store)
+    _add_process_routes(app, call, api, store)
+    _add_job_routes(app, call, manager)
+    _add_error_handlers(app, settings)
+    return app
+
+
+def _caller(api: API) -> Caller:
+    """`Caller` of `api`: its headers, status and content as a Flask response."""
+
     def call(function: Any, *args: Any, api_request: APIRequest | None = None) -> Response:
         api_request = api_request or APIRequest.from_flask(request, api.locales)
         if not api_request.is_valid():
@@ -130,6 +144,14 @@ def create_app(settings: ServerConfig) -> Flask:
         response = make_response(content, status)
         response.headers.update(headers or {})
         return response
+
+    return call
+
+
+def _add_core_routes(app: Flask, call: Caller, settings: ServerConfig, store: PackageStore) -> None:
+    """The landing page, conformance (Part 1 and Part 2 classes) and the OpenAPI document."""
+    import pygeoapi.api as core_api
+    import pygeoapi.api.processes as processes_api
 
     @app.get("/")
     def landing() -> Response:
@@ -151,6 +173,11 @@ def create_app(settings: ServerConfig) -> Flask:
             json.dumps(openapi_document(settings, store, __version__), indent=2),
             mimetype="application/vnd.oai.openapi+json;version=3.0",
         )
+
+
+def _add_process_routes(app: Flask, call: Caller, api: API, store: PackageStore) -> None:
+    """The process list, process descriptions and execution."""
+    import pygeoapi.api.processes as processes_api
 
     @app.get("/processes")
     def processes() -> Response:
@@ -178,6 +205,11 @@ def create_app(settings: ServerConfig) -> Flask:
             response.set_data(status.get_data())
             response.mimetype = "application/json"
         return response
+
+
+def _add_job_routes(app: Flask, call: Caller, manager: PackageManager) -> None:
+    """The job list, status, dismissal, results, log and output files."""
+    import pygeoapi.api.processes as processes_api
 
     @app.get("/jobs")
     def jobs() -> Response:
@@ -228,6 +260,10 @@ def create_app(settings: ServerConfig) -> Flask:
             raise Problem(404, f"job {job_id!r} has no file {path!r}")
         return send_file(target, mimetype=media_type(target), conditional=True)
 
+
+def _add_error_handlers(app: Flask, settings: ServerConfig) -> None:
+    """Every failure as an RFC 7807 problem (pygeoapi's OGC exceptions included)."""
+
     @app.errorhandler(Problem)
     def on_problem(error: Problem) -> Response:
         return problem_response(error)
@@ -268,8 +304,6 @@ def create_app(settings: ServerConfig) -> Flask:
                     fixed.headers[key] = response.headers[key]
             return fixed
         return response
-
-    return app
 
 
 def _check_execute_body(body: bytes) -> None:

@@ -77,14 +77,35 @@ def openapi_document(settings: ServerConfig, store: PackageStore, version: str) 
         store: the processes.
         version: the server's version.
     """
-    process_id = {"name": "processId", "in": "path", "required": True, "schema": {"type": "string"}}
-    job_id = {"name": "jobId", "in": "path", "required": True, "schema": {"type": "string"}}
-    prefer = {
-        "name": "Prefer",
-        "in": "header",
-        "required": False,
-        "schema": {"type": "string", "enum": ["respond-async", "wait"]},
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "s1flood OGC API - Processes", "version": version},
+        "servers": [{"url": settings.base_url}],
+        "paths": {**_core_paths(), **_process_paths(), **_job_paths(), **_execution_paths(store)},
+        "components": _components(),
     }
+
+
+def _path_parameter(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _core_paths() -> dict[str, Any]:
+    """The landing page, conformance and this document."""
+    return {
+        "/": {"get": {"operationId": "getLandingPage", "responses": {"200": _ok("landing page")}}},
+        "/conformance": {
+            "get": {"operationId": "getConformance", "responses": {"200": _ok("conformance")}}
+        },
+        "/openapi": {
+            "get": {"operationId": "getOpenAPI", "responses": {"200": _ok("this document")}}
+        },
+    }
+
+
+def _process_paths() -> dict[str, Any]:
+    """The process list and descriptions, and Part 2 (deploy, replace, undeploy, package)."""
+    process_id = _path_parameter("processId")
     bearer: list[dict[str, list[str]]] = [{"operatorToken": []}]
     package_body = {
         "required": True,
@@ -93,14 +114,7 @@ def openapi_document(settings: ServerConfig, store: PackageStore, version: str) 
             "application/ogcapppkg+json": {"schema": {"type": "object"}},
         },
     }
-    paths: dict[str, Any] = {
-        "/": {"get": {"operationId": "getLandingPage", "responses": {"200": _ok("landing page")}}},
-        "/conformance": {
-            "get": {"operationId": "getConformance", "responses": {"200": _ok("conformance")}}
-        },
-        "/openapi": {
-            "get": {"operationId": "getOpenAPI", "responses": {"200": _ok("this document")}}
-        },
+    return {
         "/processes": {
             "get": {"operationId": "getProcesses", "responses": {"200": _ok("process list")}},
             "post": {
@@ -143,6 +157,13 @@ def openapi_document(settings: ServerConfig, store: PackageStore, version: str) 
                 "responses": {"200": _ok("the CWL", "application/cwl+yaml"), **_errors(404)},
             }
         },
+    }
+
+
+def _job_paths() -> dict[str, Any]:
+    """The job list, status, dismissal, results and log."""
+    job_id = _path_parameter("jobId")
+    return {
         "/jobs": {"get": {"operationId": "getJobs", "responses": {"200": _ok("job list")}}},
         "/jobs/{jobId}": {
             "get": {
@@ -171,6 +192,17 @@ def openapi_document(settings: ServerConfig, store: PackageStore, version: str) 
             }
         },
     }
+
+
+def _execution_paths(store: PackageStore) -> dict[str, Any]:
+    """One execute path per process, its request schema from the process description."""
+    prefer = {
+        "name": "Prefer",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "enum": ["respond-async", "wait"]},
+    }
+    paths: dict[str, Any] = {}
     for pid in store.ids():
         description = store.descriptions[pid]
         paths[f"/processes/{pid}/execution"] = {
@@ -189,24 +221,23 @@ def openapi_document(settings: ServerConfig, store: PackageStore, version: str) 
                 },
             }
         }
+    return paths
+
+
+def _components() -> dict[str, Any]:
+    """The security scheme of the Part 2 routes and the RFC 7807 problem schema."""
     return {
-        "openapi": "3.0.3",
-        "info": {"title": "s1flood OGC API - Processes", "version": version},
-        "servers": [{"url": settings.base_url}],
-        "paths": paths,
-        "components": {
-            "securitySchemes": {"operatorToken": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "Problem": {
-                    "type": "object",
-                    "required": ["type", "title", "status", "detail"],
-                    "properties": {
-                        "type": {"type": "string"},
-                        "title": {"type": "string"},
-                        "status": {"type": "integer"},
-                        "detail": {"type": "string"},
-                    },
-                }
-            },
+        "securitySchemes": {"operatorToken": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Problem": {
+                "type": "object",
+                "required": ["type", "title", "status", "detail"],
+                "properties": {
+                    "type": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "detail": {"type": "string"},
+                },
+            }
         },
     }

@@ -126,6 +126,33 @@ class JobRunner:
         """
         if self.is_cancelled(job_id):
             raise JobCancelledError(job_id)
+        command, env = self._prepare(job_dir, job_order, package, process_id)
+        started = time.monotonic()
+        returncode = self._run_process(
+            job_id, command, env, job_dir, {**job_order, **(secrets or {})}, progress, steps
+        )
+        logger.info(
+            "job %s: %s exited %s after %.1f s",
+            job_id,
+            self.config.runner,
+            returncode,
+            time.monotonic() - started,
+        )
+        if self.is_cancelled(job_id):
+            raise JobCancelledError(job_id)
+        return _collect_result(job_dir, returncode)
+
+    def _prepare(
+        self, job_dir: Path, job_order: dict[str, Any], package: Path, process_id: str
+    ) -> tuple[list[str], dict[str, str]]:
+        """Make the job's folders, write ``job.json``; the runner's command and environment.
+
+        Args:
+            job_dir: the job's folder.
+            job_order: the inputs (no secrets).
+            package: the CWL file.
+            process_id: the entry workflow id.
+        """
         outdir, tmp = job_dir / "outputs", job_dir / "tmp"
         outdir.mkdir(parents=True, exist_ok=True)
         tmp.mkdir(parents=True, exist_ok=True)
@@ -137,10 +164,31 @@ class JobRunner:
         # the runner's own folder first: Toil starts its workers (_toil_worker) from PATH
         folders = dict.fromkeys([str(Path(command[0]).parent), str(Path(sys.executable).parent)])
         env["PATH"] = os.pathsep.join([*folders, env.get("PATH", "")])
-        log_path = job_dir / "job.log"
-        started = time.monotonic()
+        return command, env
+
+    def _run_process(
+        self,
+        job_id: str,
+        command: list[str],
+        env: dict[str, str],
+        job_dir: Path,
+        stdin_order: dict[str, Any],
+        progress: ProgressCallback,
+        steps: int,
+    ) -> int:
+        """Run the runner to its end (or the job timeout); its exit code.
+
+        Args:
+            job_id: the job (its process is registered for dismissal while it runs).
+            command: the runner's command line.
+            env: the runner's environment.
+            job_dir: the job's folder (``job.log`` and ``cwl.output.json`` are written there).
+            stdin_order: the inputs, secrets included, sent through the runner's stdin.
+            progress: called with a percentage and a message as steps complete.
+            steps: how many steps the workflow has (for the percentage).
+        """
         with (
-            log_path.open("w", encoding="utf-8") as log,
+            (job_dir / "job.log").open("w", encoding="utf-8") as log,
             (job_dir / "cwl.output.json").open("wb") as out,
         ):
             process = subprocess.Popen(
@@ -156,7 +204,7 @@ class JobRunner:
                 self.processes[job_id] = process
             assert process.stdin is not None
             try:
-                process.stdin.write(yaml_safe_json({**job_order, **(secrets or {})}).encode())
+                process.stdin.write(yaml_safe_json(stdin_order).encode())
                 process.stdin.close()
             except BrokenPipeError:
                 pass
@@ -176,26 +224,7 @@ class JobRunner:
                 with self.lock:
                     self.processes.pop(job_id, None)
             reader.join(10)
-        logger.info(
-            "job %s: %s exited %s after %.1f s",
-            job_id,
-            self.config.runner,
-            process.returncode,
-            time.monotonic() - started,
-        )
-        if self.is_cancelled(job_id):
-            raise JobCancelledError(job_id)
-        if process.returncode != 0:
-            raise JobFailedError(
-                f"the workflow failed (exit {process.returncode}): {_reason(log_path)}"
-            )
-        try:
-            result = json.loads((job_dir / "cwl.output.json").read_text(encoding="utf-8"))
-        except ValueError:
-            raise JobFailedError("the workflow wrote no outputs object") from None
-        if not isinstance(result, dict):
-            raise JobFailedError("the workflow wrote no outputs object")
-        return result
+        return process.returncode
 
     def _command(self, job_dir: Path, outdir: Path, tmp: Path) -> list[str]:
         config = self.config
@@ -288,3 +317,18 @@ def _reason(log_path: Path) -> str:
             text = " ".join(ln.strip() for ln in lines[index : index + 4])
             return (text if lines[index].rstrip().endswith(":") else lines[index].strip())[:300]
     return (lines[-1].strip() if lines else "no log")[:300]
+
+
+def _collect_result(job_dir: Path, returncode: int) -> dict[str, Any]:
+    """The CWL outputs object a finished run wrote, or `JobFailedError` saying why not."""
+    if returncode != 0:
+        raise JobFailedError(
+            f"the workflow failed (exit {returncode}): {_reason(job_dir / 'job.log')}"
+        )
+    try:
+        result = json.loads((job_dir / "cwl.output.json").read_text(encoding="utf-8"))
+    except ValueError:
+        raise JobFailedError("the workflow wrote no outputs object") from None
+    if not isinstance(result, dict):
+        raise JobFailedError("the workflow wrote no outputs object")
+    return result
