@@ -60,9 +60,26 @@ def _validate(
         raise InvalidOptionError("change_db", change_db, "a decrease in dB between 0 and 30")
 
 
+def _path(path: Path | str | None) -> Path | None:
+    """A path, or None for none (or an empty string)."""
+    return Path(path) if path else None
+
+
 def _open(
-    backscatter: Path, band: str | int, units: str, reference: Path | None
+    backscatter: Path,
+    mask: Path,
+    band: str | int,
+    units: str,
+    reference_given: Path | str | None,
+    overwrite: bool,
 ) -> tuple[Feature, Grid, Feature | None]:
+    """Refuse existing outputs unless ``overwrite``, then open the input(s) and check grids."""
+    sidecar, png = output_paths(mask)
+    outputs = [mask, confidence_path(mask), sidecar, png]
+    if reference_given is not None:
+        outputs.append(change_path(mask))
+    check_outputs(outputs, overwrite)
+    reference = _path(reference_given)
     with rasterio.Env(**GDAL_ENV), open_raster(backscatter) as dataset:
         feature = open_feature(dataset, backscatter, band, units)
         grid = Grid.of(dataset)
@@ -152,32 +169,8 @@ def classify(
     _validate(
         method, classes, band, str(units), threshold_db, tile_size, smoothing, refine, change_db
     )
-    sidecar, png = output_paths(mask)
-    outputs = [mask, confidence_path(mask), sidecar, png]
-    if reference is not None:
-        outputs.append(change_path(mask))
-    check_outputs(outputs, overwrite)
-    feature, grid, before = _open(
-        backscatter, band, str(units), Path(reference) if reference else None
-    )
-    excluded, excluded_counts = exclusion_mask(
-        grid,
-        Path(dem) if dem else None,
-        Path(exclusion) if exclusion else None,
-        hand_max_m,
-        slope_max_deg,
-    )
-    run = Run(
-        backscatter,
-        mask,
-        grid,
-        feature,
-        before,
-        excluded,
-        method,
-        classes,
-        threshold_db,
-        require_bimodal,
-        change_db,
-    )
-    return run.execute(tile_size, smoothing, refine, workers, progress, excluded_counts)
+    feature, grid, before = _open(backscatter, mask, band, str(units), reference, overwrite)
+    excluded, counts = exclusion_mask(grid, _path(dem), _path(exclusion), hand_max_m, slope_max_deg)
+    choice = (method, classes, threshold_db, require_bimodal, change_db)
+    run = Run(backscatter, mask, grid, feature, before, excluded, *choice)
+    return run.execute(tile_size, smoothing, refine, workers, progress, counts)

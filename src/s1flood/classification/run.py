@@ -31,7 +31,13 @@ from s1flood.classification.selection import (
     decide,
     prior_threshold,
 )
-from s1flood.classification.thresholds import MAX_VALLEY_RATIO, MIN_ASHMAN_D, NBINS, bimodality
+from s1flood.classification.thresholds import (
+    MAX_VALLEY_RATIO,
+    MIN_ASHMAN_D,
+    NBINS,
+    Histogram,
+    bimodality,
+)
 from s1flood.errors import DegenerateInputError
 from s1flood.parallel import BlockPool, PerThread
 from s1flood.raster import (
@@ -135,23 +141,7 @@ class Run:
                     pool,
                     bar,
                 )
-                histogram, pooled, tally, _ = histogram_pass(
-                    scene,
-                    self.backscatter,
-                    tile_size,
-                    (MIN_TILE_ASHMAN_D, self.prior_db + WATER_MARGIN_DB),
-                    exact_range=exact_range,
-                )
-                decision = decide(
-                    self.method,
-                    histogram,
-                    pooled,
-                    tally,
-                    self.prior_db,
-                    self.classes,
-                    self.threshold_db,
-                )
-                self._check_bimodal(decision, histogram)
+                decision, histogram, pooled = self._decide(scene, tile_size, exact_range)
                 figure: list[Future[None]] = []
                 per_row, new_water = mask_pass(
                     scene,
@@ -181,6 +171,29 @@ class Run:
             excluded_counts,
             {"tile_size": tile_size, "smoothing": smoothing, "refine": refine},
         )
+
+    def _decide(
+        self, scene: Scene, tile_size: int, exact_range: bool
+    ) -> tuple[Decision, Histogram, Histogram]:
+        """The histogram pass, then the threshold decision, checked for bimodality."""
+        histogram, pooled, tally, _ = histogram_pass(
+            scene,
+            self.backscatter,
+            tile_size,
+            (MIN_TILE_ASHMAN_D, self.prior_db + WATER_MARGIN_DB),
+            exact_range=exact_range,
+        )
+        decision = decide(
+            self.method,
+            histogram,
+            pooled,
+            tally,
+            self.prior_db,
+            self.classes,
+            self.threshold_db,
+        )
+        self._check_bimodal(decision, histogram)
+        return decision, histogram, pooled
 
     def _check_bimodal(self, decision: Decision, histogram: Any) -> None:
         if decision.path != "multiotsu" or not self.require_bimodal:

@@ -97,6 +97,34 @@ class Decision:
         return min(mean, self.threshold_db) if np.isfinite(mean) else self.threshold_db
 
 
+def _without_tiles(histogram: Histogram, tally: TileTally, prior_db: float) -> Decision:
+    """The ``no-water`` or ``prior`` decision when no tile shows water and land."""
+    stats = class_stats(histogram, prior_db)
+    if stats.water_fraction < NO_WATER_FRACTION:
+        return Decision(
+            "no-water",
+            f"no tile shows water and land, and only {100 * stats.water_fraction:.1f} % of the "
+            f"pixels are below the prior water threshold {prior_db:g} dB "
+            f"(under {100 * NO_WATER_FRACTION:g} %)",
+            float("-inf"),
+            prior_db,
+            [],
+            stats,
+            tiles=tally,
+        )
+    return Decision(
+        "prior",
+        f"no tile shows water and land; {100 * stats.water_fraction:.1f} % of the pixels are "
+        f"below the prior water threshold {prior_db:g} dB, used at low confidence",
+        prior_db,
+        prior_db,
+        [prior_db],
+        stats,
+        confidence_scale=0.5,
+        tiles=tally,
+    )
+
+
 def decide(
     method: str,
     histogram: Histogram,
@@ -160,27 +188,4 @@ def decide(
             class_stats(pooled, value),
             tiles=tally,
         )
-    stats = class_stats(histogram, prior_db)
-    if stats.water_fraction < NO_WATER_FRACTION:
-        return Decision(
-            "no-water",
-            f"no tile shows water and land, and only {100 * stats.water_fraction:.1f} % of the "
-            f"pixels are below the prior water threshold {prior_db:g} dB "
-            f"(under {100 * NO_WATER_FRACTION:g} %)",
-            float("-inf"),
-            prior_db,
-            [],
-            stats,
-            tiles=tally,
-        )
-    return Decision(
-        "prior",
-        f"no tile shows water and land; {100 * stats.water_fraction:.1f} % of the pixels are "
-        f"below the prior water threshold {prior_db:g} dB, used at low confidence",
-        prior_db,
-        prior_db,
-        [prior_db],
-        stats,
-        confidence_scale=0.5,
-        tiles=tally,
-    )
+    return _without_tiles(histogram, tally, prior_db)

@@ -25,6 +25,14 @@ from s1flood.raster import check_outputs
 log = logging.getLogger(__name__)
 
 
+def _polarisation(polarisation: str) -> str:
+    """The polarisation upper-cased, refused unless it is VV, VH, HH or HV."""
+    pol = (polarisation or "").strip().upper()
+    if pol not in ("VV", "VH", "HH", "HV"):
+        raise InvalidOptionError("polarisation", polarisation, "use VV, VH, HH or HV")
+    return pol
+
+
 def preprocess(
     product: Path | str,
     output: Path | str,
@@ -71,9 +79,7 @@ def preprocess(
     """
     started = time.perf_counter()
     name = engine_name(engine)
-    pol = (polarisation or "").strip().upper()
-    if pol not in ("VV", "VH", "HH", "HV"):
-        raise InvalidOptionError("polarisation", polarisation, "use VV, VH, HH or HV")
+    pol = _polarisation(polarisation)
     speckle_name = check_filter(speckle, window)
     if dem_vertical not in VERTICAL_CHOICES:
         raise InvalidOptionError("dem_vertical", dem_vertical, f"use {', '.join(VERTICAL_CHOICES)}")
