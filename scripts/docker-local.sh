@@ -40,7 +40,7 @@ start() {
     local i
     for i in $(seq 1 300); do
         engine_answers && break
-        pid_alive "$PIDFILE" || die "dockerd exited at start: $(tail -n 1 "$S1FLOOD_LOG/dockerd.log")"
+        kill -0 "$(cat "$PIDFILE")" 2>/dev/null || die "dockerd exited at start: $(tail -n 1 "$S1FLOOD_LOG/dockerd.log")"
         sleep 0.1
     done
     engine_answers || die "dockerd did not answer in 30 s (see $S1FLOOD_LOG/dockerd.log)"

@@ -47,7 +47,7 @@ YAML
     local i
     for i in $(seq 1 100); do
         answers && break
-        pid_alive "$PIDFILE" || die "docker-registry exited at start: $(tail -n 1 "$S1FLOOD_LOG/registry.log")"
+        kill -0 "$(cat "$PIDFILE")" 2>/dev/null || die "docker-registry exited at start: $(tail -n 1 "$S1FLOOD_LOG/registry.log")"
         sleep 0.1
     done
     answers || die "the registry did not answer on $ADDRESS in 10 s (see $S1FLOOD_LOG/registry.log)"
