@@ -97,8 +97,8 @@ start() {
     local i
     for i in $(seq 1 300); do
         node_idle && break
-        pid_alive "$S1FLOOD_RUN/slurmctld.pid" || die "slurmctld exited: $(tail -n 1 "$S1FLOOD_LOG/slurmctld.log" 2>/dev/null)"
-        pid_alive "$S1FLOOD_RUN/slurmd.pid" || die "slurmd exited: $(tail -n 1 "$S1FLOOD_LOG/slurmd.log" 2>/dev/null)"
+        kill -0 "$(cat "$S1FLOOD_RUN/slurmctld.pid")" 2>/dev/null || die "slurmctld exited: $(tail -n 1 "$S1FLOOD_LOG/slurmctld.log" 2>/dev/null)"
+        kill -0 "$(cat "$S1FLOOD_RUN/slurmd.pid")" 2>/dev/null || die "slurmd exited: $(tail -n 1 "$S1FLOOD_LOG/slurmd.log" 2>/dev/null)"
         sleep 0.1
     done
     node_idle || die "the node did not become idle in 30 s (see $S1FLOOD_LOG/slurmctld.log)"
