@@ -216,28 +216,41 @@ def packed_package(tmp_path: Path) -> Path:
     return target
 
 
+CWL_YAML = {"Content-Type": "application/cwl+yaml"}
+
+
+def deploy_package(srv: OgcServer, package: Path) -> str:
+    """Deploy a package: 401 without the token, 201 + Location with it, 409 again; its URL."""
+    url = f"{srv.url}/processes"
+    body = package.read_bytes()
+    assert_problem(requests.post(url, data=body, headers=CWL_YAML, timeout=60), 401)
+    created = requests.post(url, data=body, headers={**AUTH_HEADER, **CWL_YAML}, timeout=300)
+    assert created.status_code == 201, created.text
+    location = str(created.headers["Location"])
+    assert location == f"{url}/{workflow_id()}"
+    duplicate = requests.post(url, data=body, headers={**AUTH_HEADER, **CWL_YAML}, timeout=300)
+    assert_problem(duplicate, 409)
+    return location
+
+
+def replace_and_undeploy(location: str, package: Path) -> None:
+    """PUT replaces the process (204), DELETE undeploys it (204), then it is 404."""
+    body = package.read_bytes()
+    replaced = requests.put(location, data=body, headers={**AUTH_HEADER, **CWL_YAML}, timeout=300)
+    assert replaced.status_code == 204, replaced.text
+    assert requests.delete(location, headers=AUTH_HEADER, timeout=60).status_code == 204
+    assert_problem(requests.get(location, timeout=10), 404)
+
+
 def test_deploy_the_packed_flood_package(tmp_path: Path) -> None:
     package = packed_package(tmp_path)
-    process_id = workflow_id()
     srv = OgcServer(tmp_path / "srv").start()
     try:
-        url = f"{srv.url}/processes"
-        cwl = {"Content-Type": "application/cwl+yaml"}
-        body = package.read_bytes()
-        assert_problem(requests.post(url, data=body, headers=cwl, timeout=60), 401)
-        created = requests.post(url, data=body, headers={**AUTH_HEADER, **cwl}, timeout=300)
-        assert created.status_code == 201, created.text
-        location = created.headers["Location"]
-        assert location == f"{url}/{process_id}"
-        duplicate = requests.post(url, data=body, headers={**AUTH_HEADER, **cwl}, timeout=300)
-        assert_problem(duplicate, 409)
+        location = deploy_package(srv, package)
         description = requests.get(location, timeout=10).json()
         assert {"aoi", "start", "end", "dem"} <= set(description["inputs"])
         assert "cdse_password" not in description["inputs"]
         assert requests.get(location + "/package", timeout=10).text == package.read_text()
-        replaced = requests.put(location, data=body, headers={**AUTH_HEADER, **cwl}, timeout=300)
-        assert replaced.status_code == 204, replaced.text
-        assert requests.delete(location, headers=AUTH_HEADER, timeout=60).status_code == 204
-        assert_problem(requests.get(location, timeout=10), 404)
+        replace_and_undeploy(location, package)
     finally:
         srv.stop()

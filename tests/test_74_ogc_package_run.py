@@ -25,8 +25,15 @@ import requests
 from rasterio.io import MemoryFile
 
 import test_60_infra as infra
-from test_70_ogc import AUTH_HEADER, WORKFLOW, OgcServer, assert_problem
-from test_72_ogc_flood import DEMO_JOB, ReferenceRun, demo_inputs, workflow_id
+from test_70_ogc import WORKFLOW, OgcServer
+from test_72_ogc_flood import (
+    DEMO_JOB,
+    ReferenceRun,
+    demo_inputs,
+    deploy_package,
+    replace_and_undeploy,
+    workflow_id,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -115,17 +122,7 @@ def test_deployed_package_runs_in_containers(
 def _deploy_execute_replace_undeploy(
     srv: OgcServer, package: Path, data: Path, reference: ReferenceRun
 ) -> None:
-    process_id = workflow_id()
-    url = f"{srv.url}/processes"
-    cwl = {"Content-Type": "application/cwl+yaml"}
-    body = package.read_bytes()
-    assert_problem(requests.post(url, data=body, headers=cwl, timeout=60), 401)
-    created = requests.post(url, data=body, headers={**AUTH_HEADER, **cwl}, timeout=300)
-    assert created.status_code == 201, created.text
-    location = created.headers["Location"]
-    assert location == f"{url}/{process_id}"
-    duplicate = requests.post(url, data=body, headers={**AUTH_HEADER, **cwl}, timeout=300)
-    assert_problem(duplicate, 409)
+    location = deploy_package(srv, package)
 
     started = time.monotonic()
     response = requests.post(
@@ -157,7 +154,4 @@ def _deploy_execute_replace_undeploy(
         assert raster.driver == "GTiff"
     assert frequency == expected.read_bytes()
 
-    replaced = requests.put(location, data=body, headers={**AUTH_HEADER, **cwl}, timeout=300)
-    assert replaced.status_code == 204, replaced.text
-    assert requests.delete(location, headers=AUTH_HEADER, timeout=60).status_code == 204
-    assert_problem(requests.get(location, timeout=10), 404)
+    replace_and_undeploy(location, package)
