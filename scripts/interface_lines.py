@@ -271,7 +271,15 @@ if __name__ == "__main__":
         target = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT
         print("\n".join(sync(target)) or "in sync")
         sys.exit(0)
+    if not sys.argv[1:] or sys.argv[1] not in STEPS:
+        sys.exit(
+            f"usage: interface_lines.py STEP [PARAMETER ...] | --sync [REPOSITORY]; "
+            f"STEP is one of {', '.join(STEPS)}"
+        )
     step_name, *names = sys.argv[1:]
+    unknown = set(names) - set(inspect.signature(STEPS[step_name]).parameters)
+    if unknown:
+        sys.exit(f"{step_name} has no parameter {', '.join(sorted(unknown))}")
     for parameter in names or list(inspect.signature(STEPS[step_name]).parameters):
         for line in lines(step_name, parameter):
             print(line)
