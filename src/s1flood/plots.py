@@ -69,7 +69,8 @@ def classes_png(
         interpolation="nearest",
     )
     handles = [Patch(color=c, label=name) for name, c in CLASS_COLOURS.values()]
-    handles.append(Patch(color=NODATA_COLOUR, label="not observed"))
+    not_observed = "no valid observation (outside the swath or excluded)"
+    handles.append(Patch(color=NODATA_COLOUR, label=not_observed))
     axes.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.9)
     axes.set_title(title, fontsize=10)
     axes.set_xlabel(f"x ({crs_label})")
