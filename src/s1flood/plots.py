@@ -56,7 +56,7 @@ def classes_png(
 ) -> None:
     """Map of water-frequency classes (dry, candidate, permanent, nodata) with a legend."""
     aspect = classes.shape[0] / max(classes.shape[1], 1)
-    figure = Figure(figsize=(8, 8 * aspect + 0.8), layout="constrained")
+    figure = Figure(figsize=(8, 8 * aspect + 1.2), layout="constrained")
     axes = figure.add_subplot()
     codes = np.where(classes == 255, 3, classes)
     colours = [CLASS_COLOURS[k][1] for k in range(3)] + [NODATA_COLOUR]
@@ -68,10 +68,10 @@ def classes_png(
         extent=(extent[0], extent[2], extent[1], extent[3]),
         interpolation="nearest",
     )
-    handles = [Patch(color=c, label=name) for name, c in CLASS_COLOURS.values()]
+    handles = [Patch(facecolor=c, edgecolor="0.5", label=name) for name, c in CLASS_COLOURS.values()]
     not_observed = "no valid observation (outside the swath or excluded)"
-    handles.append(Patch(color=NODATA_COLOUR, label=not_observed))
-    axes.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.9)
+    handles.append(Patch(facecolor=NODATA_COLOUR, edgecolor="0.5", label=not_observed))
+    figure.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
     axes.set_title(title, fontsize=10)
     axes.set_xlabel(f"x ({crs_label})")
     axes.set_ylabel(f"y ({crs_label})")
