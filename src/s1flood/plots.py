@@ -68,9 +68,9 @@ def classes_png(
         extent=(extent[0], extent[2], extent[1], extent[3]),
         interpolation="nearest",
     )
-    handles = [Patch(facecolor=c, edgecolor="0.5", label=name) for name, c in CLASS_COLOURS.values()]
     not_observed = "no valid observation (outside the swath or excluded)"
-    handles.append(Patch(facecolor=NODATA_COLOUR, edgecolor="0.5", label=not_observed))
+    entries = [*CLASS_COLOURS.values(), (not_observed, NODATA_COLOUR)]
+    handles = [Patch(facecolor=colour, edgecolor="0.5", label=name) for name, colour in entries]
     figure.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
     axes.set_title(title, fontsize=10)
     axes.set_xlabel(f"x ({crs_label})")
