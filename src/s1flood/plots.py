@@ -59,8 +59,9 @@ def classes_png(
     figure = Figure(figsize=(8, 8 * aspect + 1.2), layout="constrained")
     axes = figure.add_subplot()
     codes = np.where(classes == 255, 3, classes)
-    colours = [CLASS_COLOURS[k][1] for k in range(3)] + [NODATA_COLOUR]
-    cmap = ListedColormap(colours)
+    not_observed = "no valid observation (outside the swath or excluded)"
+    entries = [*CLASS_COLOURS.values(), (not_observed, NODATA_COLOUR)]
+    cmap = ListedColormap([colour for _, colour in entries])
     axes.imshow(
         codes,
         cmap=cmap,
@@ -68,8 +69,6 @@ def classes_png(
         extent=(extent[0], extent[2], extent[1], extent[3]),
         interpolation="nearest",
     )
-    not_observed = "no valid observation (outside the swath or excluded)"
-    entries = [*CLASS_COLOURS.values(), (not_observed, NODATA_COLOUR)]
     handles = [Patch(facecolor=colour, edgecolor="0.5", label=name) for name, colour in entries]
     figure.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
     axes.set_title(title, fontsize=10)
