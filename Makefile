@@ -18,7 +18,7 @@ TOIL_VENV ?= .venv-toil
 TOIL_STAMP := $(TOIL_VENV)/.installed-stamp
 # The tools call `s1flood` from PATH (no containers here; the images are issue 12)
 RUN_PATH := PATH="$(abspath $(BIN)):$$PATH"
-CWLTOOL := $(RUN_PATH) $(BIN)/cwltool --enable-ext --no-container
+CWLTOOL := $(RUN_PATH) $(BIN)/cwltool --enable-ext --no-container --parallel
 
 # numba compiles the kernels on their first call and caches them beside the sources: a tiny
 # demo at install pays that once, instead of the first workflow job (and the Dockerfiles do
