@@ -20,6 +20,13 @@ TOIL_STAMP := $(TOIL_VENV)/.installed-stamp
 RUN_PATH := PATH="$(abspath $(BIN)):$$PATH"
 CWLTOOL := $(RUN_PATH) $(BIN)/cwltool --enable-ext --no-container
 
+# numba compiles the kernels on their first call and caches them beside the sources: a tiny
+# demo at install pays that once, instead of the first workflow job (and the Dockerfiles do
+# the same at build time, see docker/base.Dockerfile)
+WARM_DIR := $(VENV)/.warm-kernels
+WARM_KERNELS = $(BIN)/s1flood -q demo --size tiny --scenes 2 --out-dir $(WARM_DIR) --overwrite \
+	>/dev/null && rm -rf $(WARM_DIR)
+
 .PHONY: install demo demo-data demo-python lab toil test lint bench clean images package infra-stop
 
 install: $(STAMP)
@@ -29,6 +36,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,sar,discovery,notebooks,cwl,ogc]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (s1flood)"
+	$(WARM_KERNELS)
 	touch $(STAMP)
 
 demo-data: $(DEMO_DATA)/dem.tif
