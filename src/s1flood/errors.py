@@ -281,11 +281,12 @@ class PolarisationNotFoundError(InputError):
 class AoiOutsideFootprintError(InputError):
     """The AOI does not intersect the product's footprint."""
 
-    def __init__(self, path: Path | str, footprint_wkt: str) -> None:
+    def __init__(self, path: Path | str, footprint_wkt: str, aoi_wkt: str | None = None) -> None:
         self.path = Path(path)
         self.footprint_wkt = footprint_wkt
+        aoi = f" (lon/lat bounds {_wkt_bounds(aoi_wkt)})" if aoi_wkt else ""
         super().__init__(
-            f"{Path(path).name}: the AOI is outside the product footprint "
+            f"{Path(path).name}: the AOI{aoi} is outside the product footprint "
             f"(lon/lat bounds {_wkt_bounds(footprint_wkt)})"
         )
 

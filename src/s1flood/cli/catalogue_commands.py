@@ -63,6 +63,7 @@ def fetch(
     settings: Annotated[
         list[str] | None, typer.Option("--set", help=doc("fetch", "settings"))
     ] = None,
+    read: Annotated[str, typer.Option(help=doc("fetch", "read"))] = "auto",
 ) -> None:
     """Download one product (credentials from S1FLOOD_CDSE_USERNAME/PASSWORD or ~/.netrc)."""
     result = steps.fetch(**locals(), progress=State.progress)

@@ -43,6 +43,8 @@ class DiscoveryConfig:
     cdse_client_id: str = "cdse-public"
     cdse_collection: str = "SENTINEL-1"
     stac_collection: str = ""  # empty: the preset's, else "sentinel-1-grd"
+    # SAS token endpoint signing STAC asset hrefs; empty: Planetary Computer's for its preset
+    stac_sas_url: str = ""
     asf_url: str = "https://api.daac.asf.alaska.edu/services/search/param"
     asf_max_results: int = 2000  # above this count a search is split into shorter windows
     # hosts (suffixes) that may receive the Earthdata token after a redirect

@@ -77,6 +77,7 @@ class RedactingFilter(logging.Filter):
 _FILTER = RedactingFilter()
 _DISCOVERY_MODULES = (
     "_http",
+    "access",
     "asf",
     "cdse",
     "credentials",
@@ -86,6 +87,8 @@ _DISCOVERY_MODULES = (
     "keycloak",
     "local",
     "products",
+    "ranges",
+    "remote",
     "retries",
     "search",
     "stac_api",

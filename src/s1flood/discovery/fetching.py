@@ -10,6 +10,7 @@ from typing import Any
 from s1flood.discovery.catalogue import Catalogue, FetchOptions
 from s1flood.discovery.config import DiscoveryConfig
 from s1flood.discovery.registry import open_catalogue
+from s1flood.discovery.remote import fetch_remote
 from s1flood.results import JsonValue, fields_to_dict, resolve_path
 
 __all__ = ["FetchResult", "fetch"]
@@ -77,6 +78,7 @@ def fetch(
     verify_checksum: bool = True,
     overwrite: bool = False,
     config: DiscoveryConfig | None = None,
+    read: str = "whole",
 ) -> FetchResult:
     """Fetch one product by name or id into ``out_dir``.
 
@@ -92,6 +94,10 @@ def fetch(
         verify_checksum: check the download against the catalogue's checksum.
         overwrite: replace an existing download.
         config: endpoints and transfer settings; default: the configured ones.
+        read: ``whole`` downloads the product; ``aoi`` fetches its XML only and leaves the
+            measurements remote (``NAME.SAFE/`` with ``s1flood-remote.json``), read later
+            by byte range for the AOI; ``auto`` does ``aoi`` where the catalogue serves
+            ranges, else ``whole``.
     """
     cat = open_catalogue(catalogue, config) if isinstance(catalogue, str) else catalogue
     scene = cat.get(name_or_id)
@@ -102,7 +108,9 @@ def fetch(
         verify_checksum=verify_checksum,
         overwrite=overwrite,
     )
-    path = cat.fetch(scene, Path(out_dir), options)
+    path = fetch_remote(cat, scene, Path(out_dir), options, read, config)
+    if path is None:
+        path = cat.fetch(scene, Path(out_dir), options)
     logger.info("fetched %s to %s", scene.name, path)
     return FetchResult(
         path=path,

@@ -39,4 +39,4 @@ def check_footprint(path: Path, footprint: shapely.geometry.base.BaseGeometry, a
         aoi: the AOI polygon (lon/lat).
     """
     if not footprint.intersects(aoi):
-        raise AoiOutsideFootprintError(path, footprint.wkt)
+        raise AoiOutsideFootprintError(path, footprint.wkt, getattr(aoi, "wkt", None))

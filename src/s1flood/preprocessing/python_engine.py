@@ -13,6 +13,7 @@ LUTs, filtered and sampled; the output has one band per polarisation.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import math
 import queue
@@ -41,6 +42,7 @@ from s1flood.preprocessing.model import PreprocessOptions, PreprocessResult, sta
 from s1flood.preprocessing.orbit import OrbitModel, select_orbit_file
 from s1flood.preprocessing.product import SarImage
 from s1flood.preprocessing.radiometry import flattening_factor, resample_to_db
+from s1flood.preprocessing.safe_source import measurement_opener
 from s1flood.preprocessing.shadow import LAYOVER, SHADOW
 from s1flood.preprocessing.speckle import speckle_filter
 from s1flood.preprocessing.stac_item import write_output_item
@@ -105,6 +107,7 @@ class _Datasets:
         self._queue: queue.SimpleQueue[tuple[DatasetReader, ...]] = queue.SimpleQueue()
         self._all: list[DatasetReader] = []
         self._per_set = len(hrefs)
+        self._contexts: dict[int, contextvars.Context] = {}  # rasterio's opener registry
         self.product = product
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
@@ -112,7 +115,7 @@ class _Datasets:
                 members = []
                 for href in hrefs:
                     try:
-                        ds = rasterio.open(href)
+                        ds = rasterio.open(href, opener=measurement_opener(href))
                     except RasterioIOError as exc:
                         self.close()
                         raise ProductError(
@@ -120,6 +123,7 @@ class _Datasets:
                         ) from None
                     self._all.append(ds)
                     members.append(ds)
+                self._contexts[id(members[0])] = contextvars.copy_context()
                 self._queue.put(tuple(members))
 
     @property
@@ -135,7 +139,9 @@ class _Datasets:
         """
         members = self._queue.get()
         try:
-            return [np.asarray(ds.read(1, window=window), dtype=np.uint16) for ds in members]
+            return self._contexts[id(members[0])].run(
+                lambda: [np.asarray(ds.read(1, window=window), dtype=np.uint16) for ds in members]
+            )
         except (RasterioIOError, ValueError) as exc:
             raise ProductError(
                 self.product, f"measurement file corrupt ({first_line(exc)})"

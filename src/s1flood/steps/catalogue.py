@@ -105,6 +105,7 @@ def fetch(
     odata_url: str | None = None,
     token_url: str | None = None,
     stac_collection: str | None = None,
+    read: str = "auto",
     progress: bool = False,
 ) -> FetchResult:
     """Download one product from a catalogue (step 2), verified and renamed when complete.
@@ -124,6 +125,10 @@ def fetch(
         odata_url: CDSE OData base URL (default: the configured one).
         token_url: token endpoint URL (default: the configured one).
         stac_collection: STAC collection id (default: the configured one).
+        read: ``auto`` (AOI-only reads wherever the catalogue serves byte ranges, else a
+            whole download), ``aoi`` (only the XML is fetched into ``NAME.SAFE/``; the
+            measurement rows or tiles the AOI needs are read by range when preprocessing)
+            or ``whole`` (download the product). Default ``auto``.
         progress: show a progress bar. Default false.
     """
     from s1flood.discovery import fetch as fetch_product

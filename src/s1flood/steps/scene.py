@@ -169,6 +169,7 @@ def process_scene(  # noqa: D417 (the others are documented in the steps it call
     slope_max_deg: float = 10.0,
     allow_unimodal: bool = False,
     settings: list[str] | None = None,
+    read: str = "auto",
     overwrite: bool = False,
     progress: bool = False,
 ) -> SceneResult:
@@ -187,6 +188,9 @@ def process_scene(  # noqa: D417 (the others are documented in the steps it call
         terrain_exclusion: also give the DEM to `classify` (when it is a file), so that
             pixels high above the drainage or on steep slopes are nodata, not dry.
             Default true.
+        read: how a named product is fetched: ``auto`` (only the bytes the AOI needs,
+            wherever the catalogue serves byte ranges, else the whole product), ``aoi`` or
+            ``whole`` (see `fetch`). Default ``auto``.
     """
     values = dict(locals())
     out_dir = Path(out_dir)
@@ -194,7 +198,7 @@ def process_scene(  # noqa: D417 (the others are documented in the steps it call
     if catalogue:
         fetched = fetch(
             product, catalogue=catalogue, out_dir=out_dir / "products", overwrite=overwrite,
-            settings=settings, progress=progress,
+            settings=settings, read=read, progress=progress,
         )  # fmt: skip
     product_path = fetched.path if fetched else Path(product)
     name = product_name(product_path)
