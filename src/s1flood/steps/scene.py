@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from s1flood.scene import SceneResult, product_name, scene_outputs
 from s1flood.steps.catalogue import fetch
@@ -71,7 +71,7 @@ def classify(
     backscatter: Path | str,
     mask: Path | str,
     *,
-    band: str = "1",
+    band: str = "auto",
     units: str = "auto",
     method: str = "split",
     tile_size: int = 32,
@@ -100,8 +100,10 @@ def classify(
     Args:
         backscatter: calibrated backscatter GeoTIFF, linear power or dB.
         mask: the water mask COG to write (``.tif``).
-        band: band to classify: a 1-based index or a band description such as ``VV``; two
-            joined by a comma (``VV,VH``) are fused (mean of their dB). Default ``1``.
+        band: band to classify: ``auto`` (both polarisations of a VV+VH raster with the
+            dual-polarisation rule, else band 1), a 1-based index or a band description
+            such as ``VV``, or two joined by a comma (``VV,VH``: each band's own threshold,
+            then the mean of their water memberships). Default ``auto``.
         units: units of the input values: ``auto`` (from the band's metadata, else its
             values), ``linear`` or ``db``. Default ``auto``.
         method: ``split`` (Otsu of the tiles showing water and land; default),
@@ -127,14 +129,48 @@ def classify(
         overwrite: replace existing outputs. Default false.
         progress: show a progress bar. Default false.
     """
+    return _classify(locals())
+
+
+def _classify(
+    values: dict[str, Any], input_nodata: dict[str, int] | None = None
+) -> ClassificationResult:
+    """`classify` with the step's parameters in `values`, and the input's known nodata."""
     from s1flood.classification import classify as classify_backscatter
     from s1flood.raster import reading
 
-    arguments = arguments_for(classify_backscatter, locals())
-    with reading(backscatter):
+    arguments = arguments_for(classify_backscatter, values)
+    with reading(values["backscatter"]):
         return classify_backscatter(
-            backscatter, mask, require_bimodal=not allow_unimodal, **arguments
+            values["backscatter"],
+            values["mask"],
+            require_bimodal=not values["allow_unimodal"],
+            input_nodata=input_nodata,
+            **arguments,
         )
+
+
+def _terrain_dem(
+    dem: Path | str, product: Path, preprocessed: PreprocessResult, vertical: str
+) -> Path | None:
+    """The DEM the preprocessing used: a file as given, a named one from the cache."""
+    from s1flood.preprocessing.dem_sources import is_dem_source
+
+    if is_dem_source(dem):
+        from s1flood.preprocessing.online_inputs import resolve_inputs
+
+        # the same grid gives the same mosaic: found in the cache, not fetched again
+        return resolve_inputs(product, preprocessed.grid, dem, vertical, None)[0]
+    return Path(dem) if Path(dem).is_file() else None
+
+
+def _shadow_layover(preprocessed: PreprocessResult) -> dict[str, int]:
+    """Pixels preprocessing left NaN for radar shadow and for layover."""
+    total = preprocessed.grid.width * preprocessed.grid.height
+    return {
+        "shadow": round(preprocessed.shadow_fraction * total),
+        "layover": round(preprocessed.layover_fraction * total),
+    }
 
 
 def process_scene(  # noqa: D417 (the others are documented in the steps it calls)
@@ -153,7 +189,7 @@ def process_scene(  # noqa: D417 (the others are documented in the steps it call
     window: int = 5,
     rtc: bool = False,
     dem_vertical: str = "auto",
-    band: str = "1",
+    band: str = "auto",
     units: str = "auto",
     method: str = "split",
     tile_size: int = 32,
@@ -184,7 +220,8 @@ def process_scene(  # noqa: D417 (the others are documented in the steps it call
         out_dir: folder of the scene's outputs.
         catalogue: the catalogue to fetch a named product from (see `discover`); a staged
             STAC catalog is ``local:PATH``; default none (``product`` is a path).
-        terrain_exclusion: also give the DEM to `classify` (when it is a file), so that
+        terrain_exclusion: also give the DEM to `classify` (a file, or the ``copernicus-30``
+            / ``copernicus-90`` mosaic preprocessing fetched, from the cache), so that
             pixels high above the drainage or on steep slopes are nodata, not dry.
             Default true.
     """
@@ -200,6 +237,9 @@ def process_scene(  # noqa: D417 (the others are documented in the steps it call
     name = product_name(product_path)
     sigma0, mask = scene_outputs(out_dir, name, polarisation)
     preprocessed = preprocess(product_path, sigma0, **arguments_for(preprocess, values))
-    values["dem"] = dem if terrain_exclusion and Path(dem).is_file() else None
-    classified = classify(sigma0, mask, **arguments_for(classify, values))
+    values["dem"] = (
+        _terrain_dem(dem, product_path, preprocessed, dem_vertical) if terrain_exclusion else None
+    )
+    values.update(backscatter=sigma0, mask=mask)
+    classified = _classify(values, _shadow_layover(preprocessed))
     return SceneResult(name, out_dir, fetched, preprocessed, classified)
