@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from s1flood.scene import SceneResult, product_name, scene_outputs
 from s1flood.steps.catalogue import fetch
 from s1flood.steps.forwarding import arguments_for
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from s1flood.classification import ClassificationResult
@@ -61,17 +64,29 @@ def preprocess(
         overwrite: replace existing outputs. Default false.
         progress: show a progress bar. Default false.
     """
+    from s1flood.errors import PolarisationNotFoundError
     from s1flood.preprocessing import preprocess as preprocess_product
 
     arguments = arguments_for(preprocess_product, locals())
-    return preprocess_product(product, output, aoi_wkt=aoi, **arguments)
+    try:
+        return preprocess_product(product, output, aoi_wkt=aoi, **arguments)
+    except PolarisationNotFoundError as missing:
+        wanted = [p.strip().upper() for p in polarisation.split("+")]
+        held = [p for p in wanted if p in {a.upper() for a in missing.available}]
+        if len(wanted) != 2 or len(held) != 1:
+            raise
+        log.warning(
+            "%s has no %s: preprocessing %s alone", missing.path.name, missing.polarisation, held[0]
+        )
+        arguments["polarisation"] = held[0]
+        return preprocess_product(product, output, aoi_wkt=aoi, **arguments)
 
 
 def classify(
     backscatter: Path | str,
     mask: Path | str,
     *,
-    band: str = "auto",
+    band: str = "1",
     units: str = "auto",
     method: str = "split",
     tile_size: int = 32,
@@ -100,10 +115,8 @@ def classify(
     Args:
         backscatter: calibrated backscatter GeoTIFF, linear power or dB.
         mask: the water mask COG to write (``.tif``).
-        band: band to classify: ``auto`` (both polarisations of a VV+VH raster with the
-            dual-polarisation rule, else band 1), a 1-based index or a band description
-            such as ``VV``, or two joined by a comma (``VV,VH``: each band's own threshold,
-            then the mean of their water memberships). Default ``auto``.
+        band: band to classify: a 1-based index or a band description such as ``VV``; two
+            joined by a comma (``VV,VH``) are fused (mean of their dB). Default ``1``.
         units: units of the input values: ``auto`` (from the band's metadata, else its
             values), ``linear`` or ``db``. Default ``auto``.
         method: ``split`` (Otsu of the tiles showing water and land; default),
@@ -189,7 +202,7 @@ def process_scene(  # noqa: D417 (the others are documented in the steps it call
     window: int = 5,
     rtc: bool = False,
     dem_vertical: str = "auto",
-    band: str = "auto",
+    band: str = "1",
     units: str = "auto",
     method: str = "split",
     tile_size: int = 32,
@@ -220,8 +233,7 @@ def process_scene(  # noqa: D417 (the others are documented in the steps it call
         out_dir: folder of the scene's outputs.
         catalogue: the catalogue to fetch a named product from (see `discover`); a staged
             STAC catalog is ``local:PATH``; default none (``product`` is a path).
-        terrain_exclusion: also give the DEM to `classify` (a file, or the ``copernicus-30``
-            / ``copernicus-90`` mosaic preprocessing fetched, from the cache), so that
+        terrain_exclusion: also give the DEM to `classify` (when it is a file), so that
             pixels high above the drainage or on steep slopes are nodata, not dry.
             Default true.
     """
