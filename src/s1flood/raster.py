@@ -219,14 +219,23 @@ class CogOptions:
 
 @dataclass
 class BandSpec:
-    """What one single-band COG output holds besides its pixels."""
+    """What a COG output holds besides its pixels: one band, or several of one data type."""
 
     dtype: str
     nodata: float | None
     description: str
     options: CogOptions = field(default_factory=CogOptions)
     tags: dict[str, Any] = field(default_factory=dict)
+    """Dataset tags."""
     colormap: dict[int, tuple[int, int, int, int]] | None = None
+    band_tags: tuple[dict[str, Any], ...] = ()
+    """Tags per band, one mapping each; more than one makes a multi-band output whose band
+    descriptions are their ``description`` values. Empty: one band, `description`."""
+
+    @property
+    def count(self) -> int:
+        """The number of bands."""
+        return max(1, len(self.band_tags))
 
 
 class StagedCog:
@@ -249,7 +258,7 @@ class StagedCog:
             "driver": "GTiff",
             "width": grid.width,
             "height": grid.height,
-            "count": 1,
+            "count": spec.count,
             "dtype": spec.dtype,
             "crs": grid.crs.to_wkt(),
             "transform": grid.transform,
@@ -262,9 +271,13 @@ class StagedCog:
             "zstd_level": 1,
         }
         self.writer: DatasetWriter = rasterio.open(self.stage, "w", **profile)
-        self.writer.set_band_description(1, spec.description)
         if spec.tags:
             self.writer.update_tags(**spec.tags)
+        self.writer.set_band_description(1, spec.description)
+        for index, tags in enumerate(spec.band_tags, start=1):
+            band = {k: v for k, v in tags.items() if k != "description"}
+            self.writer.set_band_description(index, str(tags.get("description", "")))
+            self.writer.update_tags(index, **band)
         if spec.colormap:
             self.writer.write_colormap(1, spec.colormap)
 
