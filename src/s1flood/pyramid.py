@@ -94,7 +94,7 @@ class PyramidCog(StagedCog):
         self.level_stages: list[Path] = []
         self.level_writers: list[DatasetWriter] = []
         for factor in self.factors:
-            stage = self.stage.with_name(f"{self.stage.stem}.ov{factor}.tif")
+            stage = self.temporaries.path(f".ov{factor}.tif")
             self.level_stages.append(stage)
             self.level_writers.append(
                 rasterio.open(
@@ -135,7 +135,7 @@ class PyramidCog(StagedCog):
         self.writer.close()
         for writer in self.level_writers:
             writer.close()
-        vrt = self.stage.with_suffix(".vrt")
+        vrt = self.temporaries.path(".vrt")
         vrt.write_text(self._vrt())
         return self._copy_to_cog(vrt)
 
@@ -173,9 +173,6 @@ class PyramidCog(StagedCog):
         for writer in self.level_writers:
             if not writer.closed:
                 writer.close()
-        for stage in self.level_stages:
-            stage.unlink(missing_ok=True)
-        self.stage.with_suffix(".vrt").unlink(missing_ok=True)
         super().discard()
 
 

@@ -161,6 +161,8 @@ class JobRunner:
         command = [*self._command(job_dir, outdir, tmp), f"{package}#{process_id}", "-"]
         env = dict(os.environ)
         env.update(self.config.credentials)
+        # one cache (DEM tiles, orbits, the kernels' font cache) for every job of every run
+        env.setdefault("S1FLOOD_CACHE_DIR", str(self.config.data_dir / "cache"))
         # the runner's own folder first: Toil starts its workers (_toil_worker) from PATH
         folders = dict.fromkeys([str(Path(command[0]).parent), str(Path(sys.executable).parent)])
         env["PATH"] = os.pathsep.join([*folders, env.get("PATH", "")])
@@ -229,9 +231,10 @@ class JobRunner:
     def _command(self, job_dir: Path, outdir: Path, tmp: Path) -> list[str]:
         config = self.config
         bindir = Path(sys.executable).parent
-        preserve = [
-            a for name in sorted(config.credentials) for a in ("--preserve-environment", name)
-        ]
+        # a container sees neither the host's cache folder nor its environment: it gets only
+        # the credentials (its images carry their compiled kernels)
+        shared = sorted(config.credentials) + ([] if config.containers else ["S1FLOOD_CACHE_DIR"])
+        preserve = [a for name in shared for a in ("--preserve-environment", name)]
         container = [] if config.containers else ["--no-container"]
         if config.runner == "toil":
             exe = config.runner_command or str(bindir / "toil-cwl-runner")
