@@ -18,7 +18,18 @@ TOIL_VENV ?= .venv-toil
 TOIL_STAMP := $(TOIL_VENV)/.installed-stamp
 # The tools call `s1flood` from PATH (no containers here; the images are issue 12)
 RUN_PATH := PATH="$(abspath $(BIN)):$$PATH"
-CWLTOOL := $(RUN_PATH) $(BIN)/cwltool --enable-ext --no-container
+# One cache (DEM tiles, orbits, matplotlib's and IPython's) for every job of a run: cwltool
+# gives each job a fresh HOME, so the run's environment carries the user's own cache folder
+RUN_CACHE := S1FLOOD_CACHE_DIR="$${S1FLOOD_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/s1flood}"
+CWLTOOL := $(RUN_PATH) $(RUN_CACHE) $(BIN)/cwltool --enable-ext --no-container --parallel \
+	--preserve-environment S1FLOOD_CACHE_DIR
+
+# numba compiles the kernels on their first call and caches them beside the sources: a tiny
+# demo at install pays that once, instead of the first workflow job (and the Dockerfiles do
+# the same at build time, see docker/base.Dockerfile)
+WARM_DIR := $(VENV)/.warm-kernels
+WARM_KERNELS = $(BIN)/s1flood -q demo --size tiny --scenes 2 --out-dir $(WARM_DIR) --overwrite \
+	>/dev/null && rm -rf $(WARM_DIR)
 
 .PHONY: install demo demo-data demo-python lab toil test lint bench clean images package infra-stop
 
@@ -29,6 +40,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,sar,discovery,notebooks,cwl,ogc]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (s1flood)"
+	$(WARM_KERNELS)
 	touch $(STAMP)
 
 demo-data: $(DEMO_DATA)/dem.tif

@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -80,11 +81,22 @@ def job_file(folder: Path) -> tuple[Path, dict[str, object]]:
     return path, job
 
 
-def through_cwltool(job: Path, out: Path, parallel: bool) -> tuple[float, dict[str, float], str]:
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def through_cwltool(
+    job: Path, out: Path, parallel: bool
+) -> tuple[float, float, dict[str, float], str]:
+    # as `make demo`: one cache for the run's jobs (each has a fresh HOME)
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    env["S1FLOOD_CACHE_DIR"] = str(CACHE / "run-cache")
     command = [str(BIN / "cwltool"), "--enable-ext", "--no-container", "--outdir", str(out)]
+    command += ["--preserve-environment", "S1FLOOD_CACHE_DIR"]
     command += ["--parallel"] if parallel else []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), children_cpu()
     done = subprocess.run(
         [*command, str(ROOT / "cwl" / "workflow.cwl"), str(job)],
         capture_output=True,
@@ -92,27 +104,64 @@ def through_cwltool(job: Path, out: Path, parallel: bool) -> tuple[float, dict[s
         env=env,
         check=False,
     )
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, children_cpu() - cpu
     if done.returncode:
         sys.exit(f"cwltool failed:\n{done.stderr[-3000:]}")
     memory = {
         match[1]: float(match[2])
         for match in re.finditer(r"\[job (\S+)\] Max memory used: (\d+)MiB", done.stderr)
     }
-    return seconds, memory, done.stderr
+    return seconds, cpu, memory, done.stderr
 
 
-def in_one_process(job: dict[str, object], out: Path) -> tuple[float, dict[str, object]]:
-    started = time.perf_counter()
+def in_one_process(job: dict[str, object], out: Path) -> tuple[float, float, dict[str, object]]:
+    started, cpu = time.perf_counter(), children_cpu()
     done = subprocess.run(
         [str(BIN / "python"), "-c", IN_PROCESS, json.dumps(job), str(out)],
         capture_output=True,
         text=True,
         check=True,
     )
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, children_cpu() - cpu
     record: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return seconds, record
+    return seconds, cpu, record
+
+
+ENVELOPES = {
+    "empty notebook": "y = x",
+    "+ scrapbook glue": "import scrapbook as sb\nsb.glue('x', x)",
+    "+ s1flood imports": "import scrapbook as sb\nimport matplotlib.pyplot as plt\n"
+    "import s1flood\nfrom s1flood.notebook import arguments\nsb.glue('x', x)",
+}
+
+
+def envelope(folder: Path, repeats: int = 3) -> dict[str, tuple[float, float]]:
+    """Wall and CPU seconds of `s1flood notebook run` on notebooks that do (almost) nothing:
+    the fixed cost of a notebook job (runner, papermill, kernel start, the cells' imports)."""
+    import nbformat
+
+    figures = {}
+    env = dict(os.environ, S1FLOOD_CACHE_DIR=str(CACHE / "run-cache"))
+    for label, code in ENVELOPES.items():
+        notebook = nbformat.v4.new_notebook()
+        parameters = nbformat.v4.new_code_cell("x = 1")
+        parameters.metadata["tags"] = ["parameters"]
+        notebook.cells = [parameters, nbformat.v4.new_code_cell(code)]
+        notebook.metadata["kernelspec"] = {"name": "s1flood", "language": "python"}
+        path = folder / "envelope.ipynb"
+        nbformat.write(notebook, path)
+        runs = []
+        for _ in range(repeats):
+            started, cpu = time.perf_counter(), children_cpu()
+            subprocess.run(
+                [str(BIN / "s1flood"), "notebook", "run", str(path), str(folder / "out.ipynb")],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            runs.append((time.perf_counter() - started, children_cpu() - cpu))
+        figures[label] = sorted(runs)[len(runs) // 2]
+    return figures
 
 
 def main() -> None:
@@ -124,15 +173,21 @@ def main() -> None:
     folder = demo_data(args.size, args.scenes)
     job, record = job_file(folder)
     runs = folder / f"runs-{time.strftime('%Y%m%dT%H%M%S')}"
-    cwl_seconds, memory, _log = through_cwltool(job, runs / "cwltool", args.parallel)
-    py_seconds, in_process = in_one_process(record, runs / "python")
+    cwl_seconds, cwl_cpu, memory, _log = through_cwltool(job, runs / "cwltool", args.parallel)
+    py_seconds, py_cpu, in_process = in_one_process(record, runs / "python")
     scenes = sum(1 for name in memory if name.startswith("classify"))
     print(f"demo: {scenes} simulated {args.size} scenes ({folder})")
     mode = "cwltool --parallel" if args.parallel else "cwltool"
-    print(f"{mode:<26} {cwl_seconds:7.1f} s  (3 notebooks + 1 per scene, papermill kernels)")
-    print(f"{'one Python process':<26} {py_seconds:7.1f} s  (same step calls, startup included)")
-    overhead = (cwl_seconds - py_seconds) / max(scenes + 2, 1)
-    print(f"overhead per notebook job  {overhead:7.1f} s")
+    print(f"load average before: {os.getloadavg()[0]:.1f} (2 cores: read the CPU seconds)")
+    print(f"{'':<26} {'wall s':>7} {'CPU s':>7}")
+    print(f"{mode:<26} {cwl_seconds:7.1f} {cwl_cpu:7.1f}  (3 notebooks + 1 per scene)")
+    print(f"{'one Python process':<26} {py_seconds:7.1f} {py_cpu:7.1f}  (same step calls)")
+    jobs = max(scenes + 2, 1)
+    overhead, overhead_cpu = (cwl_seconds - py_seconds) / jobs, (cwl_cpu - py_cpu) / jobs
+    print(f"{'overhead per notebook job':<26} {overhead:7.1f} {overhead_cpu:7.1f}")
+    print("\nwhere a job's fixed cost goes (median of 3 `s1flood notebook run`):")
+    for label, (wall, cpu) in envelope(runs).items():
+        print(f"  {label:<24} {wall:7.1f} {cpu:7.1f}")
     times = in_process["times"]
     assert isinstance(times, dict)
     print("\nstep          in-process s   cwltool job peak memory (MiB, whole process tree)")

@@ -23,7 +23,7 @@ ENV DEBIAN_FRONTEND=noninteractive \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     MPLBACKEND=Agg \
-    NUMBA_CACHE_DIR=/tmp/numba-cache \
+    S1FLOOD_PREBUILT_KERNELS=/opt/s1flood/kernels \
     S1FLOOD_NOTEBOOKS=/opt/s1flood/notebooks
 
 RUN apt-get update -q \
@@ -57,7 +57,10 @@ RUN --mount=type=secret,id=ca --mount=type=secret,id=pipconf \
     && python -c "import s1flood; s1flood.discover" \
     && python -m ipykernel install --sys-prefix --name s1flood --display-name "s1flood (Python 3)" \
     && mkdir -p "$S1FLOOD_NOTEBOOKS" \
-    && s1flood --help >/dev/null
+    && s1flood --help >/dev/null \
+    && NUMBA_CACHE_DIR="$S1FLOOD_PREBUILT_KERNELS" s1flood -q demo --size tiny --scenes 2 \
+       --out-dir /tmp/warm-kernels >/dev/null \
+    && rm -rf /tmp/warm-kernels
 
 USER s1flood
 WORKDIR /home/s1flood

@@ -109,6 +109,20 @@ def test_graph_refined_lee_and_rtc(tmp_path: Path) -> None:
     assert _params(root, "Terrain-Correction")["sourceBands"] == "Gamma0_VH"
 
 
+def test_graph_both_polarisations_in_one_chain(tmp_path: Path) -> None:
+    for rtc, quantity in ((False, "Sigma0"), (True, "Gamma0")):
+        root = _graph(tmp_path, polarisation="VV+VH", rtc=rtc)
+        for node in ("ThermalNoiseRemoval", "Remove-GRD-Border-Noise", "Calibration"):
+            assert _params(root, node)["selectedPolarisations"] == "VV,VH"
+        first = "Beta0" if rtc else "Sigma0"
+        assert _params(root, "Subset")["sourceBands"] == f"{first}_VV,{first}_VH"
+        assert _params(root, "Speckle-Filter")["sourceBands"] == f"{first}_VV,{first}_VH"
+        bands = f"{quantity}_VV,{quantity}_VH"
+        assert _params(root, "Terrain-Correction")["sourceBands"] == bands
+        assert _params(root, "LinearToFromdB")["sourceBands"] == bands
+        assert len(root.findall("node[@id='Write']")) == 1
+
+
 @pytest.mark.skipif(not SAFE.exists(), reason="shared/data/s1-grd not available")
 def test_snap_absent_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if find_gpt() is not None:

@@ -19,9 +19,11 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import os
 import resource
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -302,6 +304,20 @@ def _literal(text: str) -> Any:
         return text
 
 
+@contextmanager
+def _kernel_environment() -> Iterator[None]:
+    """The kernel's environment: the tools' caches in the shared s1flood cache, if one is set."""
+    from s1flood.cache import tool_cache_environment
+
+    added = tool_cache_environment()
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
 def run_notebook(
     notebook: Path | str,
     output: Path | str,
@@ -348,17 +364,18 @@ def run_notebook(
     log.info("running %s on kernel %s -> %s", notebook, kernel, output)
     started = time.perf_counter()
     try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(output),
-            parameters=params,
-            kernel_name=kernel,
-            cwd=str(work),
-            progress_bar=False,
-            log_output=False,
-            # the kernel's start-up warnings would only add noise to a step's log
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        )
+        with _kernel_environment():
+            papermill.execute_notebook(
+                str(notebook),
+                str(output),
+                parameters=params,
+                kernel_name=kernel,
+                cwd=str(work),
+                progress_bar=False,
+                log_output=False,
+                # the kernel's start-up warnings would only add noise to a step's log
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            )
     except PapermillExecutionError as exc:
         raise NotebookError(notebook, output, exc.exec_count, exc.ename, exc.evalue) from None
     except NoSuchKernel:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Annotated
 
 import typer
 
 from s1flood._version import __version__
+from s1flood.cache import tool_cache_environment
 from s1flood.docs import parameter_docs
 from s1flood.steps import COMPOSED, STEPS
 
@@ -73,3 +75,5 @@ def _configure(
         for noisy in ("rasterio", "numba", "matplotlib", "PIL", "urllib3"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     State.progress = not quiet
+    # before any command imports numba or matplotlib (their caches are read at import)
+    os.environ.update(tool_cache_environment())

@@ -17,11 +17,16 @@ import numpy.typing as npt
 from s1flood.preprocessing.product import Lut2D, SarImage
 
 F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
 U16 = npt.NDArray[np.uint16]
 
 
 def interpolate_lut(lut: Lut2D, line0: int, sample0: int, rows: int, cols: int) -> F32:
     """A LUT interpolated bilinearly on the window [line0, +rows) x [sample0, +cols).
+
+    Along pixels only the LUT lines around the window are interpolated; the blend between
+    them is one compiled pass.
 
     Args:
         lut: the LUT.
@@ -31,15 +36,32 @@ def interpolate_lut(lut: Lut2D, line0: int, sample0: int, rows: int, cols: int) 
         cols: window samples.
     """
     samples = np.arange(sample0, sample0 + cols, dtype=np.float64)
-    lines = np.arange(line0, line0 + rows, dtype=np.float64)
-    along = np.stack([np.interp(samples, lut.pixels, row) for row in lut.values])
     n = lut.lines.size
     if n == 1:
-        return np.broadcast_to(along[0].astype(np.float32), (rows, cols)).copy()
+        along = np.interp(samples, lut.pixels, lut.values[0]).astype(np.float32)
+        return np.broadcast_to(along, (rows, cols)).copy()
+    lines = np.arange(line0, line0 + rows, dtype=np.float64)
     k = np.clip(np.searchsorted(lut.lines, lines, side="right") - 1, 0, n - 2)
     f = np.clip((lines - lut.lines[k]) / (lut.lines[k + 1] - lut.lines[k]), 0.0, 1.0)
-    out = along[k] * (1.0 - f)[:, None] + along[k + 1] * f[:, None]
-    return out.astype(np.float32)
+    first = int(k[0])
+    along = np.stack(
+        [np.interp(samples, lut.pixels, row) for row in lut.values[first : int(k[-1]) + 2]]
+    )
+    out = np.empty((rows, cols), np.float32)
+    _blend_rows(along, k - first, f, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _blend_rows(along: F64, k: I64, f: F64, out: F32) -> None:
+    """out[i] = along[k[i]] · (1 - f[i]) + along[k[i] + 1] · f[i]."""
+    rows, cols = out.shape
+    for i in range(rows):
+        a = along[k[i]]
+        b = along[k[i] + 1]
+        w = f[i]
+        for j in range(cols):
+            out[i, j] = a[j] * (1.0 - w) + b[j] * w
 
 
 def noise_power(sar: SarImage, line0: int, sample0: int, rows: int, cols: int) -> F32 | None:

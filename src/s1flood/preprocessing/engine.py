@@ -17,7 +17,13 @@ from s1flood.errors import InvalidOptionError
 from s1flood.grid import parse_crs, target_grid
 from s1flood.preprocessing.dem import VERTICAL_CHOICES
 from s1flood.preprocessing.engines import engine_name, get_engine
-from s1flood.preprocessing.model import PreprocessOptions, PreprocessResult, stac_item_path
+from s1flood.preprocessing.model import (
+    DUAL_PAIRS,
+    PreprocessOptions,
+    PreprocessResult,
+    split_polarisations,
+    stac_item_path,
+)
 from s1flood.preprocessing.online_inputs import resolve_inputs
 from s1flood.preprocessing.speckle import check_filter
 from s1flood.raster import check_outputs
@@ -26,11 +32,13 @@ log = logging.getLogger(__name__)
 
 
 def _polarisation(polarisation: str) -> str:
-    """The polarisation upper-cased, refused unless it is VV, VH, HH or HV."""
-    pol = (polarisation or "").strip().upper()
-    if pol not in ("VV", "VH", "HH", "HV"):
-        raise InvalidOptionError("polarisation", polarisation, "use VV, VH, HH or HV")
-    return pol
+    """``VV``, ``VH``, ``HH``, ``HV``, ``VV+VH`` or ``HH+HV`` (normalised), else refused."""
+    pols = split_polarisations(polarisation or "")
+    if len(pols) == 1 and pols[0] in ("VV", "VH", "HH", "HV"):
+        return pols[0]
+    if frozenset(pols) in DUAL_PAIRS and len(pols) == 2:
+        return "+".join(pols)
+    raise InvalidOptionError("polarisation", polarisation, "use VV, VH, HH, HV, VV+VH or HH+HV")
 
 
 def preprocess(
@@ -64,7 +72,9 @@ def preprocess(
         dem: DEM GeoTIFF covering the AOI, any CRS, or ``copernicus-30`` /
             ``copernicus-90`` (fetched and cached, see `dem_sources`).
         engine: a registered engine name (`ENGINES`): ``python`` or ``snap``.
-        polarisation: VV, VH, HH or HV.
+        polarisation: VV, VH, HH or HV; or both of a dual-polarisation product,
+            ``VV+VH`` (``HH+HV``): calibrated and terrain-corrected in one pass and written as
+            one two-band COG, band 1 the co-polarised (VV), band 2 the cross-polarised (VH).
         resolution: pixel size of the target grid, metres.
         crs: target CRS (EPSG code, WKT or PROJ text); default the UTM zone of the AOI.
         orbit: precise orbit file (EOF), a folder of them, or ``auto`` (fetched and cached,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from dataclasses import dataclass
 
 import numba
@@ -226,12 +227,17 @@ class RegionMapper:
         self.grid = grid
         self.tolerance = tolerance_px
         self._crs_wkt = grid.crs.to_wkt()
+        self._local = threading.local()
 
     def _transformer(self) -> Transformer:
-        # one per call: pyproj transformers are not shared between threads
-        return Transformer.from_crs(
-            CRS.from_wkt(self._crs_wkt), CRS.from_epsg(4326), always_xy=True
-        )
+        # one per thread: pyproj transformers are not shared between threads
+        transformer: Transformer | None = getattr(self._local, "transformer", None)
+        if transformer is None:
+            transformer = Transformer.from_crs(
+                CRS.from_wkt(self._crs_wkt), CRS.from_epsg(4326), always_xy=True
+            )
+            self._local.transformer = transformer
+        return transformer
 
     def _lonlat(self, transformer: Transformer, rows: F64, cols: F64) -> tuple[F64, F64]:
         t = self.grid.transform

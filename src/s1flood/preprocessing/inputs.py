@@ -10,21 +10,24 @@ import shapely.geometry
 from s1flood.errors import AoiOutsideFootprintError
 from s1flood.preprocessing.dem import DemSampler
 from s1flood.preprocessing.model import PreprocessOptions
-from s1flood.preprocessing.product import SarImage, open_product
+from s1flood.preprocessing.product import SarImage, open_polarisations
 
 
-def open_inputs(product: Path, options: PreprocessOptions) -> tuple[SarImage, DemSampler]:
-    """Open the product and the DEM, checking that both cover the AOI (before any work).
+def open_inputs(product: Path, options: PreprocessOptions) -> tuple[list[SarImage], DemSampler]:
+    """Open the product's polarisations and the DEM, checking both cover the AOI (before any work).
 
     Args:
         product: the ``.SAFE`` folder or its ``.zip``.
-        options: the options naming the polarisation, AOI, grid and DEM.
+        options: the options naming the polarisations, AOI, grid and DEM.
+
+    Returns:
+        One image per polarisation of ``options.polarisations`` (band order), and the DEM.
     """
-    sar = open_product(product, options.polarisation)
-    check_footprint(product, sar.footprint, options.aoi)
+    sars = open_polarisations(product, options.polarisations)
+    check_footprint(product, sars[0].footprint, options.aoi)
     dem = DemSampler(options.dem, options.dem_vertical)
     dem.check_covers(options.grid, options.aoi)
-    return sar, dem
+    return sars, dem
 
 
 def check_footprint(path: Path, footprint: shapely.geometry.base.BaseGeometry, aoi: Any) -> None:

@@ -25,6 +25,7 @@ class PreprocessOptions:
     grid: Grid
     dem: Path
     polarisation: str = "VV"
+    """One polarisation (``VV``) or a dual pair (``VV+VH``, written as two bands)."""
     orbit: Path | None = None
     speckle: str = "lee"
     window: int = 5
@@ -35,6 +36,27 @@ class PreprocessOptions:
     lut: str = "sigma"
     """Calibration LUT of the Python engine: sigma, beta or gamma (for comparisons)."""
     noise_removal: bool = True
+
+    @property
+    def polarisations(self) -> tuple[str, ...]:
+        """The polarisations to write, one band each, in band order."""
+        return split_polarisations(self.polarisation)
+
+
+DUAL_PAIRS = {frozenset(("VV", "VH")): ("VV", "VH"), frozenset(("HH", "HV")): ("HH", "HV")}
+"""The dual-polarisation pairs of Sentinel-1 (co-polarised band first)."""
+
+
+def split_polarisations(polarisation: str) -> tuple[str, ...]:
+    """``VV`` -> ``("VV",)``; ``VV+VH`` (or ``VH+VV``, ``vv,vh``) -> ``("VV", "VH")``.
+
+    Args:
+        polarisation: one polarisation, or a dual pair joined by ``+`` or ``,``.
+    """
+    parts = [p.strip().upper() for p in polarisation.replace(",", "+").split("+")]
+    if len(parts) == 2 and frozenset(parts) in DUAL_PAIRS:
+        return DUAL_PAIRS[frozenset(parts)]
+    return tuple(parts)
 
 
 @dataclass

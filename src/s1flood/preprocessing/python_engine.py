@@ -5,6 +5,10 @@ tile: the DEM heights of the tile plus a margin (for radar shadow cast from outs
 radar coordinates of every pixel (`geocoding.RegionMapper`), then only the image window those
 coordinates need plus half the speckle window: read, calibrated with thermal noise removed,
 speckle-filtered, and sampled bilinearly. Memory is bounded by the tiles in flight.
+
+Several polarisations (``VV+VH``) share one pass: each tile is geocoded once, and the same
+window of every polarisation's measurement is read, calibrated with that polarisation's
+LUTs, filtered and sampled; the output has one band per polarisation.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import logging
 import math
 import queue
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,11 +40,12 @@ from s1flood.preprocessing.inputs import open_inputs
 from s1flood.preprocessing.model import PreprocessOptions, PreprocessResult, stac_item_path
 from s1flood.preprocessing.orbit import OrbitModel, select_orbit_file
 from s1flood.preprocessing.product import SarImage
-from s1flood.preprocessing.radiometry import resample_to_db, terrain_flatten
+from s1flood.preprocessing.radiometry import flattening_factor, resample_to_db
 from s1flood.preprocessing.shadow import LAYOVER, SHADOW
 from s1flood.preprocessing.speckle import speckle_filter
 from s1flood.preprocessing.stac_item import write_output_item
-from s1flood.raster import GDAL_ENV, BandSpec, CogOptions, Grid, cog_writer
+from s1flood.pyramid import pyramid, pyramid_cog
+from s1flood.raster import GDAL_ENV, BandSpec, CogOptions, Grid
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +53,9 @@ F32 = npt.NDArray[np.float32]
 TILE = 512
 MARGIN = 32
 """Pixels around a tile whose heights are read, for radar shadow cast from outside it."""
+MEASUREMENT_ENV = {"GTIFF_VIRTUAL_MEM_IO": "IF_ENOUGH_RAM", "GTIFF_DIRECT_IO": "YES"}
+"""Windows of an uncompressed measurement TIFF (one-line strips) read from a memory map or
+directly, not strip by strip through GDAL's block cache: 45x less CPU per window here."""
 
 
 @dataclass
@@ -62,6 +71,8 @@ class TileResult:
     error_px: float
     step: int
     window: tuple[int, int, int, int] | None
+    levels: list[F32] = field(default_factory=list)
+    """The overview pyramid of `values` (see `s1flood.pyramid`)."""
 
 
 def orbit_model(sar: SarImage, orbit: Path | None) -> OrbitModel:
@@ -90,38 +101,57 @@ def orbit_model(sar: SarImage, orbit: Path | None) -> OrbitModel:
 
 
 class _Datasets:
-    """Measurement datasets opened in the calling thread, lent to workers one at a time."""
+    """Measurement datasets opened in the calling thread, lent to workers one set at a time.
 
-    def __init__(self, href: str, count: int, product: Path) -> None:
-        self._queue: queue.SimpleQueue[DatasetReader] = queue.SimpleQueue()
+    A set holds one dataset per polarisation (band order); this is the one place the engine
+    opens measurement rasters.
+    """
+
+    def __init__(self, hrefs: Sequence[str], count: int, product: Path) -> None:
+        self._queue: queue.SimpleQueue[tuple[DatasetReader, ...]] = queue.SimpleQueue()
         self._all: list[DatasetReader] = []
+        self._per_set = len(hrefs)
         self.product = product
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             for _ in range(count):
-                try:
-                    ds = rasterio.open(href)
-                except RasterioIOError as exc:
-                    self.close()
-                    raise ProductError(
-                        product, f"measurement file unreadable ({first_line(exc)})"
-                    ) from None
-                self._all.append(ds)
-                self._queue.put(ds)
+                members = []
+                for href in hrefs:
+                    try:
+                        ds = rasterio.open(href)
+                    except RasterioIOError as exc:
+                        self.close()
+                        raise ProductError(
+                            product, f"measurement file unreadable ({first_line(exc)})"
+                        ) from None
+                    self._all.append(ds)
+                    members.append(ds)
+                self._queue.put(tuple(members))
 
-    def read(self, window: Window) -> npt.NDArray[np.uint16]:
-        ds = self._queue.get()
+    @property
+    def first(self) -> tuple[DatasetReader, ...]:
+        """One set of the datasets (to check their size and type)."""
+        return tuple(self._all[: self._per_set])
+
+    def read(self, window: Window) -> list[npt.NDArray[np.uint16]]:
+        """The window of every polarisation's measurement (band order).
+
+        Args:
+            window: the image window.
+        """
+        members = self._queue.get()
         try:
-            data = ds.read(1, window=window)
+            with rasterio.Env(**MEASUREMENT_ENV):
+                return [np.asarray(ds.read(1, window=window), dtype=np.uint16) for ds in members]
         except (RasterioIOError, ValueError) as exc:
             raise ProductError(
                 self.product, f"measurement file corrupt ({first_line(exc)})"
             ) from None
         finally:
-            self._queue.put(ds)
-        return np.asarray(data, dtype=np.uint16)
+            self._queue.put(members)
 
     def close(self) -> None:
+        """Close every dataset."""
         for ds in self._all:
             ds.close()
         self._all.clear()
@@ -140,14 +170,15 @@ class PythonEngine:
             output: the COG to write.
             options: the validated options.
         """
-        sar, dem = open_inputs(product, options)
+        sars, dem = open_inputs(product, options)
+        sar = sars[0]
         orbit = orbit_model(sar, options.orbit)
         quantity = "gamma0" if options.rtc else f"{options.lut}0"
         workers = options.workers or default_workers()
-        datasets = _Datasets(sar.measurement, workers, product)
+        datasets = _Datasets([s.measurement for s in sars], workers, product)
         try:
-            self._check_measurement(datasets, sar, product)
-            result = self._process(sar, orbit, dem, datasets, output, options, workers)
+            self._check_measurement(datasets, sars, product)
+            result = self._process(sars, orbit, dem, datasets, output, options, workers)
         finally:
             datasets.close()
             dem.close()
@@ -161,6 +192,7 @@ class PythonEngine:
                 product=product,
                 quantity=quantity,
                 engine=self.name,
+                polarisations=options.polarisations,
                 processing={
                     "orbit": orbit.source,
                     "speckle": options.speckle,
@@ -176,18 +208,18 @@ class PythonEngine:
         return result
 
     @staticmethod
-    def _check_measurement(datasets: _Datasets, sar: SarImage, product: Path) -> None:
-        ds = datasets._all[0]
-        if (ds.height, ds.width) != (sar.n_lines, sar.n_samples) or ds.dtypes[0] != "uint16":
-            raise ProductError(
-                product,
-                f"measurement file is {ds.height} x {ds.width} {ds.dtypes[0]}, the annotation "
-                f"says {sar.n_lines} x {sar.n_samples} uint16",
-            )
+    def _check_measurement(datasets: _Datasets, sars: list[SarImage], product: Path) -> None:
+        for ds, sar in zip(datasets.first, sars, strict=True):
+            if (ds.height, ds.width) != (sar.n_lines, sar.n_samples) or ds.dtypes[0] != "uint16":
+                raise ProductError(
+                    product,
+                    f"{sar.polarisation} measurement file is {ds.height} x {ds.width} "
+                    f"{ds.dtypes[0]}, the annotation says {sar.n_lines} x {sar.n_samples} uint16",
+                )
 
     def _process(
         self,
-        sar: SarImage,
+        sars: list[SarImage],
         orbit: OrbitModel,
         dem: DemSampler,
         datasets: _Datasets,
@@ -196,6 +228,7 @@ class PythonEngine:
         workers: int,
     ) -> PreprocessResult:
         grid = options.grid
+        sar = sars[0]
         quantity = "gamma0" if options.rtc else f"{options.lut}0"
         mapper = RegionMapper(Geocoder.of(sar, orbit), grid)
         pad = options.window // 2 + 2
@@ -205,18 +238,21 @@ class PythonEngine:
             for c in range(0, grid.width, TILE)
         ]
 
-        def work(tile: tuple[int, int, int, int]) -> TileResult:
-            with rasterio.Env(**GDAL_ENV):
-                return _tile(tile, sar, grid, dem, mapper, datasets, options, pad)
-
-        spec = _band_spec(sar, options, quantity, orbit.source)
+        spec = _band_spec(sars, options, quantity, orbit.source)
         totals = _Totals()
         bar = tqdm(total=len(tiles), disable=not options.progress, desc="preprocess", unit="tile")
         try:
-            with cog_writer(output, grid, spec) as writer, BlockPool(workers) as pool:
+            with pyramid_cog(output, grid, spec, TILE) as cog, BlockPool(workers) as pool:
+                levels = len(cog.factors)
+
+                def work(tile: tuple[int, int, int, int]) -> TileResult:
+                    with rasterio.Env(**GDAL_ENV):
+                        res = _tile(tile, sars, grid, dem, mapper, datasets, options, pad)
+                    res.levels = pyramid(res.values, levels)
+                    return res
+
                 for res in pool.map(work, tiles):
-                    rows, cols = res.values.shape
-                    writer.write(res.values, 1, window=Window(res.col0, res.row0, cols, rows))
+                    cog.write(res.values, res.row0, res.col0, res.levels)
                     totals.add(res)
                     bar.update(1)
         finally:
@@ -234,7 +270,7 @@ class PythonEngine:
             stac_item=stac_item_path(output),
             grid=grid,
             engine="python",
-            polarisation=sar.polarisation,
+            polarisation=options.polarisation,
             quantity=quantity,
             orbit_source=orbit.source,
             valid_fraction=totals.valid / total,
@@ -264,7 +300,7 @@ class _Totals:
         self.inside += res.inside
         self.shadow += res.shadow
         self.layover += res.layover
-        self.valid += int(np.isfinite(res.values).sum())
+        self.valid += int(np.isfinite(res.values[0]).sum())
         self.max_error = max(self.max_error, res.error_px)
         if res.step:
             self.steps.append(res.step)
@@ -282,29 +318,36 @@ class _Totals:
             )
 
 
-def _band_spec(sar: SarImage, options: PreprocessOptions, quantity: str, orbit: str) -> BandSpec:
-    """The output band: float32 dB, NaN nodata, tags saying how it was made."""
+def _band_spec(
+    sars: list[SarImage], options: PreprocessOptions, quantity: str, orbit: str
+) -> BandSpec:
+    """The output bands: float32 dB, NaN nodata, one per polarisation, tags saying how."""
+    tags = {
+        "units": "dB",
+        "quantity": quantity,
+        "polarisation": options.polarisation,
+        "product": sars[0].name,
+        "engine": "s1flood-python",
+        "speckle_filter": f"{options.speckle} {options.window}x{options.window}",
+        "orbit": orbit,
+    }
     return BandSpec(
         dtype="float32",
         nodata=float("nan"),
-        description=sar.polarisation,
+        description=sars[0].polarisation,
         # ZSTD: half the time of DEFLATE on a full scene's float32 (GDAL >= 2.3 reads it)
         options=CogOptions(level=1, predictor="YES", resampling="AVERAGE", compress="ZSTD"),
-        tags={
-            "units": "dB",
-            "quantity": quantity,
-            "polarisation": sar.polarisation,
-            "product": sar.name,
-            "engine": "s1flood-python",
-            "speckle_filter": f"{options.speckle} {options.window}x{options.window}",
-            "orbit": orbit,
-        },
+        tags=tags,
+        band_tags=tuple(
+            {"description": pol, "units": "dB", "quantity": quantity, "polarisation": pol}
+            for pol in options.polarisations
+        ),
     )
 
 
 def _tile(
     tile: tuple[int, int, int, int],
-    sar: SarImage,
+    sars: list[SarImage],
     grid: Grid,
     dem: DemSampler,
     mapper: RegionMapper,
@@ -313,6 +356,7 @@ def _tile(
     pad: int,
 ) -> TileResult:
     row0, col0, rows, cols = tile
+    sar = sars[0]
     m = MARGIN
     ext = Grid(
         grid.crs,
@@ -333,7 +377,7 @@ def _tile(
         & (sample >= 0)
         & (sample <= sar.n_samples - 1)
     )
-    empty = np.full((rows, cols), np.nan, np.float32)
+    empty = np.full((len(sars), rows, cols), np.nan, np.float32)
     n_inside = int(inside.sum())
     counts: dict[str, Any] = {
         "inside": n_inside,
@@ -348,11 +392,15 @@ def _tile(
     l_hi = min(sar.n_lines, math.ceil(float(line[inside].max())) + pad + 1)
     s_lo = max(0, math.floor(float(sample[inside].min())) - pad)
     s_hi = min(sar.n_samples, math.ceil(float(sample[inside].max())) + pad + 1)
-    dn = datasets.read(Window(s_lo, l_lo, s_hi - s_lo, l_hi - l_lo))
+    window = (l_lo, l_hi, s_lo, s_hi)
+    dns = datasets.read(Window(s_lo, l_lo, s_hi - s_lo, l_hi - l_lo))
     lut = "beta" if options.rtc else options.lut
-    sigma0 = calibrate(sar, dn, l_lo, s_lo, lut, remove_noise=options.noise_removal)
-    filtered = speckle_filter(sigma0, options.speckle, options.window)
-    if options.rtc:
-        filtered = terrain_flatten(filtered, sar, grid, heights, region, (l_lo, l_hi, s_lo, s_hi))
-    values = resample_to_db(filtered, l_lo, s_lo, line, sample, mask)
-    return TileResult(row0, col0, values, window=(l_lo, l_hi, s_lo, s_hi), **counts)
+    flattening = flattening_factor(sar, grid, heights, region, window) if options.rtc else None
+    values = np.empty((len(sars), rows, cols), np.float32)
+    for band, (image, dn) in enumerate(zip(sars, dns, strict=True)):
+        sigma0 = calibrate(image, dn, l_lo, s_lo, lut, remove_noise=options.noise_removal)
+        filtered = speckle_filter(sigma0, options.speckle, options.window)
+        if flattening is not None:
+            filtered = filtered * flattening
+        values[band] = resample_to_db(filtered, l_lo, s_lo, line, sample, mask)
+    return TileResult(row0, col0, values, window=window, **counts)

@@ -1,7 +1,7 @@
 """Radiometry on the target grid: bilinear resampling to dB, and radiometric terrain correction.
 
 Terrain flattening follows Small (2011): gamma0 = beta0 · A_beta / A_gamma, where A_gamma is
-the illuminated area that the DEM facets put into each radar pixel.
+the illuminated area that the DEM facets put into each radar pixel (`flattening_factor`).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def _resample_db(
                     + image[r + 1, c + 1] * fy * fx
                 )
             if math.isfinite(v):
-                out[i, j] = 10.0 * math.log10(max(v, floor))
+                out[i, j] = np.float32(10.0) * np.log10(np.float32(max(v, floor)))
 
 
 def resample_to_db(
@@ -159,27 +159,27 @@ def illuminated_area(
     return area
 
 
-def terrain_flatten(
-    beta0: F32,
+def flattening_factor(
     sar: SarImage,
     grid: Grid,
     heights: F32,
     region: MappedRegion,
     window: tuple[int, int, int, int],
 ) -> F32:
-    """Terrain-flattened gamma0 = beta0 · A_beta / A_gamma (Small 2011) on a radar window.
+    """A_beta / A_gamma (Small 2011) on a radar window: beta0 times it is gamma0 (NaN: none).
 
     A_gamma is the illuminated area that the DEM facets (map pixels of the tile and its
     margin) put into each radar pixel; A_beta the pixel's slant-range area,
-    azimuth spacing x ground range spacing x sin(ellipsoid incidence).
+    azimuth spacing x ground range spacing x sin(ellipsoid incidence). Radar pixels that
+    the facets light less than 5 % of A_beta are NaN. It depends on the geometry only, so
+    every polarisation of a window shares it.
 
     Args:
-        beta0: calibrated beta0 (linear) of the radar window.
         sar: the image (its range and azimuth pixel spacing).
         grid: the target grid (its pixel size).
         heights: ellipsoidal heights of the region `region` maps, metres.
         region: the region's radar coordinates and look vector.
-        window: the radar window of `beta0`: (first line, end line, first sample, end sample).
+        window: the radar window: (first line, end line, first sample, end sample).
     """
     pixel_m = abs(grid.transform.a)
     area = illuminated_area(heights, region.line, region.sample, window, pixel_m, region.look)
@@ -187,6 +187,6 @@ def terrain_flatten(
     azimuth_spacing = float(sar.attrs.get("azimuthPixelSpacing", sar.range_pixel_spacing))
     reference = azimuth_spacing * sar.range_pixel_spacing * math.sin(incidence)
     with np.errstate(divide="ignore", invalid="ignore"):
-        gamma0 = beta0 * (reference / area)
-    gamma0[area < 0.05 * reference] = np.nan
-    return gamma0.astype(np.float32)
+        factor = reference / area
+    factor[area < 0.05 * reference] = np.nan
+    return factor.astype(np.float32)

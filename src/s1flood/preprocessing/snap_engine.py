@@ -83,7 +83,10 @@ def _bool(value: bool) -> str:
 def build_graph(
     product: Path, output: Path, options: PreprocessOptions, dem_applies_egm: bool
 ) -> ET.ElementTree:
-    """The GPT graph of the chain (see module doc) for one product and polarisation.
+    """The GPT graph of the chain (see module doc) for one product and its polarisations.
+
+    Several polarisations (``VV+VH``) go through the same nodes as a comma-separated band
+    list, one output band each in that order.
 
     Args:
         product: the ``.SAFE`` folder or its ``.zip``.
@@ -109,8 +112,8 @@ def build_graph(
 
 
 def _calibration_nodes(graph: ET.Element, product: Path, options: PreprocessOptions) -> str:
-    """Read, orbit, thermal and border noise removal, calibration; returns the band name."""
-    pol = options.polarisation
+    """Read, orbit, thermal and border noise removal, calibration; returns the band names."""
+    pol = ",".join(options.polarisations)
     manifest = product / "manifest.safe" if product.is_dir() else product
     _params(
         _node(graph, "Read", "Read", None),
@@ -148,7 +151,12 @@ def _calibration_nodes(graph: ET.Element, product: Path, options: PreprocessOpti
             "outputGammaBand": "false",
         },
     )
-    return f"{'Beta0' if options.rtc else 'Sigma0'}_{pol}"
+    return _bands("Beta0" if options.rtc else "Sigma0", options)
+
+
+def _bands(quantity: str, options: PreprocessOptions) -> str:
+    """SNAP's band names of a quantity, comma-separated in band order (``Sigma0_VV,...``)."""
+    return ",".join(f"{quantity}_{pol}" for pol in options.polarisations)
 
 
 def _subset_and_speckle_nodes(graph: ET.Element, options: PreprocessOptions, band: str) -> None:
@@ -174,8 +182,7 @@ def _subset_and_speckle_nodes(graph: ET.Element, options: PreprocessOptions, ban
 def _terrain_nodes(
     graph: ET.Element, options: PreprocessOptions, band: str, dem_applies_egm: bool
 ) -> str:
-    """[Terrain-Flattening,] Terrain-Correction on the grid's CRS; returns the band name."""
-    pol = options.polarisation
+    """[Terrain-Flattening,] Terrain-Correction on the grid's CRS; returns the band names."""
     previous = "Speckle-Filter"
     dem = {
         "demName": "External DEM",
@@ -190,7 +197,7 @@ def _terrain_nodes(
             {**dem, "sourceBands": band, "outputSimulatedImage": "false"},
         )
         previous = "Terrain-Flattening"
-        band = f"Gamma0_{pol}"
+        band = _bands("Gamma0", options)
     grid = options.grid
     epsg = grid.crs.to_epsg()
     _params(
@@ -224,7 +231,8 @@ class SnapEngine:
             output: the COG to write.
             options: the validated options.
         """
-        sar, dem = open_inputs(product, options)
+        sars, dem = open_inputs(product, options)
+        sar = sars[0]
         gpt = find_gpt()
         if gpt is None:
             raise EngineUnavailableError(
@@ -246,7 +254,7 @@ class SnapEngine:
             if done.returncode != 0 or not snap_out.exists():
                 tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
                 raise S1FloodError(f"SNAP gpt failed ({done.returncode}): {tail[0][:200]}")
-            valid = self._to_grid(snap_out, output, options, sar.polarisation, sar.name)
+            valid = self._to_grid(snap_out, output, options, sar.name)
         quantity = "gamma0" if options.rtc else "sigma0"
         item_path = stac_item_path(output)
         write_output_item(
@@ -258,23 +266,24 @@ class SnapEngine:
             quantity=quantity,
             engine=self.name,
             processing={"speckle": options.speckle, "window": options.window},
+            polarisations=options.polarisations,
         )
         return PreprocessResult(
             output=output,
             stac_item=item_path,
             grid=options.grid,
             engine=self.name,
-            polarisation=sar.polarisation,
+            polarisation=options.polarisation,
             quantity=quantity,
             orbit_source="snap",
             valid_fraction=valid,
         )
 
     @staticmethod
-    def _to_grid(
-        source: Path, output: Path, options: PreprocessOptions, pol: str, name: str
-    ) -> float:
+    def _to_grid(source: Path, output: Path, options: PreprocessOptions, name: str) -> float:
         grid = options.grid
+        pols = options.polarisations
+        bands = list(range(1, len(pols) + 1))
         with (
             rasterio.Env(**GDAL_ENV),
             rasterio.open(source) as src,
@@ -287,14 +296,22 @@ class SnapEngine:
                 dtype="float32",
             ) as vrt,
         ):
-            values = np.asarray(vrt.read(1), dtype=np.float32)
+            values = np.asarray(vrt.read(bands), dtype=np.float32)
         spec = BandSpec(
             dtype="float32",
             nodata=float("nan"),
-            description=pol,
+            description=pols[0],
             options=CogOptions(level=6, predictor="YES", resampling="AVERAGE"),
-            tags={"units": "dB", "polarisation": pol, "product": name, "engine": "snap"},
+            tags={
+                "units": "dB",
+                "polarisation": options.polarisation,
+                "product": name,
+                "engine": "snap",
+            },
+            band_tags=tuple(
+                {"description": pol, "units": "dB", "polarisation": pol} for pol in pols
+            ),
         )
         with cog_writer(output, grid, spec) as writer:
-            writer.write(values, 1)
-        return float(np.isfinite(values).mean())
+            writer.write(values, bands)
+        return float(np.isfinite(values[0]).mean())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ def write_output_item(
     quantity: str,
     engine: str,
     processing: dict[str, Any],
+    polarisations: Sequence[str] = (),
 ) -> Path:
     """Write the STAC Item of an engine's output (atomically); return its path.
 
@@ -51,8 +53,10 @@ def write_output_item(
         quantity: sigma0 or gamma0.
         engine: the engine name.
         processing: processing details.
+        polarisations: the output's bands, one polarisation each (default: `sar`'s).
     """
-    product_name, polarisation, platform = sar.name, sar.polarisation, sar.mission
+    pols = list(polarisations) or [sar.polarisation]
+    product_name, polarisation, platform = sar.name, "+".join(pols), sar.mission
     footprint = grid_footprint_lonlat(grid)
     epsg = grid.crs.to_epsg()
     href = os.path.relpath(output, item_path.parent)
@@ -60,7 +64,7 @@ def write_output_item(
         "type": "Feature",
         "stac_version": "1.0.0",
         "stac_extensions": EXTENSIONS,
-        "id": f"{product_name}_{quantity}_{polarisation.lower()}",
+        "id": f"{product_name}_{quantity}_{''.join(pols).lower()}",
         "geometry": shapely.geometry.mapping(footprint),
         "bbox": list(footprint.bounds),
         "properties": {
@@ -72,7 +76,7 @@ def write_output_item(
             "instruments": ["c-sar"],
             "sar:instrument_mode": "IW",
             "sar:frequency_band": "C",
-            "sar:polarizations": [polarisation],
+            "sar:polarizations": pols,
             "sar:product_type": "GRD",
             "sat:orbit_state": sar.orbit_pass,
             "sat:relative_orbit": sar.relative_orbit,
@@ -95,7 +99,9 @@ def write_output_item(
                 "type": "image/tiff; application=geotiff; profile=cloud-optimized",
                 "title": f"{quantity} {polarisation} (dB)",
                 "roles": ["data", "backscatter"],
-                "raster:bands": [{"data_type": "float32", "nodata": "nan", "unit": "dB"}],
+                "raster:bands": [
+                    {"data_type": "float32", "nodata": "nan", "unit": "dB"} for _ in pols
+                ],
             }
         },
     }
