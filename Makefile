@@ -18,7 +18,11 @@ TOIL_VENV ?= .venv-toil
 TOIL_STAMP := $(TOIL_VENV)/.installed-stamp
 # The tools call `s1flood` from PATH (no containers here; the images are issue 12)
 RUN_PATH := PATH="$(abspath $(BIN)):$$PATH"
-CWLTOOL := $(RUN_PATH) $(BIN)/cwltool --enable-ext --no-container --parallel
+# One cache (DEM tiles, orbits, matplotlib's and IPython's) for every job of a run: cwltool
+# gives each job a fresh HOME, so the run's environment carries the user's own cache folder
+RUN_CACHE := S1FLOOD_CACHE_DIR="$${S1FLOOD_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/s1flood}"
+CWLTOOL := $(RUN_PATH) $(RUN_CACHE) $(BIN)/cwltool --enable-ext --no-container --parallel \
+	--preserve-environment S1FLOOD_CACHE_DIR
 
 # numba compiles the kernels on their first call and caches them beside the sources: a tiny
 # demo at install pays that once, instead of the first workflow job (and the Dockerfiles do

@@ -90,8 +90,11 @@ def children_cpu() -> float:
 def through_cwltool(
     job: Path, out: Path, parallel: bool
 ) -> tuple[float, float, dict[str, float], str]:
+    # as `make demo`: one cache for the run's jobs (each has a fresh HOME)
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    env["S1FLOOD_CACHE_DIR"] = str(CACHE / "run-cache")
     command = [str(BIN / "cwltool"), "--enable-ext", "--no-container", "--outdir", str(out)]
+    command += ["--preserve-environment", "S1FLOOD_CACHE_DIR"]
     command += ["--parallel"] if parallel else []
     started, cpu = time.perf_counter(), children_cpu()
     done = subprocess.run(
@@ -124,6 +127,43 @@ def in_one_process(job: dict[str, object], out: Path) -> tuple[float, float, dic
     return seconds, cpu, record
 
 
+ENVELOPES = {
+    "empty notebook": "y = x",
+    "+ scrapbook glue": "import scrapbook as sb\nsb.glue('x', x)",
+    "+ s1flood imports": "import scrapbook as sb\nimport matplotlib.pyplot as plt\n"
+    "import s1flood\nfrom s1flood.notebook import arguments\nsb.glue('x', x)",
+}
+
+
+def envelope(folder: Path, repeats: int = 3) -> dict[str, tuple[float, float]]:
+    """Wall and CPU seconds of `s1flood notebook run` on notebooks that do (almost) nothing:
+    the fixed cost of a notebook job (runner, papermill, kernel start, the cells' imports)."""
+    import nbformat
+
+    figures = {}
+    env = dict(os.environ, S1FLOOD_CACHE_DIR=str(CACHE / "run-cache"))
+    for label, code in ENVELOPES.items():
+        notebook = nbformat.v4.new_notebook()
+        parameters = nbformat.v4.new_code_cell("x = 1")
+        parameters.metadata["tags"] = ["parameters"]
+        notebook.cells = [parameters, nbformat.v4.new_code_cell(code)]
+        notebook.metadata["kernelspec"] = {"name": "s1flood", "language": "python"}
+        path = folder / "envelope.ipynb"
+        nbformat.write(notebook, path)
+        runs = []
+        for _ in range(repeats):
+            started, cpu = time.perf_counter(), children_cpu()
+            subprocess.run(
+                [str(BIN / "s1flood"), "notebook", "run", str(path), str(folder / "out.ipynb")],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            runs.append((time.perf_counter() - started, children_cpu() - cpu))
+        figures[label] = sorted(runs)[len(runs) // 2]
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="small", help="tiny, small or demo")
@@ -145,6 +185,9 @@ def main() -> None:
     jobs = max(scenes + 2, 1)
     overhead, overhead_cpu = (cwl_seconds - py_seconds) / jobs, (cwl_cpu - py_cpu) / jobs
     print(f"{'overhead per notebook job':<26} {overhead:7.1f} {overhead_cpu:7.1f}")
+    print("\nwhere a job's fixed cost goes (median of 3 `s1flood notebook run`):")
+    for label, (wall, cpu) in envelope(runs).items():
+        print(f"  {label:<24} {wall:7.1f} {cpu:7.1f}")
     times = in_process["times"]
     assert isinstance(times, dict)
     print("\nstep          in-process s   cwltool job peak memory (MiB, whole process tree)")

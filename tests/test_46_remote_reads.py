@@ -192,7 +192,7 @@ def test_aoi_outside_footprint_reads_no_measurement(sim, server, tmp_path) -> No
 
 def test_process_scene_reads_aoi_through_a_stac_catalogue(sim, server, local, tmp_path) -> None:
     from s1flood.steps import process_scene
-    from servers.stac import start_stac, stac_items
+    from servers.stac import stac_items, start_stac
 
     template = stac_items()[0]
     stac = start_stac([server.item(template)])

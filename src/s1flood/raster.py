@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +27,7 @@ from rasterio.transform import array_bounds
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
-from s1flood.atomic import atomic_path
+from s1flood.atomic import TempGroup, atomic_path, clear_stale
 from s1flood.errors import (
     MissingCRSError,
     OutputExistsError,
@@ -245,15 +244,16 @@ class StagedCog:
     The staging file (ZSTD level 1: fast, small in the page cache) lives in the target
     directory; `finish` has GDAL's COG driver compress it (threaded) with overviews into a
     temporary name that is then renamed onto `path`. Nothing appears at `path` unless every
-    step succeeds; `discard` removes what is left either way.
+    step succeeds; `discard` removes what is left either way, and temporaries a killed earlier
+    write of `path` stranded are removed first (`s1flood.atomic`).
     """
 
     def __init__(self, path: Path, grid: Grid, spec: BandSpec) -> None:
         self.path = path
         self.spec = spec
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".stage.tif", dir=path.parent)
-        os.close(fd)
-        self.stage = Path(name)
+        clear_stale(path)
+        self.temporaries = TempGroup(path)
+        self.stage = self.temporaries.path(".stage.tif")
         profile: dict[str, Any] = {
             "driver": "GTiff",
             "width": grid.width,
@@ -284,10 +284,14 @@ class StagedCog:
     def finish(self) -> Path:
         """Close the staging file and turn it into the COG at `path`."""
         self.writer.close()
+        return self._copy_to_cog(self.stage)
+
+    def _copy_to_cog(self, source: Path) -> Path:
+        """Have GDAL's COG driver copy `source` to `path` (its overviews, or new ones)."""
         options = self.spec.options
         with rasterio.Env(**GDAL_ENV), atomic_path(self.path) as tmp:
             rasterio.shutil.copy(
-                self.stage,
+                source,
                 tmp,
                 driver="COG",
                 COMPRESS=options.compress,
@@ -306,8 +310,7 @@ class StagedCog:
         """Remove the staging file (after `finish`, or instead of it)."""
         if not self.writer.closed:
             self.writer.close()
-        self.stage.unlink(missing_ok=True)
-        Path(f"{self.stage}.aux.xml").unlink(missing_ok=True)
+        self.temporaries.release()
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ from s1flood.cli import (
     serve_command,
 )
 from s1flood.cli.app import app
+from s1flood.cli.extras import missing_extra_message
 from s1flood.errors import S1FloodError, cli_flag, first_line
 
 __all__ = ["app", "flag_names", "main"]
@@ -52,6 +53,26 @@ def flag_names(command: typer.core.TyperGroup | object) -> dict[str, str]:
     return names
 
 
+def command_words(command: typer.core.TyperGroup | object, args: list[str]) -> str:
+    """The command as typed, without options or values (``s1flood notebook run``).
+
+    Args:
+        command: the click group built from `app`.
+        args: the arguments after the program name.
+    """
+    words = ["s1flood"]
+    group = command
+    for arg in args:
+        if arg.startswith("-"):
+            continue
+        sub = getattr(group, "commands", {}).get(arg)
+        if sub is None:
+            break
+        words.append(arg)
+        group = sub
+    return " ".join(words)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `s1flood` console script; returns the exit code.
 
@@ -79,6 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("s1flood: interrupted", file=sys.stderr)
         return 130
+    except ImportError as exc:  # an optional extra not installed
+        logging.getLogger("s1flood").debug("import failed", exc_info=True)
+        print(
+            f"s1flood: error: {missing_extra_message(exc, command_words(command, args))}",
+            file=sys.stderr,
+        )
+        return 1
     except Exception as exc:  # a defect, not a user mistake: one line, the traceback at -vv
         logging.getLogger("s1flood").debug("unexpected error", exc_info=True)
         print(

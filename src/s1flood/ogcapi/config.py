@@ -40,6 +40,8 @@ class ServerConfig:
         runner_command: the runner executable; default found next to the Python interpreter.
         containers: run steps in containers (Docker); else ``--no-container``.
         max_running_jobs: jobs running at once; more are queued.
+        max_queued_jobs: jobs waiting at most; an execute request beyond that is refused
+            with 503 and ``Retry-After``.
         job_timeout: seconds a job may run before it is stopped.
         max_body_bytes: largest request body accepted (413 beyond it).
         operator_token: the token deploy, replace and undeploy require (Bearer); none
@@ -57,6 +59,7 @@ class ServerConfig:
     runner_command: str | None = None
     containers: bool = False
     max_running_jobs: int = 2
+    max_queued_jobs: int = 100
     job_timeout: float = 3600.0
     max_body_bytes: int = 10 * 1024 * 1024
     operator_token: str | None = field(default=None, repr=False)
@@ -84,6 +87,8 @@ class ServerConfig:
             raise InvalidOptionError("runner", self.runner, f"expected one of {RUNNERS}")
         if self.max_running_jobs < 1:
             raise InvalidOptionError("max_running_jobs", self.max_running_jobs, "at least 1")
+        if self.max_queued_jobs < 0:
+            raise InvalidOptionError("max_queued_jobs", self.max_queued_jobs, "at least 0")
         if self.job_timeout <= 0:
             raise InvalidOptionError("job_timeout", self.job_timeout, "must be positive")
         if not 1 <= self.port <= 65535:

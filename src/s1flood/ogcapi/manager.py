@@ -3,23 +3,34 @@
 `PackageManager` keeps pygeoapi's TinyDB job records and hands execution to the
 `JobRunner` (bounded concurrency, queueing, timeout, dismissal); `PackageProcessor` is the
 pygeoapi processor of one package, described by cwl2ogc and run with cwltool or Toil.
+
+After a crash (SIGKILL of the server) the next start gives every job a definite state: jobs
+that were queued or running are failed with the reason "the server stopped before the job
+finished" (they are not re-run: re-executing is the client's choice), the runner processes a
+killed server left are killed, a dismissal that was under way is completed (folder and record
+gone), and job folders without a record are removed. The job database and ``result.json`` are
+replaced atomically, so a kill never leaves them half-written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
 from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import tinydb
 import yaml
+from filelock import FileLock
 from pygeoapi.process.base import BaseProcessor, JobNotFoundError
 from pygeoapi.process.manager.tinydb_ import TinyDBManager
 from pygeoapi.util import JobStatus, RequestedProcessExecutionMode, get_current_datetime
 
+from s1flood.atomic import write_text_atomic
 from s1flood.discovery.credentials import redact
 from s1flood.ogcapi.config import ServerConfig
 from s1flood.ogcapi.inputs import (
@@ -32,11 +43,21 @@ from s1flood.ogcapi.inputs import (
 from s1flood.ogcapi.packages import PackageStore, entry_workflow
 from s1flood.ogcapi.problems import Problem
 from s1flood.ogcapi.results import results_document
-from s1flood.ogcapi.runner import JobCancelledError, JobFailedError, JobRunner
+from s1flood.ogcapi.runner import (
+    JobCancelledError,
+    JobFailedError,
+    JobRunner,
+    QueueFullError,
+    stop_orphans,
+)
+from s1flood.ogcapi.storage import AtomicJSONStorage
 
 __all__ = ["PackageManager", "PackageProcessor"]
 
 logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 30
+"""What a 503 for a full queue asks the client to wait."""
 
 
 class PackageProcessor(BaseProcessor):  # type: ignore[misc]
@@ -164,11 +185,25 @@ class PackageManager(TinyDBManager):  # type: ignore[misc]
         """
         return self.settings.jobs_dir / job_id
 
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[tinydb.TinyDB]:
+        """The job database under its file lock, stored atomically."""
+        self.lock = FileLock(f"{self.connection}.lock")
+        with self.lock, tinydb.TinyDB(self.connection, storage=AtomicJSONStorage) as db:
+            yield db
+
     def _recover(self) -> None:
-        """Jobs a previous server left queued or running failed with it: say so."""
+        """Give the jobs a previous server left unfinished a definite state (module docstring)."""
         with self._db() as db:
-            for job in db.all():
-                if job.get("status") in (JobStatus.accepted.value, JobStatus.running.value):
+            jobs = db.all()
+            known = {str(job["identifier"]) for job in jobs}
+            for job in jobs:
+                job_id = str(job["identifier"])
+                stop_orphans(self.job_dir(job_id))
+                if job.get("status") == JobStatus.dismissed.value:
+                    shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
+                    db.remove(tinydb.where("identifier") == job_id)
+                elif job.get("status") in (JobStatus.accepted.value, JobStatus.running.value):
                     db.update(
                         {
                             "status": JobStatus.failed.value,
@@ -178,6 +213,11 @@ class PackageManager(TinyDBManager):  # type: ignore[misc]
                         },
                         tinydb.where("identifier") == job["identifier"],
                     )
+        jobs_dir = self.settings.jobs_dir
+        for folder in jobs_dir.iterdir() if jobs_dir.is_dir() else ():
+            if folder.is_dir() and folder.name not in known:
+                stop_orphans(folder)
+                shutil.rmtree(folder, ignore_errors=True)
 
     def execute_process(
         self,
@@ -201,9 +241,22 @@ class PackageManager(TinyDBManager):  # type: ignore[misc]
         if subscriber is not None:
             raise Problem(400, "subscriber callbacks are not supported by this server")
         self.get_processor(process_id).job_order(data_dict)
-        result: tuple[str, str, Any, JobStatus, dict[str, str] | None] = super().execute_process(
-            process_id, data_dict, execution_mode, requested_outputs, None, requested_response
-        )
+        try:
+            with self.runner.admission():
+                result: tuple[str, str, Any, JobStatus, dict[str, str] | None] = (
+                    super().execute_process(
+                        process_id,
+                        data_dict,
+                        execution_mode,
+                        requested_outputs,
+                        None,
+                        requested_response,
+                    )
+                )
+        except QueueFullError as exc:
+            raise Problem(
+                503, f"{exc}; retry later", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+            ) from None
         job_id, _, _, status, _ = result
         if status == JobStatus.failed:
             raise self.failure(self.get_job(job_id))
@@ -285,7 +338,7 @@ class PackageManager(TinyDBManager):  # type: ignore[misc]
             # raw and document responses alike: the OGC results document, keyed by output id
             mimetype, outputs = p.execute(data_dict)
             location = job_dir / "result.json"
-            location.write_text(redact(json.dumps(outputs, indent=2)), encoding="utf-8")
+            write_text_atomic(location, redact(json.dumps(outputs, indent=2)))
             self.update_job(
                 job_id,
                 {
@@ -326,6 +379,8 @@ class PackageManager(TinyDBManager):  # type: ignore[misc]
             job_id: the job id (`JobNotFoundError` if unknown).
         """
         self.get_job(job_id)
+        # recorded first: a server killed while removing the folder completes it at restart
+        self.update_job(job_id, {"status": JobStatus.dismissed.value})
         self.runner.cancel(job_id)
         shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
         with self._db() as db:

@@ -1,11 +1,14 @@
 """The job runner: CWL runs (cwltool or Toil), each in its own job folder.
 
-At most N run at once (the rest are queued); each is stopped at its timeout or when its job
-is dismissed.
+At most N run at once (the rest are queued, at most `ServerConfig.max_queued_jobs`); each is
+stopped at its timeout or when its job is dismissed. A running job's runner process group is
+recorded in ``JOB/runner.pid`` (PID and start time) so that a server killed with SIGKILL can
+end the orphaned group when it starts again (`stop_orphans`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -15,15 +18,16 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from s1flood.atomic import write_text_atomic
 from s1flood.discovery.credentials import redact
 from s1flood.ogcapi.config import ServerConfig
 
-__all__ = ["JobCancelledError", "JobFailedError", "JobRunner"]
+__all__ = ["JobCancelledError", "JobFailedError", "JobRunner", "QueueFullError", "stop_orphans"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +45,10 @@ class JobCancelledError(Exception):
     """The job was dismissed while queued or running."""
 
 
+class QueueFullError(Exception):
+    """As many jobs wait as the queue holds; the message says how many."""
+
+
 class JobRunner:
     """Runs CWL jobs through a pool of `config.max_running_jobs` threads.
 
@@ -55,6 +63,22 @@ class JobRunner:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.cancelled: set[str] = set()
         self.done: dict[str, threading.Event] = {}
+        self.waiting = 0
+        self.admitting = 0
+
+    @contextlib.contextmanager
+    def admission(self) -> Iterator[None]:
+        """Hold a queue place while a job is created (`QueueFullError` if none is free)."""
+        limit = self.config.max_queued_jobs
+        with self.lock:
+            if self.waiting + self.admitting >= limit:
+                raise QueueFullError(f"the job queue is full ({limit} jobs waiting)")
+            self.admitting += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.admitting -= 1
 
     def submit(self, job_id: str, work: Callable[[], T]) -> Future[T]:
         """Queue `work` (which runs the job) behind the running jobs.
@@ -66,8 +90,11 @@ class JobRunner:
         event = threading.Event()
         with self.lock:
             self.done[job_id] = event
+            self.waiting += 1
 
         def wrapped() -> T:
+            with self.lock:
+                self.waiting -= 1
             try:
                 return work()
             finally:
@@ -161,6 +188,8 @@ class JobRunner:
         command = [*self._command(job_dir, outdir, tmp), f"{package}#{process_id}", "-"]
         env = dict(os.environ)
         env.update(self.config.credentials)
+        # one cache (DEM tiles, orbits, the kernels' font cache) for every job of every run
+        env.setdefault("S1FLOOD_CACHE_DIR", str(self.config.data_dir / "cache"))
         # the runner's own folder first: Toil starts its workers (_toil_worker) from PATH
         folders = dict.fromkeys([str(Path(command[0]).parent), str(Path(sys.executable).parent)])
         env["PATH"] = os.pathsep.join([*folders, env.get("PATH", "")])
@@ -202,6 +231,7 @@ class JobRunner:
             )
             with self.lock:
                 self.processes[job_id] = process
+            _record_group(job_dir, process.pid)
             assert process.stdin is not None
             try:
                 process.stdin.write(yaml_safe_json(stdin_order).encode())
@@ -223,15 +253,17 @@ class JobRunner:
             finally:
                 with self.lock:
                     self.processes.pop(job_id, None)
+                (job_dir / RUNNER_PID).unlink(missing_ok=True)
             reader.join(10)
         return process.returncode
 
     def _command(self, job_dir: Path, outdir: Path, tmp: Path) -> list[str]:
         config = self.config
         bindir = Path(sys.executable).parent
-        preserve = [
-            a for name in sorted(config.credentials) for a in ("--preserve-environment", name)
-        ]
+        # a container sees neither the host's cache folder nor its environment: it gets only
+        # the credentials (its images carry their compiled kernels)
+        shared = sorted(config.credentials) + ([] if config.containers else ["S1FLOOD_CACHE_DIR"])
+        preserve = [a for name in shared for a in ("--preserve-environment", name)]
         container = [] if config.containers else ["--no-container"]
         if config.runner == "toil":
             exe = config.runner_command or str(bindir / "toil-cwl-runner")
@@ -287,6 +319,66 @@ def _follow(
             done.add(step)
             percent = min(95, 10 + int(85 * len(done) / steps))
             progress(percent, f"step {step} completed")
+
+
+RUNNER_PID = "runner.pid"
+"""The file in a job folder naming its running runner's process group and start time."""
+
+
+def _start_time(pid: int) -> int | None:
+    """A process's start time in clock ticks since boot (``/proc/PID/stat``), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+def _record_group(job_dir: Path, pid: int) -> None:
+    write_text_atomic(job_dir / RUNNER_PID, f"{pid} {_start_time(pid) or 0}\n")
+
+
+def _group_members(pgid: int, since: int) -> list[int]:
+    """Live (not zombie) processes of group `pgid` started at or after `since` (ticks)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid and int(fields[19]) >= since:
+            members.append(int(entry.name))
+    return members
+
+
+def stop_orphans(job_dir: Path) -> int:
+    """Kill what is left of the runner a killed server started for this job; how many.
+
+    The group's leader is trusted only if it still has the recorded start time (its PID was
+    not reused); if it is gone, members of its group started after it are still its.
+
+    Args:
+        job_dir: the job's folder (``runner.pid``).
+    """
+    record = job_dir / RUNNER_PID
+    try:
+        pid, started = (int(v) for v in record.read_text().split())
+    except (OSError, ValueError):
+        return 0
+    leader = _start_time(pid)
+    members = [] if leader is not None and leader != started else _group_members(pid, started)
+    for member in members:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(member, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while members and _group_members(pid, started) and time.monotonic() < deadline:
+        time.sleep(0.05)  # SIGKILL is delivered asynchronously
+    record.unlink(missing_ok=True)
+    if members:
+        logger.warning("job %s: killed %d orphaned runner processes", job_dir.name, len(members))
+    return len(members)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
