@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import rasterio
 from s1flood import errors
 from s1flood.preprocessing import preprocess
 from s1flood.preprocessing.model import split_polarisations
+from s1flood.preprocessing.product import open_polarisations
 from s1flood.synthetic.simulate import SimulationResult, simulate
 
 AOI = "POLYGON((12.42 41.90, 12.45 41.90, 12.45 41.925, 12.42 41.925, 12.42 41.90))"
@@ -101,3 +103,83 @@ def test_polarisation_values() -> None:
         with pytest.raises(errors.InvalidOptionError, match="for polarisation:") as info:
             preprocess(Path("x.SAFE"), Path("x.tif"), aoi_wkt=AOI, dem="d.tif", polarisation=bad)
         assert "\n" not in str(info.value)
+
+
+SHARED_SAFE = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "s1-grd"
+    / "S1B_IW_GRDH_1SDV_20211223T051122_20211223T051147_030148_039993_5371.SAFE"
+)
+
+
+def test_metadata_equals_xarray_sentinel(sim: SimulationResult) -> None:
+    """The ElementTree parsing gives xarray-sentinel's manifest attributes and LUTs."""
+    import xarray as xr
+
+    products = [(sim.products[0], "VH")]
+    if SHARED_SAFE.exists():
+        products.append((SHARED_SAFE, "VV"))
+    for product, pol in products:
+        sar = open_polarisations(product, [pol])[0]
+        manifest = xr.open_dataset(product, engine="sentinel-1").attrs
+        for key in ("family_name", "number", "pass", "product_type", "start_time", "stop_time"):
+            assert sar.attrs[key] == manifest[key], key
+        for key in ("orbit_number", "relative_orbit_number"):
+            assert sar.attrs[key] == manifest[key], key
+        assert list(sar.attrs["swaths"]) == list(manifest["swaths"])
+        group = f"{manifest['swaths'][0]}/{pol}"
+        cal = xr.open_dataset(product, engine="sentinel-1", group=f"{group}/calibration")
+        noise = xr.open_dataset(product, engine="sentinel-1", group=f"{group}/noise_range")
+        for lut, ds, name in (
+            (sar.sigma, cal, "sigmaNought"),
+            (sar.beta, cal, "betaNought"),
+            (sar.gamma, cal, "gamma"),
+            (sar.noise_range, noise, "noiseRangeLut"),
+        ):
+            assert lut is not None
+            assert np.array_equal(lut.lines, ds["line"].values)
+            assert np.array_equal(lut.pixels, ds["pixel"].values)
+            assert np.array_equal(lut.values, ds[name].values.astype(np.float64))
+
+
+def test_block_pyramid_overviews_are_valid_means(tmp_path: Path) -> None:
+    """Overviews made block by block: the 2 x 2 means of valid pixels, in a valid COG."""
+    from affine import Affine
+    from rasterio.crs import CRS
+    from rio_cogeo.cogeo import cog_validate
+
+    from s1flood.pyramid import pyramid, pyramid_cog
+    from s1flood.raster import BandSpec, Grid
+
+    rng = np.random.default_rng(0)
+    grid = Grid(CRS.from_epsg(32633), Affine(10, 0, 300_000, 0, -10, 4_600_000), 1300, 700)
+    values = rng.normal(-12, 3, (2, 700, 1300)).astype(np.float32)
+    values[:, 100:301, 50:99] = np.nan
+    values[1, 5, 7] = np.nan
+    spec = BandSpec("float32", float("nan"), "VV", band_tags=({"description": "VV"},
+                    {"description": "VH", "units": "dB"}))  # fmt: skip
+    out = tmp_path / "p.tif"
+    with pyramid_cog(out, grid, spec, 512) as cog:
+        assert cog.factors == [2, 4]
+        for r in range(0, 700, 512):
+            for c in range(0, 1300, 512):
+                block = values[:, r : r + 512, c : c + 512]
+                cog.write(block, r, c, pyramid(block, 2))
+    assert cog_validate(out)[0]
+    padded = np.full((2, 700, 1300), np.nan, np.float32)
+    padded[:] = values
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells
+        expected = np.nanmean(padded.reshape(2, 350, 2, 650, 2), axis=(2, 4))
+    with rasterio.open(out) as src:
+        assert src.descriptions == ("VV", "VH")
+        assert src.tags(2)["units"] == "dB"
+        assert src.overviews(1) == [2, 4]
+        assert np.array_equal(src.read(), values, equal_nan=True)
+    with rasterio.open(out, OVERVIEW_LEVEL=0) as level:
+        got = level.read()
+    assert np.array_equal(np.isnan(got), np.isnan(expected))
+    assert np.nanmax(np.abs(got - expected)) < 1e-5
+    assert not [p.name for p in tmp_path.iterdir() if p.name != "p.tif"]

@@ -284,10 +284,14 @@ class StagedCog:
     def finish(self) -> Path:
         """Close the staging file and turn it into the COG at `path`."""
         self.writer.close()
+        return self._copy_to_cog(self.stage)
+
+    def _copy_to_cog(self, source: Path) -> Path:
+        """Have GDAL's COG driver copy `source` to `path` (its overviews, or new ones)."""
         options = self.spec.options
         with rasterio.Env(**GDAL_ENV), atomic_path(self.path) as tmp:
             rasterio.shutil.copy(
-                self.stage,
+                source,
                 tmp,
                 driver="COG",
                 COMPRESS=options.compress,

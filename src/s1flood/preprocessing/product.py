@@ -1,33 +1,29 @@
 """Opening a Sentinel-1 GRD product (``.SAFE`` folder or its ``.zip``) for one polarisation.
 
-Metadata comes from xarray-sentinel (orbit, calibration and noise-range LUTs, coordinate
-conversion, geolocation grid, timing); the azimuth noise blocks, which xarray-sentinel 0.9.6
-reduces to the first block, are parsed here from the noise annotation. Every problem with
-the product is a one-line `ProductError` or `PolarisationNotFoundError`.
+Metadata is parsed with ElementTree (`metadata`, and the annotation here): the values
+xarray-sentinel gives, without its import and schema cost; the azimuth noise blocks, which
+xarray-sentinel 0.9.6 reduces to the first block, are parsed from the noise annotation.
+Every problem with the product is a one-line `ProductError` or `PolarisationNotFoundError`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import numpy as np
 import numpy.typing as npt
 import shapely.geometry
-from rasterio.errors import NotGeoreferencedWarning
 
 from s1flood.errors import PolarisationNotFoundError, ProductError, first_line
+from s1flood.preprocessing.metadata import MetadataError, lut_grid, manifest_attributes
 from s1flood.preprocessing.safe_source import SafeSource
-
-if TYPE_CHECKING:
-    import xarray as xr
 
 log = logging.getLogger(__name__)
 
@@ -108,31 +104,31 @@ class SarImage:
         )
 
 
-def _open_group(source: SafeSource, group: str | None) -> xr.Dataset:
-    import xarray as xr  # 0.4 s: only when a product is opened
-    from xarray_sentinel.xarray_backends import Sentinel1Backend
-
+def _manifest(source: SafeSource) -> dict[str, Any]:
+    """The manifest's product attributes (see `metadata.manifest_attributes`)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            warnings.simplefilter("ignore", FutureWarning)
-            warnings.simplefilter("ignore", DeprecationWarning)
-            # the backend class, not its name: a name makes xarray import every installed
-            # backend first (rioxarray and dask.array: 0.8 s per process)
-            return xr.open_dataset(source.url, engine=Sentinel1Backend, group=group)
-    except Exception as exc:
-        where = f"group {group}" if group else "manifest"
+        return manifest_attributes(source.read("manifest.safe"))
+    except (MetadataError, OSError, KeyError) as exc:
         raise ProductError(
-            source.path, f"cannot read the {where} ({type(exc).__name__}: {first_line(exc, 160)})"
+            source.path, f"cannot read the manifest ({first_line(exc, 160)})"
         ) from None
 
 
-def _lut(ds: xr.Dataset, name: str) -> Lut2D:
-    return Lut2D(
-        np.asarray(ds["line"].values, dtype=np.float64),
-        np.asarray(ds["pixel"].values, dtype=np.float64),
-        np.asarray(ds[name].values, dtype=np.float64),
-    )
+def _lut_file(
+    source: SafeSource, kind: str, pol: str, vector: str, names: tuple[str, ...]
+) -> dict[str, F64]:
+    """The LUTs of the ``kind`` (calibration, noise) file of `pol`, or a one-line error."""
+    member = source.find(_member(f"annotation/calibration/{kind}-", pol, r"\.xml"))
+    if member is None:
+        raise ProductError(source.path, f"no {pol} {kind} annotation in the product")
+    try:
+        return lut_grid(source.read(member), vector, names)
+    except (MetadataError, OSError, KeyError) as exc:
+        raise ProductError(source.path, f"cannot read {member} ({first_line(exc, 160)})") from None
+
+
+def _lut(table: dict[str, F64], name: str) -> Lut2D:
+    return Lut2D(table["line"], table["pixel"], table[name])
 
 
 def _noise_azimuth_blocks(xml: bytes) -> list[NoiseAzimuthBlock]:
@@ -252,9 +248,9 @@ def open_polarisations(path: Path | str, polarisations: Sequence[str]) -> list[S
     path = Path(path)
     pols = [(p or "").strip().upper() for p in polarisations]
     source = SafeSource(path)
-    attrs = dict(_open_group(source, None).attrs)
-    checked = [(pol, *_check_product(source, attrs, pol)) for pol in pols]
-    images = [_open_image(source, attrs, pol, mode, tiff) for pol, mode, tiff in checked]
+    attrs = _manifest(source)
+    checked = [(pol, _check_product(source, attrs, pol)) for pol in pols]
+    images = [_open_image(source, attrs, pol, tiff) for pol, tiff in checked]
     first = images[0]
     for other in images[1:]:
         if (other.n_lines, other.n_samples) != (first.n_lines, first.n_samples):
@@ -266,12 +262,9 @@ def open_polarisations(path: Path | str, polarisations: Sequence[str]) -> list[S
     return images
 
 
-def _open_image(
-    source: SafeSource, attrs: dict[str, Any], pol: str, mode: str, tiff: str
-) -> SarImage:
+def _open_image(source: SafeSource, attrs: dict[str, Any], pol: str, tiff: str) -> SarImage:
     """One polarisation's image: annotation, calibration and noise of `pol`."""
     path = source.path
-    group = f"{mode}/{pol}"
     annotation = source.find(_member("annotation/", pol, r"\.xml"))
     iattrs = _annotation(source, annotation or "")
     n_lines = int(iattrs["numberOfLines"])
@@ -279,8 +272,10 @@ def _open_image(
     first = np.datetime64(str(iattrs["productFirstLineUtcTime"]), "ns")
     last = np.datetime64(str(iattrs["productLastLineUtcTime"]), "ns")
     line_interval = float((last - first) / np.timedelta64(1, "ns")) * 1e-9 / max(n_lines - 1, 1)
-    cal = _open_group(source, f"{group}/calibration")
-    noise_range, blocks = _noise(source, group, pol)
+    cal = _lut_file(
+        source, "calibration", pol, "calibrationVector", ("sigmaNought", "betaNought", "gamma")
+    )
+    noise_range, blocks = _noise(source, pol)
     gcp_values: dict[str, F64] = iattrs.pop("gcp")
     footprint = _footprint(gcp_values)
     name = path.name.removesuffix(".zip").removesuffix(".SAFE")
@@ -328,8 +323,8 @@ def _open_image(
     return sar
 
 
-def _check_product(source: SafeSource, attrs: dict[str, Any], pol: str) -> tuple[str, str]:
-    """The mode and the measurement member of a GRD product with `pol`, or a one-line error."""
+def _check_product(source: SafeSource, attrs: dict[str, Any], pol: str) -> str:
+    """The measurement member of a GRD product with `pol`, or a one-line error."""
     path = source.path
     if attrs.get("family_name") != "SENTINEL-1":
         raise ProductError(path, "not a Sentinel-1 product (manifest family is not SENTINEL-1)")
@@ -337,8 +332,6 @@ def _check_product(source: SafeSource, attrs: dict[str, Any], pol: str) -> tuple
         raise ProductError(
             path, f"a {attrs.get('product_type')} product; only GRD products are supported"
         )
-    swaths = list(attrs.get("swaths") or [])
-    mode = swaths[0] if swaths else str(attrs.get("mode", "IW"))
     listed = [str(p).upper() for p in attrs.get("transmitter_receiver_polarisations", [])]
     have_annotation = [
         p for p in listed if source.find(_member("annotation/", p, r"\.xml")) is not None
@@ -351,18 +344,17 @@ def _check_product(source: SafeSource, attrs: dict[str, Any], pol: str) -> tuple
             path,
             f"no {pol} measurement file in the product (metadata only or an incomplete download)",
         )
-    return mode, tiff
+    return tiff
 
 
-def _noise(
-    source: SafeSource, group: str, pol: str
-) -> tuple[Lut2D | None, list[NoiseAzimuthBlock]]:
+def _noise(source: SafeSource, pol: str) -> tuple[Lut2D | None, list[NoiseAzimuthBlock]]:
     """The noise range LUT (None, with a warning, where the product has none) and azimuth blocks."""
     try:
         noise_range: Lut2D | None = _lut(
-            _open_group(source, f"{group}/noise_range"), "noiseRangeLut"
+            _lut_file(source, "noise", pol, "noiseRangeVector", ("noiseRangeLut",)),
+            "noiseRangeLut",
         )
-    except (ProductError, KeyError) as exc:
+    except ProductError as exc:
         log.warning("no noise range LUT (%s): thermal noise is not removed", exc)
         noise_range = None
     noise_name = source.find(_member("annotation/calibration/noise-", pol, r"\.xml"))

@@ -44,7 +44,8 @@ from s1flood.preprocessing.radiometry import flattening_factor, resample_to_db
 from s1flood.preprocessing.shadow import LAYOVER, SHADOW
 from s1flood.preprocessing.speckle import speckle_filter
 from s1flood.preprocessing.stac_item import write_output_item
-from s1flood.raster import GDAL_ENV, BandSpec, CogOptions, Grid, cog_writer
+from s1flood.pyramid import pyramid, pyramid_cog
+from s1flood.raster import GDAL_ENV, BandSpec, CogOptions, Grid
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,9 @@ F32 = npt.NDArray[np.float32]
 TILE = 512
 MARGIN = 32
 """Pixels around a tile whose heights are read, for radar shadow cast from outside it."""
+MEASUREMENT_ENV = {"GTIFF_VIRTUAL_MEM_IO": "IF_ENOUGH_RAM", "GTIFF_DIRECT_IO": "YES"}
+"""Windows of an uncompressed measurement TIFF (one-line strips) read from a memory map or
+directly, not strip by strip through GDAL's block cache: 45x less CPU per window here."""
 
 
 @dataclass
@@ -67,6 +71,8 @@ class TileResult:
     error_px: float
     step: int
     window: tuple[int, int, int, int] | None
+    levels: list[F32] = field(default_factory=list)
+    """The overview pyramid of `values` (see `s1flood.pyramid`)."""
 
 
 def orbit_model(sar: SarImage, orbit: Path | None) -> OrbitModel:
@@ -135,7 +141,8 @@ class _Datasets:
         """
         members = self._queue.get()
         try:
-            return [np.asarray(ds.read(1, window=window), dtype=np.uint16) for ds in members]
+            with rasterio.Env(**MEASUREMENT_ENV):
+                return [np.asarray(ds.read(1, window=window), dtype=np.uint16) for ds in members]
         except (RasterioIOError, ValueError) as exc:
             raise ProductError(
                 self.product, f"measurement file corrupt ({first_line(exc)})"
@@ -231,19 +238,21 @@ class PythonEngine:
             for c in range(0, grid.width, TILE)
         ]
 
-        def work(tile: tuple[int, int, int, int]) -> TileResult:
-            with rasterio.Env(**GDAL_ENV):
-                return _tile(tile, sars, grid, dem, mapper, datasets, options, pad)
-
         spec = _band_spec(sars, options, quantity, orbit.source)
-        bands = list(range(1, len(sars) + 1))
         totals = _Totals()
         bar = tqdm(total=len(tiles), disable=not options.progress, desc="preprocess", unit="tile")
         try:
-            with cog_writer(output, grid, spec) as writer, BlockPool(workers) as pool:
+            with pyramid_cog(output, grid, spec, TILE) as cog, BlockPool(workers) as pool:
+                levels = len(cog.factors)
+
+                def work(tile: tuple[int, int, int, int]) -> TileResult:
+                    with rasterio.Env(**GDAL_ENV):
+                        res = _tile(tile, sars, grid, dem, mapper, datasets, options, pad)
+                    res.levels = pyramid(res.values, levels)
+                    return res
+
                 for res in pool.map(work, tiles):
-                    _, rows, cols = res.values.shape
-                    writer.write(res.values, bands, window=Window(res.col0, res.row0, cols, rows))
+                    cog.write(res.values, res.row0, res.col0, res.levels)
                     totals.add(res)
                     bar.update(1)
         finally:

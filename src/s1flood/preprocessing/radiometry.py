@@ -58,7 +58,7 @@ def _resample_db(
                     + image[r + 1, c + 1] * fy * fx
                 )
             if math.isfinite(v):
-                out[i, j] = 10.0 * math.log10(max(v, floor))
+                out[i, j] = np.float32(10.0) * np.log10(np.float32(max(v, floor)))
 
 
 def resample_to_db(

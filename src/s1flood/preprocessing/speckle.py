@@ -3,7 +3,7 @@
 Both filters use the multiplicative speckle model (Lee 1980) with the noise variance
 ``1 / ENL``: ``out = m + b · (y - m)``, ``b = max(0, var_x / var_y)``,
 ``var_x = (var_y - m² / ENL) / (1 + 1 / ENL)``. ``lee`` takes the local statistics over the
-square window (box sums from integral images, so its cost does not grow with the window);
+square window (running box sums, so its cost does not grow with the window);
 ``refined_lee`` (Lee 1981, as SNAP implements it) takes them over the half of the window on
 the same side of the strongest edge, found from the gradients of 3 x 3 sub-window means.
 Callers filter windows with an overlap of half the window size (see the Python engine).
@@ -26,37 +26,53 @@ FILTERS = ("lee", "refined-lee", "none")
 
 @numba.njit(cache=True, nogil=True)
 def _lee(image: F32, half: int, cu2: float, out: F32) -> None:
+    """Lee over square windows: running sums down the columns, then along each row."""
     rows, cols = image.shape
-    s = np.zeros((rows + 1, cols + 1))
-    q = np.zeros((rows + 1, cols + 1))
-    c = np.zeros((rows + 1, cols + 1))
-    for i in range(rows):
-        rs = 0.0
-        rq = 0.0
-        rc = 0.0
-        for j in range(cols):
-            v = image[i, j]
-            if np.isfinite(v):
-                rs += v
-                rq += v * v
-                rc += 1.0
-            s[i + 1, j + 1] = s[i, j + 1] + rs
-            q[i + 1, j + 1] = q[i, j + 1] + rq
-            c[i + 1, j + 1] = c[i, j + 1] + rc
-    for i in range(rows):
-        i0 = max(i - half, 0)
-        i1 = min(i + half + 1, rows)
-        for j in range(cols):
+    col_sum = np.zeros(cols)
+    col_sq = np.zeros(cols)
+    col_n = np.zeros(cols)
+    for i in range(-half, rows):
+        entering = i + half
+        if entering < rows:
+            _add_row(image, entering, 1.0, col_sum, col_sq, col_n)
+        leaving = i - half - 1
+        if leaving >= 0:
+            _add_row(image, leaving, -1.0, col_sum, col_sq, col_n)
+        if i < 0:
+            continue
+        total = 0.0
+        sq = 0.0
+        n = 0.0
+        for j in range(-half, cols):
+            entering = j + half
+            if entering < cols:
+                total += col_sum[entering]
+                sq += col_sq[entering]
+                n += col_n[entering]
+            leaving = j - half - 1
+            if leaving >= 0:
+                total -= col_sum[leaving]
+                sq -= col_sq[leaving]
+                n -= col_n[leaving]
+            if j < 0:
+                continue
             y = image[i, j]
             if not np.isfinite(y):
                 out[i, j] = np.nan
                 continue
-            j0 = max(j - half, 0)
-            j1 = min(j + half + 1, cols)
-            n = c[i1, j1] - c[i0, j1] - c[i1, j0] + c[i0, j0]
-            total = s[i1, j1] - s[i0, j1] - s[i1, j0] + s[i0, j0]
-            sq = q[i1, j1] - q[i0, j1] - q[i1, j0] + q[i0, j0]
             out[i, j] = _lee_estimate(y, total, sq, n, cu2)
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_row(image: F32, row: int, sign: float, col_sum: F64, col_sq: F64, col_n: F64) -> None:
+    """Add (sign 1) or remove (sign -1) one row's finite pixels to the column sums."""
+    for j in range(image.shape[1]):
+        v = image[row, j]
+        if np.isfinite(v):
+            x = np.float64(v)
+            col_sum[j] += sign * x
+            col_sq[j] += sign * x * x
+            col_n[j] += sign
 
 
 @numba.njit(cache=True, nogil=True)
