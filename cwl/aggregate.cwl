@@ -43,7 +43,7 @@ arguments:
 inputs:
   notebook: {type: File, label: notebook, doc: "The notebook to run.", default: {class: File, location: ../notebooks/03-aggregate.ipynb}}
   masks: {"type": "File[]", "label": "masks", "doc": "water masks (uint8 0/1/255 GeoTIFFs), or ``@list.txt`` entries naming a file with one mask path per line (relative to that file)."}
-  like: {"type": "File?", "label": "like", "doc": "reference raster whose grid the outputs take; default the union of the masks' extents on the first mask's grid."}
+  like: {"type": "string?", "label": "like", "doc": "reference raster whose grid the outputs take; default the union of the masks' extents on the first mask's grid."}
   candidate: {"type": "float", "label": "candidate", "doc": "frequency above which a pixel is a flood candidate (0 to 1). Default 0.1.", "default": 0.1}
   permanent: {"type": "float", "label": "permanent", "doc": "frequency from which a pixel is permanent water (0 to 1, above ``candidate``). Default 0.9.", "default": 0.9}
 outputs:

@@ -37,7 +37,7 @@ requirements:
   InitialWorkDirRequirement:
     listing:
       - entryname: parameters.json
-        entry: '$(notebookParameters({out_dir: "."}))'
+        entry: '$(notebookParameters({out_dir: "."}, ["dem"]))'
   EnvVarRequirement:
     envDef:
       S1FLOOD_CDSE_USERNAME: $(inputs.cdse_username)
@@ -57,13 +57,15 @@ inputs:
   earthdata_token: {type: string, label: Earthdata token, doc: "NASA Earthdata bearer token for ASF downloads (a secret: only the kernel's environment sees it); empty: none.", default: ""}
   product: {"type": "string", "label": "product", "doc": "a product name or catalogue id (fetched from ``catalogue``), or the path of a staged ``.SAFE`` folder or ``.zip``."}
   aoi: {"type": "string", "label": "aoi", "doc": "area of interest, a WKT polygon in lon/lat (EPSG:4326)."}
-  dem: {"type": ["File", "string"], "label": "dem", "doc": "DEM GeoTIFF covering the AOI, any CRS; or ``copernicus-30`` / ``copernicus-90``: the Copernicus DEM GLO-30/90 tiles covering the AOI, fetched once into the cache and converted from EGM2008 to ellipsoidal heights."}
-  catalogue: {"type": ["null", "string", "Directory"], "label": "catalogue", "doc": "the catalogue to fetch a named product from (see `discover`); a staged STAC catalog is ``local:PATH``; default none (``product`` is a path)."}
+  dem: {"type": "File?", "label": "dem", "doc": "a staged DEM GeoTIFF covering the AOI, any CRS; or give ``dem_name``."}
+  dem_name: {"type": "string?", "label": "DEM name", "doc": "the DEM by name, when ``dem`` is not given: ``copernicus-30`` / ``copernicus-90``, the Copernicus DEM GLO-30/90 tiles covering the AOI, fetched once into the cache and converted from EGM2008 to ellipsoidal heights. One of ``dem`` and ``dem_name`` is required."}
+  catalogue: {"type": "Directory?", "label": "catalogue", "doc": "a staged folder with a static STAC catalog to fetch a named product from; or give ``catalogue_name``; neither: ``product`` is a path."}
+  catalogue_name: {"type": "string?", "label": "catalogue name", "doc": "the catalogue by name to fetch a named product from, when ``catalogue`` is not given (see ``catalogue_name`` of discover); neither: ``product`` is a path."}
   engine: {"type": "string", "label": "engine", "doc": "``python`` (xarray-sentinel reading, own terrain correction) or ``snap`` (SNAP's gpt). Default ``python``.", "default": "python"}
   polarisation: {"type": "string", "label": "polarisation", "doc": "VV, VH, HH or HV. Default VV.", "default": "VV"}
   resolution: {"type": "float", "label": "resolution", "doc": "pixel size of the target grid, metres. Default 10.", "default": 10.0}
   crs: {"type": "string?", "label": "crs", "doc": "target CRS (EPSG code, WKT or PROJ text); default the UTM zone of the AOI centroid."}
-  orbit: {"type": ["null", "File", "Directory", "string"], "label": "orbit", "doc": "precise orbit file (EOF) or a folder of them; or ``auto``: the POEORB (else RESORB) file covering the acquisition, fetched once into the cache, the annotation orbit when offline; default the annotation orbit."}
+  orbit: {"type": "string?", "label": "orbit", "doc": "precise orbit file (EOF) or a folder of them; or ``auto``: the POEORB (else RESORB) file covering the acquisition, fetched once into the cache, the annotation orbit when offline; default the annotation orbit."}
   speckle: {"type": "string", "label": "speckle", "doc": "speckle filter: ``lee``, ``refined-lee`` or ``none``. Default ``lee``.", "default": "lee"}
   window: {"type": "int", "label": "window", "doc": "speckle filter window, odd number of pixels (3 to 31). Default 5.", "default": 5}
   rtc: {"type": "boolean", "label": "rtc", "doc": "terrain-flattened gamma0 instead of sigma0. Default false.", "default": false}
@@ -75,15 +77,15 @@ inputs:
   smoothing: {"type": "int", "label": "smoothing", "doc": "odd box size (pixels) of a dB mean against speckle; 0 for none. Default 5.", "default": 5}
   refine: {"type": "int", "label": "refine", "doc": "odd box size (pixels) within which water grows from seeds (pixels below the water class mean); 0 for none. Default 15.", "default": 15}
   classes: {"type": "int", "label": "classes", "doc": "Multi-Otsu classes for ``multiotsu`` (2 to 5). Default 3.", "default": 3}
-  threshold_db: {"type": "float?", "label": "threshold_db", "doc": "a fixed water threshold in dB instead of the method; default none."}
-  reference: {"type": "File?", "label": "reference", "doc": "a pre-event or dry-season backscatter raster on the same grid; pixels darker by more than ``change_db`` join water and the change COG. Default none."}
+  threshold_db: {"type": "float", "label": "threshold_db", "doc": "a fixed water threshold in dB instead of the method; 0 (default): none, the method finds it.", "default": 0.0}
+  reference: {"type": "string?", "label": "reference", "doc": "a pre-event or dry-season backscatter raster on the same grid; pixels darker by more than ``change_db`` join water and the change COG. Default none."}
   change_db: {"type": "float", "label": "change_db", "doc": "decrease in dB that marks new water against ``reference``. Default 3.", "default": 3.0}
-  exclusion: {"type": "File?", "label": "exclusion", "doc": "a raster whose non-zero pixels become nodata (e.g. radar shadow/layover). Default none."}
+  exclusion: {"type": "string?", "label": "exclusion", "doc": "a raster whose non-zero pixels become nodata (e.g. radar shadow/layover). Default none."}
   terrain_exclusion: {"type": "boolean", "label": "terrain_exclusion", "doc": "also give the DEM to `classify` (when it is a file), so that pixels high above the drainage or on steep slopes are nodata, not dry. Default true.", "default": true}
   hand_max_m: {"type": "float", "label": "hand_max_m", "doc": "height above nearest drainage limit with ``dem`` (m). Default 15.", "default": 15.0}
   slope_max_deg: {"type": "float", "label": "slope_max_deg", "doc": "slope limit with ``dem`` (degrees). Default 10.", "default": 10.0}
   allow_unimodal: {"type": "boolean", "label": "allow_unimodal", "doc": "with ``multiotsu``, threshold even when no distinct water population shows. Default false.", "default": false}
-  settings: {"type": "string[]?", "label": "settings", "doc": "discovery settings as ``KEY=VALUE`` (see `discover`)."}
+  settings: {"type": "string[]", "label": "settings", "doc": "discovery settings as ``KEY=VALUE`` (see `discover`).", "default": []}
 outputs:
   mask: {type: File, label: water mask, doc: "Water mask COG: 0 dry, 1 water, 255 nodata."}
   confidence: {type: "File?", label: confidence, doc: "Confidence COG of the water mask, when the method gives one."}

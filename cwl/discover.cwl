@@ -31,7 +31,7 @@ requirements:
   InitialWorkDirRequirement:
     listing:
       - entryname: parameters.json
-        entry: $(notebookParameters({}))
+        entry: '$(notebookParameters({}, ["catalogue"]))'
 baseCommand: [s1flood, notebook, run]
 arguments:
   - $(inputs.notebook.path)
@@ -44,14 +44,15 @@ inputs:
   aoi: {"type": "string", "label": "aoi", "doc": "area of interest, a WKT polygon in lon/lat (EPSG:4326)."}
   start: {"type": "string", "label": "start", "doc": "start of the time window, ISO 8601 (UTC unless an offset is given)."}
   end: {"type": "string", "label": "end", "doc": "end of the time window, ISO 8601; after ``start``."}
-  catalogue: {"type": ["string", "Directory"], "label": "catalogue", "doc": "where to search: ``cdse`` (Copernicus Data Space OData), ``stac:URL`` (or ``stac:cdse``, ``stac:planetary-computer``, ``stac:earth-search``), ``asf``, ``dhus:URL`` or ``local:PATH`` (a static STAC catalog). Default ``cdse``.", "default": "cdse"}
+  catalogue: {"type": "Directory?", "label": "catalogue", "doc": "a staged folder holding a static STAC catalog (``catalog.json``, or ``catalog/catalog.json``) and the products its Items point to; or give ``catalogue_name``."}
+  catalogue_name: {"type": "string?", "label": "catalogue name", "doc": "the catalogue by name, when ``catalogue`` is not given: ``cdse`` (Copernicus Data Space OData), ``stac:URL`` (or ``stac:cdse``, ``stac:planetary-computer``, ``stac:earth-search``), ``asf`` or ``dhus:URL``. One of ``catalogue`` and ``catalogue_name`` is required."}
   mode: {"type": "string", "label": "mode", "doc": "acquisition mode. Default ``IW``.", "default": "IW"}
   product_type: {"type": "string", "label": "product_type", "doc": "product type. Default ``GRD``.", "default": "GRD"}
   polarisation: {"type": "string?", "label": "polarisation", "doc": "a polarisation every scene must have (VV, VH, HH or HV); default any."}
   orbit_direction: {"type": "string?", "label": "orbit_direction", "doc": "``ascending`` or ``descending``; default both."}
-  relative_orbit: {"type": "int?", "label": "relative_orbit", "doc": "relative orbit number, 1 to 175; default any."}
+  relative_orbit: {"type": "int", "label": "relative_orbit", "doc": "relative orbit number, 1 to 175; 0 (default): any.", "default": 0}
   min_coverage: {"type": "float", "label": "min_coverage", "doc": "fraction of the AOI (0 to 1) a scene must cover. Default 0.", "default": 0.0}
-  settings: {"type": "string[]?", "label": "settings", "doc": "discovery settings as ``KEY=VALUE`` (e.g. ``dhus_url=...``, ``asf_url=...``, ``trusted_hosts=...``); also ``S1FLOOD_<KEY>`` or ``[discovery]`` in the configuration file."}
+  settings: {"type": "string[]", "label": "settings", "doc": "discovery settings as ``KEY=VALUE`` (e.g. ``dhus_url=...``, ``asf_url=...``, ``trusted_hosts=...``); also ``S1FLOOD_<KEY>`` or ``[discovery]`` in the configuration file.", "default": []}
   odata_url: {"type": "string?", "label": "odata_url", "doc": "CDSE OData base URL (default: the configured one)."}
   token_url: {"type": "string?", "label": "token_url", "doc": "token endpoint URL (default: the configured one)."}
   stac_collection: {"type": "string?", "label": "stac_collection", "doc": "STAC collection id (default: the configured one)."}

@@ -33,24 +33,26 @@ inputs:
   aoi: {"type": "string", "label": "aoi", "doc": "area of interest, a WKT polygon in lon/lat (EPSG:4326)."}
   start: {"type": "string", "label": "start", "doc": "start of the time window, ISO 8601 (UTC unless an offset is given)."}
   end: {"type": "string", "label": "end", "doc": "end of the time window, ISO 8601; after ``start``."}
-  catalogue: {"type": ["string", "Directory"], "label": "catalogue", "doc": "where to search: ``cdse`` (Copernicus Data Space OData), ``stac:URL`` (or ``stac:cdse``, ``stac:planetary-computer``, ``stac:earth-search``), ``asf``, ``dhus:URL`` or ``local:PATH`` (a static STAC catalog). Default ``cdse``.", "default": "cdse"}
+  catalogue: {"type": "Directory?", "label": "catalogue", "doc": "a staged folder holding a static STAC catalog (``catalog.json``, or ``catalog/catalog.json``) and the products its Items point to; or give ``catalogue_name``."}
+  catalogue_name: {"type": "string?", "label": "catalogue name", "doc": "the catalogue by name, when ``catalogue`` is not given: ``cdse`` (Copernicus Data Space OData), ``stac:URL`` (or ``stac:cdse``, ``stac:planetary-computer``, ``stac:earth-search``), ``asf`` or ``dhus:URL``. One of ``catalogue`` and ``catalogue_name`` is required."}
   mode: {"type": "string", "label": "mode", "doc": "acquisition mode. Default ``IW``.", "default": "IW"}
   product_type: {"type": "string", "label": "product_type", "doc": "product type. Default ``GRD``.", "default": "GRD"}
   orbit_direction: {"type": "string?", "label": "orbit_direction", "doc": "``ascending`` or ``descending``; default both."}
-  relative_orbit: {"type": "int?", "label": "relative_orbit", "doc": "relative orbit number, 1 to 175; default any."}
+  relative_orbit: {"type": "int", "label": "relative_orbit", "doc": "relative orbit number, 1 to 175; 0 (default): any.", "default": 0}
   min_coverage: {"type": "float", "label": "min_coverage", "doc": "fraction of the AOI (0 to 1) a scene must cover. Default 0.", "default": 0.0}
-  settings: {"type": "string[]?", "label": "settings", "doc": "discovery settings as ``KEY=VALUE`` (e.g. ``dhus_url=...``, ``asf_url=...``, ``trusted_hosts=...``); also ``S1FLOOD_<KEY>`` or ``[discovery]`` in the configuration file."}
+  settings: {"type": "string[]", "label": "settings", "doc": "discovery settings as ``KEY=VALUE`` (e.g. ``dhus_url=...``, ``asf_url=...``, ``trusted_hosts=...``); also ``S1FLOOD_<KEY>`` or ``[discovery]`` in the configuration file.", "default": []}
   odata_url: {"type": "string?", "label": "odata_url", "doc": "CDSE OData base URL (default: the configured one)."}
   token_url: {"type": "string?", "label": "token_url", "doc": "token endpoint URL (default: the configured one)."}
   stac_collection: {"type": "string?", "label": "stac_collection", "doc": "STAC collection id (default: the configured one)."}
   # classify (s1flood.steps.process_scene; the product comes from discover; polarisation
   # also makes discover keep only the scenes that have it)
-  dem: {"type": ["File", "string"], "label": "dem", "doc": "DEM GeoTIFF covering the AOI, any CRS; or ``copernicus-30`` / ``copernicus-90``: the Copernicus DEM GLO-30/90 tiles covering the AOI, fetched once into the cache and converted from EGM2008 to ellipsoidal heights."}
+  dem: {"type": "File?", "label": "dem", "doc": "a staged DEM GeoTIFF covering the AOI, any CRS; or give ``dem_name``."}
+  dem_name: {"type": "string?", "label": "DEM name", "doc": "the DEM by name, when ``dem`` is not given: ``copernicus-30`` / ``copernicus-90``, the Copernicus DEM GLO-30/90 tiles covering the AOI, fetched once into the cache and converted from EGM2008 to ellipsoidal heights. One of ``dem`` and ``dem_name`` is required."}
   engine: {"type": "string", "label": "engine", "doc": "``python`` (xarray-sentinel reading, own terrain correction) or ``snap`` (SNAP's gpt). Default ``python``.", "default": "python"}
   polarisation: {"type": "string", "label": "polarisation", "doc": "VV, VH, HH or HV. Default VV.", "default": "VV"}
   resolution: {"type": "float", "label": "resolution", "doc": "pixel size of the target grid, metres. Default 10.", "default": 10.0}
   crs: {"type": "string?", "label": "crs", "doc": "target CRS (EPSG code, WKT or PROJ text); default the UTM zone of the AOI centroid."}
-  orbit: {"type": ["null", "File", "Directory", "string"], "label": "orbit", "doc": "precise orbit file (EOF) or a folder of them; or ``auto``: the POEORB (else RESORB) file covering the acquisition, fetched once into the cache, the annotation orbit when offline; default the annotation orbit."}
+  orbit: {"type": "string?", "label": "orbit", "doc": "precise orbit file (EOF) or a folder of them; or ``auto``: the POEORB (else RESORB) file covering the acquisition, fetched once into the cache, the annotation orbit when offline; default the annotation orbit."}
   speckle: {"type": "string", "label": "speckle", "doc": "speckle filter: ``lee``, ``refined-lee`` or ``none``. Default ``lee``.", "default": "lee"}
   window: {"type": "int", "label": "window", "doc": "speckle filter window, odd number of pixels (3 to 31). Default 5.", "default": 5}
   rtc: {"type": "boolean", "label": "rtc", "doc": "terrain-flattened gamma0 instead of sigma0. Default false.", "default": false}
@@ -62,16 +64,16 @@ inputs:
   smoothing: {"type": "int", "label": "smoothing", "doc": "odd box size (pixels) of a dB mean against speckle; 0 for none. Default 5.", "default": 5}
   refine: {"type": "int", "label": "refine", "doc": "odd box size (pixels) within which water grows from seeds (pixels below the water class mean); 0 for none. Default 15.", "default": 15}
   classes: {"type": "int", "label": "classes", "doc": "Multi-Otsu classes for ``multiotsu`` (2 to 5). Default 3.", "default": 3}
-  threshold_db: {"type": "float?", "label": "threshold_db", "doc": "a fixed water threshold in dB instead of the method; default none."}
-  reference: {"type": "File?", "label": "reference", "doc": "a pre-event or dry-season backscatter raster on the same grid; pixels darker by more than ``change_db`` join water and the change COG. Default none."}
+  threshold_db: {"type": "float", "label": "threshold_db", "doc": "a fixed water threshold in dB instead of the method; 0 (default): none, the method finds it.", "default": 0.0}
+  reference: {"type": "string?", "label": "reference", "doc": "a pre-event or dry-season backscatter raster on the same grid; pixels darker by more than ``change_db`` join water and the change COG. Default none."}
   change_db: {"type": "float", "label": "change_db", "doc": "decrease in dB that marks new water against ``reference``. Default 3.", "default": 3.0}
-  exclusion: {"type": "File?", "label": "exclusion", "doc": "a raster whose non-zero pixels become nodata (e.g. radar shadow/layover). Default none."}
+  exclusion: {"type": "string?", "label": "exclusion", "doc": "a raster whose non-zero pixels become nodata (e.g. radar shadow/layover). Default none."}
   terrain_exclusion: {"type": "boolean", "label": "terrain_exclusion", "doc": "also give the DEM to `classify` (when it is a file), so that pixels high above the drainage or on steep slopes are nodata, not dry. Default true.", "default": true}
   hand_max_m: {"type": "float", "label": "hand_max_m", "doc": "height above nearest drainage limit with ``dem`` (m). Default 15.", "default": 15.0}
   slope_max_deg: {"type": "float", "label": "slope_max_deg", "doc": "slope limit with ``dem`` (degrees). Default 10.", "default": 10.0}
   allow_unimodal: {"type": "boolean", "label": "allow_unimodal", "doc": "with ``multiotsu``, threshold even when no distinct water population shows. Default false.", "default": false}
   # aggregate (s1flood.steps.aggregate; the masks come from classify)
-  like: {"type": "File?", "label": "like", "doc": "reference raster whose grid the outputs take; default the union of the masks' extents on the first mask's grid."}
+  like: {"type": "string?", "label": "like", "doc": "reference raster whose grid the outputs take; default the union of the masks' extents on the first mask's grid."}
   candidate: {"type": "float", "label": "candidate", "doc": "frequency above which a pixel is a flood candidate (0 to 1). Default 0.1.", "default": 0.1}
   permanent: {"type": "float", "label": "permanent", "doc": "frequency from which a pixel is permanent water (0 to 1, above ``candidate``). Default 0.9.", "default": 0.9}
   # credentials: secrets, only ever in the classify jobs' environment
@@ -86,6 +88,7 @@ steps:
       start: start
       end: end
       catalogue: catalogue
+      catalogue_name: catalogue_name
       mode: mode
       product_type: product_type
       polarisation: polarisation
@@ -104,8 +107,10 @@ steps:
       product: discover/identifiers
       aoi: aoi
       catalogue: catalogue
+      catalogue_name: catalogue_name
       settings: settings
       dem: dem
+      dem_name: dem_name
       engine: engine
       polarisation: polarisation
       resolution: resolution

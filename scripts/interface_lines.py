@@ -46,16 +46,28 @@ def notebook_type(annotation: str) -> str:
 
 
 def cwl_type(annotation: str, name: str) -> str:
-    """CWL type of a step annotation (a path is a File; the tool may widen it)."""
+    """CWL type of a step annotation, in the shape an ADES runs (see `cwl_default`).
+
+    A required path is a staged ``File``; an optional one a ``string?`` (a path or URL:
+    zoo-runner-common refuses an optional input without a default unless it is
+    ``string?``); a list is ``string[]`` (ap-validator crashes on ``string[]?``).
+    """
     optional = annotation.endswith(" | None")
     core = annotation.removesuffix(" | None")
     if core == "Path | str":
-        base = "File"
-    elif core == "list[str]":
-        base = "string[]"
-    else:
-        base = CWL_TYPES[core]
-    return base + ("?" if optional else "")
+        return "string?" if optional else "File"
+    if core == "list[str]":
+        return "string[]"
+    return CWL_TYPES[core] + ("?" if optional else "")
+
+
+def cwl_default(step: str, name: str) -> object:
+    """The CWL default of a step parameter: the step's, an empty list for an optional list."""
+    param = inspect.signature(STEPS[step]).parameters[name]
+    default = None if param.default is inspect.Parameter.empty else param.default
+    if default is None and str(param.annotation) == "list[str] | None":
+        return []
+    return default
 
 
 def lines(step: str, name: str) -> tuple[str, str]:
@@ -67,8 +79,8 @@ def lines(step: str, name: str) -> tuple[str, str]:
     value = repr(default)
     nb = f"{name}: {notebook_type(annotation)} = {value}  # {parameter_comment(text)}"
     entry: dict[str, object] = {"type": cwl_type(annotation, name), "label": name, "doc": text}
-    if default is not None:
-        entry["default"] = default
+    if cwl_default(step, name) is not None:
+        entry["default"] = cwl_default(step, name)
     cwl = f"  {name}: {json.dumps(entry)}"
     return nb, cwl
 
@@ -88,6 +100,10 @@ NOT_IN_NOTEBOOKS = {"progress"}
 DEMO_DEFAULTS = {"aoi", "start", "end", "catalogue", "dem", "product", "masks", "out_dir"}
 """Notebook values that are the offline demo's (kept); the others are the step's defaults."""
 NOT_IN_CWL = {"progress", "out_dir", "overwrite"}
+STAGED = {"catalogue": "catalogue_name", "dem": "dem_name"}
+"""Step parameters that CWL splits in two: a staged ``Directory?``/``File?`` and a
+``string?`` naming the same thing (``cwl/notebook.js`` joins them again). Their lines are
+the workflow's (``cwl/workflow.cwl``), not made from the step."""
 
 
 def _sync_notebook(path: Path, step: str) -> bool:
@@ -157,6 +173,17 @@ def _section(lines_: list[str], start: str, indent: str) -> tuple[int, int]:
     return first, end
 
 
+def _input_lines(path: Path) -> dict[str, str]:
+    """Each top-level input line of a CWL file by input name."""
+    text = [line + "\n" for line in path.read_text(encoding="utf-8").splitlines()]
+    first, end = _section(text, "inputs:\n", "")
+    return {
+        line.strip().split(":", 1)[0]: line.rstrip("\n")
+        for line in text[first:end]
+        if line.startswith("  ") and not line.startswith("   ") and ":" in line
+    }
+
+
 def _add_tool_inputs(path: Path, step: str) -> bool:
     """Add an input line for each step parameter a CWL tool lacks (the tool owns the rest)."""
     text = path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -165,7 +192,13 @@ def _add_tool_inputs(path: Path, step: str) -> bool:
     where = _top_names(block, "  ")
     order = [n for n in inspect.signature(STEPS[step]).parameters if n not in NOT_IN_CWL]
     missing = [n for n in order if n not in where]
+    workflow = _input_lines(path.parent / "workflow.cwl")
     for name in missing:
+        if name in STAGED:
+            sibling = STAGED[name]
+            _insert_after(block, where, order, name, workflow[name] + "\n")
+            _insert_after(block, where, [*order, sibling], sibling, workflow[sibling] + "\n")
+            continue
         _insert_after(block, where, order, name, lines(step, name)[1] + "\n")
     if missing:
         path.write_text("".join(text[:first] + block + text[end:]), encoding="utf-8")
@@ -181,13 +214,7 @@ def _wire_workflow(path: Path) -> bool:
     changed = False
     for step_id, step in workflow["steps"].items():
         tool = path.parent / step["run"]
-        tool_text = tool.read_text(encoding="utf-8").splitlines()
-        first_t, end_t = _section([t + "\n" for t in tool_text], "inputs:\n", "")
-        tool_lines = {
-            line.strip().split(":", 1)[0]: line
-            for line in tool_text[first_t:end_t]
-            if line.startswith("  ") and not line.startswith("   ")
-        }
+        tool_lines = _input_lines(tool)
         order = [n for n in yaml.safe_load(tool.read_text(encoding="utf-8"))["inputs"]]
         for name in [n for n in order if n != "notebook" and n not in step["in"]]:
             first, end = _section(text, f"  {step_id}:\n", "  ")
@@ -215,7 +242,8 @@ def _sync_cwl(path: Path, owner: Callable[[str], str | None]) -> bool:
     changed = False
     for index, line in enumerate(lines):
         name, sep, rest = line.strip().partition(": ")
-        step = owner(name) if sep and line.startswith("  ") and not line.startswith("   ") else None
+        top = sep and line.startswith("  ") and not line.startswith("   ")
+        step = owner(name) if top and name not in STAGED else None
         if step is None or not rest.startswith("{"):
             continue
         try:
@@ -223,8 +251,8 @@ def _sync_cwl(path: Path, owner: Callable[[str], str | None]) -> bool:
             entry["doc"] = doc(step, name)
         except (ValueError, KeyError):
             continue
-        default = inspect.signature(STEPS[step]).parameters[name].default
-        if default is None or default is inspect.Parameter.empty:
+        default = cwl_default(step, name)
+        if default is None:
             entry.pop("default", None)
         else:
             entry["default"] = default

@@ -39,12 +39,14 @@ NOT_IN_CWL = {"progress", "out_dir", "overwrite"}
 """Step parameters a CWL tool sets itself: every job writes into a fresh output folder."""
 CWL_ONLY = {"notebook", "cdse_username", "cdse_password", "earthdata_token"}
 """CWL inputs that are not step parameters: the notebook to run and the secrets."""
+STAGED = {"catalogue": ("Directory", "catalogue_name"), "dem": ("File", "dem_name")}
+"""Step parameters CWL splits in two: a staged input and a ``string?`` naming the same thing
+(``cwl/notebook.js`` joins them); their docs are the workflow's own."""
 DEMO_DEFAULTS = {"aoi", "start", "end", "catalogue", "dem", "product", "masks", "out_dir"}
 """Notebook defaults that are the offline demo's, so a notebook runs top to bottom as it is."""
 
 PYTHON_TYPES = {"str": "str", "float": "float", "int": "int", "bool": "bool", "list[str]": "list"}
 CWL_TYPES = {"str": "string", "float": "float", "int": "int", "bool": "boolean"}
-PATH_TYPES = {"File", "Directory", "string"}
 
 
 def step_parameters(step: str) -> dict[str, inspect.Parameter]:
@@ -124,20 +126,32 @@ def test_cwl_tool_inputs_are_the_step_parameters(tool: str, step: str) -> None:
     inputs = cwl_inputs(tool)
     params = step_parameters(step)
     expected = {name for name in params if name not in NOT_IN_CWL}
-    assert set(inputs) - CWL_ONLY == expected, f"{tool}: inputs differ from s1flood.steps ({step})"
+    siblings = {STAGED[name][1] for name in expected & set(STAGED)}
+    found = set(inputs) - CWL_ONLY - siblings
+    assert found == expected, f"{tool}: inputs differ from s1flood.steps ({step})"
     for name in expected:
         spec, param = inputs[name], params[name]
         types, optional = cwl_type(spec["type"])
         py_type, py_optional = normalise_python(str(param.annotation))
-        assert optional == py_optional, f"{tool}: {name} optional"
-        if py_type == "list[str]":
-            assert types <= {"string[]", "File[]"}, f"{tool}: type of {name}"
-        elif py_type == "str" and (types & {"File", "Directory"}):
-            assert types <= PATH_TYPES, f"{tool}: type of {name}"
-        else:
-            assert types == {CWL_TYPES[py_type]}, f"{tool}: type of {name}"
         default = None if param.default is inspect.Parameter.empty else param.default
-        assert spec.get("default") == default, f"{tool}: default of {name}"
+        if name in STAGED:
+            kind, sibling = STAGED[name]
+            assert spec["type"] == f"{kind}?", f"{tool}: {name} is a staged {kind}?"
+            assert inputs[sibling]["type"] == "string?", f"{tool}: {sibling} is a string?"
+            assert spec.get("label"), f"{tool}: {name} has no label"
+            assert inputs[sibling].get("label"), f"{tool}: {sibling} has no label"
+            continue
+        if py_type == "list[str]" and py_optional:
+            # ap-validator crashes on string[]?: an empty list is the CWL default
+            assert spec["type"] == "string[]", f"{tool}: type of {name}"
+            assert spec.get("default") == [], f"{tool}: default of {name}"
+        elif py_type == "list[str]":
+            assert types <= {"string[]", "File[]"}, f"{tool}: type of {name}"
+            assert spec.get("default") == default, f"{tool}: default of {name}"
+        else:
+            assert optional == py_optional, f"{tool}: {name} optional"
+            assert types == {CWL_TYPES[py_type]}, f"{tool}: type of {name}"
+            assert spec.get("default") == default, f"{tool}: default of {name}"
         assert " ".join(spec["doc"].split()) == step_doc(step, name), f"{tool}: doc of {name}"
         assert spec.get("label"), f"{tool}: {name} has no label"
 
@@ -173,6 +187,27 @@ def test_workflow_inputs_are_the_tools_inputs() -> None:
         assert required <= wired, f"{step['run']}: required inputs not wired: {required - wired}"
         # every step parameter a tool takes is also a workflow input (or comes from a step)
         assert wired == set(tool_inputs) - {"notebook"}, f"{step['run']}: inputs not wired"
+
+
+def test_inputs_take_the_shape_an_ades_runs() -> None:
+    """What the ADES runner code and the validators accept (issue 19).
+
+    zoo-runner-common refuses an input without a default unless its type is exactly
+    ``string?``; eoap-cwlwrap stages in every input whose type holds a File or Directory, so
+    a union with a string breaks a string value; ap-validator crashes on ``string[]?``. A
+    staged input is optional only beside a ``string?`` sibling naming the same thing.
+    """
+    for name in ["workflow.cwl", *TOOL_STEPS]:
+        inputs = cwl_inputs(name)
+        for key, spec in inputs.items():
+            kind = spec["type"]
+            assert isinstance(kind, str), f"{name}: {key} is a union {kind}"
+            if key in STAGED:
+                assert kind == f"{STAGED[key][0]}?", f"{name}: {key}"
+                assert inputs[STAGED[key][1]]["type"] == "string?", f"{name}: {key}'s sibling"
+            elif kind.endswith("?"):
+                assert kind == "string?" or "default" in spec, f"{name}: {key} is {kind}"
+            assert not kind.endswith("[]?"), f"{name}: {key} is {kind}"
 
 
 def test_every_cwl_file_is_valid() -> None:

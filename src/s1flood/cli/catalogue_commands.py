@@ -25,9 +25,7 @@ def discover(
     orbit_direction: Annotated[
         str | None, typer.Option(help=doc("discover", "orbit_direction"))
     ] = None,
-    relative_orbit: Annotated[
-        int | None, typer.Option(help=doc("discover", "relative_orbit"))
-    ] = None,
+    relative_orbit: Annotated[int, typer.Option(help=doc("discover", "relative_orbit"))] = 0,
     min_coverage: Annotated[float, typer.Option(help=doc("discover", "min_coverage"))] = 0.0,
     output_format: Annotated[str, typer.Option("--format", help=_FORMATS)] = "json",
     odata_url: Annotated[str | None, typer.Option(help=doc("discover", "odata_url"))] = None,

@@ -22,9 +22,7 @@ def classify(
     smoothing: Annotated[int, typer.Option(help=doc("classify", "smoothing"))] = 5,
     refine: Annotated[int, typer.Option(help=doc("classify", "refine"))] = 15,
     classes: Annotated[int, typer.Option(help=doc("classify", "classes"))] = 3,
-    threshold_db: Annotated[
-        float | None, typer.Option(help=doc("classify", "threshold_db"))
-    ] = None,
+    threshold_db: Annotated[float, typer.Option(help=doc("classify", "threshold_db"))] = 0.0,
     reference: Annotated[Path | None, typer.Option(help=doc("classify", "reference"))] = None,
     change_db: Annotated[float, typer.Option(help=doc("classify", "change_db"))] = 3.0,
     dem: Annotated[Path | None, typer.Option(help=doc("classify", "dem"))] = None,

@@ -28,7 +28,19 @@ _DI4 = np.array([-1, 1, 0, 0], dtype=np.int64)
 _DJ4 = np.array([0, 0, -1, 1], dtype=np.int64)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
+def _beside_dry(extent: U8, i: int, j: int) -> bool:
+    """Whether interior cell (i, j) has an observed dry 4-neighbour."""
+    beside: bool = (
+        extent[i - 1, j] == DRY
+        or extent[i + 1, j] == DRY
+        or extent[i, j - 1] == DRY
+        or extent[i, j + 1] == DRY
+    )
+    return beside
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _shore_pair(
     extent: U8,
     heights: F32,
@@ -103,7 +115,7 @@ def shore_samples(
     for i in range(rows):
         for j in range(cols):
             label = labels[i, j]
-            if label == 0:
+            if label == 0 or not _beside_dry(extent, i + halo, j + halo):
                 continue
             shore, level, over = _shore_pair(
                 extent, heights, drainage, i + halo, j + halo, use_drainage, max_rise
@@ -136,9 +148,39 @@ def label_maxima(labels: I32, values: F32, count: int) -> F32:
     return out
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _better(
+    distance: I32, level: F32, a: int, b: int, weight: int, d: int, v: float
+) -> tuple[int, float]:
+    """(distance, level) through neighbour (a, b) if it is nearer (or as near and lower)."""
+    c = distance[a, b] + weight
+    if c < d or (c == d and level[a, b] < v):
+        return c, level[a, b]
+    return d, v
+
+
+@numba.njit(cache=True, nogil=True)
+def _median_seeds(distance: I32, level: F32, radius: int) -> None:
+    """Replace each seed's level (distance 0) by the median of the seeds' within `radius`."""
+    rows, cols = distance.shape
+    raw = level.copy()
+    window = np.empty((2 * radius + 1) ** 2, dtype=np.float32)
+    for i in range(rows):
+        for j in range(cols):
+            if distance[i, j] != 0:
+                continue
+            n = 0
+            for a in range(max(0, i - radius), min(rows, i + radius + 1)):
+                for b in range(max(0, j - radius), min(cols, j + radius + 1)):
+                    if distance[a, b] == 0:
+                        window[n] = raw[a, b]
+                        n += 1
+            level[i, j] = np.median(window[:n])
+
+
 @numba.njit(cache=True, nogil=True)
 def spread_shore_levels(
-    extent: U8, heights: F32, max_rise: float, distance: I32, level: F32
+    extent: U8, heights: F32, max_rise: float, seed_radius: int, distance: I32, level: F32
 ) -> None:
     """Give every cell the level of its nearest shore cell (3-4 chamfer distance, two passes).
 
@@ -149,6 +191,8 @@ def spread_shore_levels(
         extent: the tile and its halo (1 flooded, 0 dry, else unknown).
         heights: DEM heights on the same cells (NaN where none).
         max_rise: the largest rise (m) from a shore cell to a dry neighbour that places a level.
+        seed_radius: each shore cell's level is the median of the shore levels within this many
+            cells (a square), so that a misclassified shore cell does not carry its own.
         distance: out: chamfer distance (3 per pixel step) to the nearest shore cell.
         level: out: that shore cell's level (m).
     """
@@ -160,35 +204,37 @@ def spread_shore_levels(
             level[i, j] = np.inf
             if extent[i, j] != FLOODED or i == 0 or j == 0 or i == rows - 1 or j == cols - 1:
                 continue
+            if not _beside_dry(extent, i, j):
+                continue
             shore, value, _ = _shore_pair(extent, heights, empty, i, j, False, max_rise)
             if shore:
                 distance[i, j] = 0
                 level[i, j] = value
+    if seed_radius > 0:
+        _median_seeds(distance, level, seed_radius)
     for i in range(rows):
         for j in range(cols):
             d, v = distance[i, j], level[i, j]
-            for a, b, w in ((i - 1, j - 1, DIAGONAL), (i - 1, j, STEP), (i - 1, j + 1, DIAGONAL)):
-                if a >= 0 and 0 <= b < cols and distance[a, b] < FAR:
-                    c = distance[a, b] + w
-                    if c < d or (c == d and level[a, b] < v):
-                        d, v = c, level[a, b]
-            if j > 0 and distance[i, j - 1] < FAR:
-                c = distance[i, j - 1] + STEP
-                if c < d or (c == d and level[i, j - 1] < v):
-                    d, v = c, level[i, j - 1]
+            if j > 0:
+                d, v = _better(distance, level, i, j - 1, STEP, d, v)
+            if i > 0:
+                if j > 0:
+                    d, v = _better(distance, level, i - 1, j - 1, DIAGONAL, d, v)
+                d, v = _better(distance, level, i - 1, j, STEP, d, v)
+                if j < cols - 1:
+                    d, v = _better(distance, level, i - 1, j + 1, DIAGONAL, d, v)
             distance[i, j], level[i, j] = d, v
     for i in range(rows - 1, -1, -1):
         for j in range(cols - 1, -1, -1):
             d, v = distance[i, j], level[i, j]
-            for a, b, w in ((i + 1, j + 1, DIAGONAL), (i + 1, j, STEP), (i + 1, j - 1, DIAGONAL)):
-                if a < rows and 0 <= b < cols and distance[a, b] < FAR:
-                    c = distance[a, b] + w
-                    if c < d or (c == d and level[a, b] < v):
-                        d, v = c, level[a, b]
-            if j < cols - 1 and distance[i, j + 1] < FAR:
-                c = distance[i, j + 1] + STEP
-                if c < d or (c == d and level[i, j + 1] < v):
-                    d, v = c, level[i, j + 1]
+            if j < cols - 1:
+                d, v = _better(distance, level, i, j + 1, STEP, d, v)
+            if i < rows - 1:
+                if j < cols - 1:
+                    d, v = _better(distance, level, i + 1, j + 1, DIAGONAL, d, v)
+                d, v = _better(distance, level, i + 1, j, STEP, d, v)
+                if j > 0:
+                    d, v = _better(distance, level, i + 1, j - 1, DIAGONAL, d, v)
             distance[i, j], level[i, j] = d, v
 
 
@@ -210,27 +256,29 @@ def smoothed_levels(
         halo: width of the halo around the core.
         out: out: the core's smoothed levels (NaN outside the flood and beyond `reach`).
     """
-    rows, cols = extent.shape
+    core_rows, core_cols = out.shape
+    first = halo - radius
+    rows, cols = core_rows + 2 * radius, core_cols + 2 * radius
     total = np.zeros((rows + 1, cols + 1), dtype=np.float64)
     count = np.zeros((rows + 1, cols + 1), dtype=np.int32)
     for i in range(rows):
         row_total = 0.0
         row_count = 0
         for j in range(cols):
-            if extent[i, j] == FLOODED and distance[i, j] <= reach:
-                row_total += level[i, j]
+            a, b = first + i, first + j
+            if extent[a, b] == FLOODED and distance[a, b] <= reach:
+                row_total += level[a, b]
                 row_count += 1
             total[i + 1, j + 1] = total[i, j + 1] + row_total
             count[i + 1, j + 1] = count[i, j + 1] + row_count
-    core_rows, core_cols = out.shape
     for i in range(core_rows):
         for j in range(core_cols):
             a, b = i + halo, j + halo
             if extent[a, b] != FLOODED or distance[a, b] > reach:
                 out[i, j] = np.nan
                 continue
-            top, bottom = a - radius, a + radius + 1
-            left, right = b - radius, b + radius + 1
+            top, bottom = i, i + 2 * radius + 1
+            left, right = j, j + 2 * radius + 1
             n = count[bottom, right] - count[top, right] - count[bottom, left] + count[top, left]
             s = total[bottom, right] - total[top, right] - total[bottom, left] + total[top, left]
             out[i, j] = s / n
@@ -286,35 +334,138 @@ def union_roots(size: int, first: I64, second: I64) -> I64:
 
 
 @numba.njit(cache=True, nogil=True)
-def depth_from_levels(
-    flooded_regions: I64, heights: F32, region_level: F32, level: F32, drainage: F32, out: F32
-) -> None:
-    """Depth = water level - height, at least 0, in every flooded cell with a height.
+def depth_where_level(extent: U8, heights: F32, level: F32, halo: int, out: F32) -> int:
+    """Depth = level - height, at least 0, in the flooded core cells with a level and a height.
 
-    The level is `level` where it is finite, else the region's (`region_level`), plus the
-    drainage height where `drainage` has the core's shape (levels above drainage).
+    Returns how many flooded core cells with a height have no level (NaN): they are left
+    NaN in `out` for `depth_from_regions`.
 
     Args:
-        flooded_regions: the region index of every core cell, -1 outside the flood.
-        heights: DEM heights of the core (NaN where none).
-        region_level: one level per region.
-        level: per-cell levels (NaN to use the region's), or a 1 x 1 array for none.
-        drainage: drainage heights of the core, or a 1 x 1 array for none.
-        out: out: depths (m), NaN outside the flood or the DEM.
+        extent: the tile and its halo (1 flooded).
+        heights: DEM heights on the same cells (NaN where none).
+        level: the core's water levels (NaN where none).
+        halo: width of the halo around the core.
+        out: out: the core's depths (m), NaN elsewhere.
     """
-    rows, cols = heights.shape
-    per_cell = level.shape == heights.shape
-    above = drainage.shape == heights.shape
+    rows, cols = out.shape
+    missing = 0
     for i in range(rows):
         for j in range(cols):
-            region = flooded_regions[i, j]
-            h = heights[i, j]
-            if region < 0 or h != h:
+            h = heights[i + halo, j + halo]
+            w = level[i, j]
+            flooded = extent[i + halo, j + halo] == FLOODED and h == h
+            if flooded and w == w:
+                out[i, j] = max(w - h, np.float32(0))
+            else:
+                out[i, j] = np.nan
+                missing += flooded
+    return missing
+
+
+@numba.njit(cache=True, nogil=True)
+def depth_from_regions(
+    labels: I32,
+    offset: int,
+    region_of_label: I64,
+    heights: F32,
+    region_level: F32,
+    drainage: F32,
+    halo: int,
+    out: F32,
+) -> None:
+    """Fill the NaN depths of flooded cells with a height from their region's level.
+
+    The level is the region's plus the cell's drainage height where `drainage` has the
+    core's shape (levels above drainage); a 1 x 1 `drainage` means none.
+
+    Args:
+        labels: the core's labels as the tile's own labelling gives them (0 outside the flood).
+        offset: the tile's first global label less one.
+        region_of_label: the region of every global label.
+        heights: DEM heights of the tile and its halo (NaN where none).
+        region_level: one level per region.
+        drainage: drainage heights of the core, or a 1 x 1 array for none.
+        halo: width of the halo around the core in `heights`.
+        out: the core's depths (m), filled in place.
+    """
+    rows, cols = out.shape
+    above = drainage.shape == out.shape
+    for i in range(rows):
+        for j in range(cols):
+            label = labels[i, j]
+            h = heights[i + halo, j + halo]
+            if label == 0 or h != h or out[i, j] == out[i, j]:
+                continue
+            region = region_of_label[label + offset]
+            w = region_level[region]
+            if above:
+                w += drainage[i, j]
+            out[i, j] = max(w - h, np.float32(0))
+
+
+@numba.njit(cache=True, nogil=True)
+def boundary_depth(
+    labels: I32,
+    offset: int,
+    region_of_label: I64,
+    heights: F32,
+    level: F32,
+    region_level: F32,
+    region_margin: F32,
+    halo: int,
+    out: F32,
+) -> None:
+    """Depth = level - height (at least 0) in the flooded core cells with a height.
+
+    The level is the cell's spread level, kept within its region's median level plus or minus
+    the region's margin (shore misclassified as dry or wet gives outlying levels), or the
+    median itself where the cell has no spread level.
+
+    Args:
+        labels: the core's labels as the tile's own labelling gives them (0 outside the flood).
+        offset: the tile's first global label less one.
+        region_of_label: the region of every global label.
+        heights: DEM heights of the tile and its halo (NaN where none).
+        level: the core's spread levels (NaN beyond their reach).
+        region_level: each region's median shore level.
+        region_margin: how far from the median a level may lie, per region.
+        halo: width of the halo around the core in `heights`.
+        out: out: the core's depths (m), NaN outside the flood or the DEM.
+    """
+    rows, cols = out.shape
+    for i in range(rows):
+        for j in range(cols):
+            label = labels[i, j]
+            h = heights[i + halo, j + halo]
+            if label == 0 or h != h:
                 out[i, j] = np.nan
                 continue
-            w = level[i, j] if per_cell else np.float32(np.nan)
+            region = region_of_label[label + offset]
+            middle = region_level[region]
+            margin = region_margin[region]
+            w = level[i, j]
             if w != w:
-                w = region_level[region]
-                if above:
-                    w += drainage[i, j]
+                w = middle
+            elif middle == middle:
+                w = min(max(w, middle - margin), middle + margin)
             out[i, j] = max(w - h, np.float32(0))
+
+
+@numba.njit(cache=True, nogil=True)
+def finite_stats(values: F32) -> tuple[float, float, float, int]:
+    """(min, max, sum, count) of the finite values (inf, -inf, 0, 0 if none).
+
+    Args:
+        values: a 2-D block.
+    """
+    low, high, total, count = np.inf, -np.inf, 0.0, 0
+    rows, cols = values.shape
+    for i in range(rows):
+        for j in range(cols):
+            v = values[i, j]
+            if v == v:
+                low = min(low, v)
+                high = max(high, v)
+                total += v
+                count += 1
+    return low, high, total, count

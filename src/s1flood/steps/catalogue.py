@@ -11,6 +11,10 @@ if TYPE_CHECKING:
     from s1flood.discovery import DiscoveryConfig, DiscoveryResult, FetchResult
 
 
+EMPTY_CATALOGUE = "empty: give a staged catalog folder (catalogue) or a name (catalogue_name)"
+"""Why an empty catalogue is refused (CWL passes one when given neither of its two inputs)."""
+
+
 def discovery_config(
     settings: list[str] | None = None,
     odata_url: str | None = None,
@@ -53,7 +57,7 @@ def discover(
     product_type: str = "GRD",
     polarisation: str | None = None,
     orbit_direction: str | None = None,
-    relative_orbit: int | None = None,
+    relative_orbit: int = 0,
     min_coverage: float = 0.0,
     settings: list[str] | None = None,
     odata_url: str | None = None,
@@ -77,7 +81,7 @@ def discover(
         product_type: product type. Default ``GRD``.
         polarisation: a polarisation every scene must have (VV, VH, HH or HV); default any.
         orbit_direction: ``ascending`` or ``descending``; default both.
-        relative_orbit: relative orbit number, 1 to 175; default any.
+        relative_orbit: relative orbit number, 1 to 175; 0 (default): any.
         min_coverage: fraction of the AOI (0 to 1) a scene must cover. Default 0.
         settings: discovery settings as ``KEY=VALUE`` (e.g. ``dhus_url=...``,
             ``asf_url=...``, ``trusted_hosts=...``); also ``S1FLOOD_<KEY>`` or
@@ -87,9 +91,13 @@ def discover(
         stac_collection: STAC collection id (default: the configured one).
     """
     from s1flood.discovery import discover as discover_scenes
+    from s1flood.errors import InvalidOptionError
 
+    if not catalogue.strip():
+        raise InvalidOptionError("catalogue", catalogue, EMPTY_CATALOGUE)
     config = discovery_config(settings, odata_url, token_url, stac_collection)
     arguments = arguments_for(discover_scenes, locals())
+    arguments["relative_orbit"] = relative_orbit or None
     return discover_scenes(aoi, start, end, **arguments)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from s1flood.errors import InvalidOptionError
 from s1flood.scene import SceneResult, product_name, scene_outputs
 from s1flood.steps.catalogue import fetch
 from s1flood.steps.forwarding import arguments_for
@@ -78,7 +79,7 @@ def classify(
     smoothing: int = 5,
     refine: int = 15,
     classes: int = 3,
-    threshold_db: float | None = None,
+    threshold_db: float = 0.0,
     reference: Path | str | None = None,
     change_db: float = 3.0,
     dem: Path | str | None = None,
@@ -112,7 +113,8 @@ def classify(
         refine: odd box size (pixels) within which water grows from seeds (pixels below
             the water class mean); 0 for none. Default 15.
         classes: Multi-Otsu classes for ``multiotsu`` (2 to 5). Default 3.
-        threshold_db: a fixed water threshold in dB instead of the method; default none.
+        threshold_db: a fixed water threshold in dB instead of the method; 0 (default):
+            none, the method finds it.
         reference: a pre-event or dry-season backscatter raster on the same grid; pixels
             darker by more than ``change_db`` join water and the change COG. Default none.
         change_db: decrease in dB that marks new water against ``reference``. Default 3.
@@ -131,6 +133,7 @@ def classify(
     from s1flood.raster import reading
 
     arguments = arguments_for(classify_backscatter, locals())
+    arguments["threshold_db"] = threshold_db or None
     with reading(backscatter):
         return classify_backscatter(
             backscatter, mask, require_bimodal=not allow_unimodal, **arguments
@@ -160,7 +163,7 @@ def process_scene(  # noqa: D417 (the others are documented in the steps it call
     smoothing: int = 5,
     refine: int = 15,
     classes: int = 3,
-    threshold_db: float | None = None,
+    threshold_db: float = 0.0,
     reference: Path | str | None = None,
     change_db: float = 3.0,
     exclusion: Path | str | None = None,
@@ -188,6 +191,8 @@ def process_scene(  # noqa: D417 (the others are documented in the steps it call
             pixels high above the drainage or on steep slopes are nodata, not dry.
             Default true.
     """
+    if isinstance(dem, str) and not dem.strip():
+        raise InvalidOptionError("dem", dem, "empty: give a staged DEM (dem) or a name (dem_name)")
     values = dict(locals())
     out_dir = Path(out_dir)
     fetched = None
