@@ -49,15 +49,17 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "split raw": {"method": "split", "smoothing": 0, "refine": 0},
     "split": {},
     "split-ki": {"method": "split-ki"},
-    "split VV,VH": {"band": "VV,VH"},
+    "split VH": {"band": "VH"},
+    "dual-pol (default on VV+VH)": {"band": "auto"},
     "split tile 16, smoothing 3": {"tile_size": 16, "smoothing": 3},
-    "split VV,VH tile 16, smoothing 3": {"band": "VV,VH", "tile_size": 16, "smoothing": 3},
     "split +reference: mask": {"reference": True},
     "split +reference: change": {"reference": True, "score": "change"},
 }
-"""Library runs (the defaults of `classify` unless given); VV unless the band says. The two
-``tile 16, smoothing 3`` runs show the trade-off on ETCI: finer tiles and less smoothing find
-more of the small water bodies (higher IoU) and more of the dark dry fields (higher dry FA)."""
+"""Library runs (the defaults of `classify` unless given); VV unless the band says; ``auto``
+writes both VV and VH (ETCI) into one raster, which `classify` then classifies with the
+dual-polarisation rule (`s1flood.classification.dualpol`). The ``tile 16, smoothing 3`` run
+shows the trade-off on ETCI: finer tiles and less smoothing find more of the small water
+bodies (higher IoU) and more of the dark dry fields (higher dry FA)."""
 DEFAULT = "split"
 """The configuration whose per-chip ETCI decisions are listed."""
 HALVES = ("tuning", "check")
@@ -199,7 +201,8 @@ def run_library(chip: Chip, options: dict[str, Any], tmp: Path, key: str) -> tup
 
     options = dict(options)
     layer_name = options.pop("score", "mask")
-    bands = options.get("band", "VV").split(",")
+    band = options.get("band", "VV")
+    bands = ["VV", "VH"] if band == "auto" else band.split(",")
     if any(b not in chip.bands for b in bands):
         return "skip", "", None
     src = write(tmp / f"{chip.name}.tif", {b: chip.bands[b] for b in bands})
@@ -236,6 +239,9 @@ def main() -> None:
             half = f"{chip.dataset} {HALVES[index % 2]}"
             for ds in (chip.dataset, "all", half):
                 scores[(ds, "otsu (skimage)")].add(plain_otsu(vv), chip.truth, valid)
+                if "VH" in chip.bands:
+                    vh = chip.bands["VH"]
+                    scores[(ds, "otsu (skimage) VH")].add(plain_otsu(vh), chip.truth, valid)
                 scores[(ds, "best threshold/chip")].add(
                     best_threshold(vv, chip.truth), chip.truth, valid
                 )
@@ -304,7 +310,7 @@ def print_decisions(rows: list[list[str]]) -> None:
 def print_tables(scores: dict[tuple[str, str], Score], configs: list[str]) -> None:
     from common import table
 
-    names = ["otsu (skimage)", "best threshold/chip", *configs]
+    names = ["otsu (skimage)", "otsu (skimage) VH", "best threshold/chip", *configs]
     header = [
         "method",
         "mean IoU",

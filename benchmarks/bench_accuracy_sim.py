@@ -2,10 +2,12 @@
 
 Simulates a flood (small scenes, seed 1: before, rising, peak, receding, after) twice, calm
 and with wind-roughened water on some dates, preprocesses every product with the Python
-engine and classifies each sigma0 alone with the default method, without and with the DEM.
-Prints per scene: phase, wind, true water %, the path taken, water IoU against the truth,
-false water on steep terrain (slope > 10 deg, where radar shadow and layover fall), false
-water on urban land cover, and the same with the DEM given (excluded pixels are nodata).
+engine (VV and VH, stacked into one two-band raster as ``polarisation="VV+VH"`` writes it)
+and classifies each scene alone with the default method, without and with the DEM.
+Prints per scene: phase, wind, true water %, the path taken, water IoU against the truth of
+VV alone, VH alone and both (the dual-polarisation default), false water on steep terrain
+(slope > 10 deg, where radar shadow and layover fall), false water on urban land cover, and
+the same with the DEM given (excluded pixels are nodata).
 
     .venv/bin/python benchmarks/bench_accuracy_sim.py [--out DIR] [--method split]
 """
@@ -27,7 +29,7 @@ from s1flood.preprocessing import preprocess
 from s1flood.synthetic.simulate import simulate
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import table
+from common import stack_bands, table
 
 AOI = "POLYGON((12.40 41.89, 12.47 41.89, 12.47 41.94, 12.40 41.94, 12.40 41.89))"
 URBAN = 5
@@ -48,14 +50,31 @@ def score(mask: np.ndarray, truth: np.ndarray, steep: np.ndarray, urban: np.ndar
     return [f"{iou:.3f}", str(int((false & steep).sum())), str(int((false & urban).sum()))]
 
 
+def _no_terrain(like: rasterio.io.DatasetReader) -> tuple[np.ndarray, np.ndarray]:
+    nothing = np.zeros(like.shape, dtype=bool)
+    return nothing, nothing
+
+
 def run(out: Path, wind: bool, method: str) -> list[list[str]]:
     sim = simulate(
         AOI, "2024-05-01", "2024-05-25", out / "sim", 5, "small", seed=1, progress=False, wind=wind
     )
     rows = []
     for k, acq in enumerate(sim.acquisitions):
-        tif = out / f"sigma0_{k}.tif"
-        preprocess(sim.products[k], tif, aoi_wkt=AOI, dem=sim.dem, overwrite=True)
+        one = {}
+        for pol in ("VV", "VH"):
+            one[pol] = out / f"sigma0_{k}_{pol}.tif"
+            preprocess(
+                sim.products[k], one[pol], aoi_wkt=AOI, dem=sim.dem, polarisation=pol,
+                overwrite=True,
+            )  # fmt: skip
+        tif = stack_bands(one, out / f"sigma0_{k}.tif")
+        single = []
+        for pol in ("VV", "VH"):
+            alone = classify(tif, out / f"water_{k}_{pol}.tif", band=pol, method=method,
+                             overwrite=True)  # fmt: skip
+            with rasterio.open(alone.mask) as m, rasterio.open(tif) as s:
+                single.append(score(m.read(1), on_grid(sim.truths[k], s), *_no_terrain(s))[0])
         plain = classify(tif, out / f"water_{k}.tif", method=method, overwrite=True)
         hand = classify(tif, out / f"water_dem_{k}.tif", method=method, dem=sim.dem, overwrite=True)
         with rasterio.open(tif) as s:
@@ -73,6 +92,7 @@ def run(out: Path, wind: bool, method: str) -> list[list[str]]:
                 acq.phase,
                 f"{acq.wind_db:.1f}",
                 f"{wet:.1f}",
+                *single,
                 plain.path,
                 *a,
                 hand.path,
@@ -93,8 +113,10 @@ def main() -> None:
         "phase",
         "wind dB",
         "water %",
-        "path",
-        "IoU",
+        "IoU VV",
+        "IoU VH",
+        "path VV+VH",
+        "IoU VV+VH",
         "false@steep",
         "false@urban",
         "path+DEM",

@@ -89,3 +89,22 @@ class Timer:
 def table(rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
+
+
+def stack_bands(paths: dict[str, Path], output: Path) -> Path:
+    """One float32 GeoTIFF of one-band rasters on one grid, band descriptions the dict's keys.
+
+    What ``preprocess(polarisation="VV+VH")`` writes in one pass, made from two one-band runs.
+    """
+    sources = [rasterio.open(p) for p in paths.values()]
+    try:
+        profile = {**sources[0].profile, "count": len(sources), "driver": "GTiff"}
+        with rasterio.open(output, "w", **profile) as dst:
+            for index, (name, src) in enumerate(zip(paths, sources, strict=True), start=1):
+                dst.write(src.read(1), index)
+                dst.set_band_description(index, name)
+                dst.update_tags(index, **src.tags(1))
+    finally:
+        for src in sources:
+            src.close()
+    return output

@@ -90,14 +90,15 @@ def test_reference_on_another_grid_is_refused(tmp_path, rng):
         classify(src, tmp_path / "w.tif", reference=other)
 
 
-def test_vv_and_vh_fused(tmp_path, rng):
+def test_vv_and_vh_classified_together(tmp_path, rng):
     vv, truth = bimodal_scene(rng, (300, 300))
     vh = (vv * 10 ** (-0.7) * rng.gamma(4.4, 1 / 4.4, vv.shape)).astype(np.float32)
     stack = np.stack([vv, vh])
     src = write_tif(tmp_path / "s.tif", stack, descriptions=["VV", "VH"])
     result = classify(src, tmp_path / "w.tif", band="VV,VH")
     assert result.bands == ["VV", "VH"]
-    assert result.options["prior_threshold_db"] == -21.0
+    assert result.rule == "dual-polarisation membership mean"
+    assert [b["band"] for b in result.per_band] == ["VV", "VH"]
     mask = read(result.mask)
     assert ((mask == 1) & truth).sum() / ((mask == 1) | truth).sum() > 0.95
 

@@ -98,7 +98,7 @@ def classify(
     backscatter: Path | str,
     mask: Path | str,
     *,
-    band: str | int = 1,
+    band: str | int = "auto",
     units: Units | str = Units.AUTO,
     method: str = "split",
     tile_size: int = 32,
@@ -116,6 +116,7 @@ def classify(
     overwrite: bool = False,
     workers: int | None = None,
     progress: bool = False,
+    input_nodata: dict[str, int] | None = None,
 ) -> ClassificationResult:
     """Classify a backscatter GeoTIFF into a water mask COG (0 dry, 1 water, 255 nodata).
 
@@ -123,15 +124,17 @@ def classify(
     with a reference a new-water COG (``<mask>_change.tif``), a JSON sidecar (thresholds, the
     path taken and why, pixel counts, tiles) and a histogram PNG beside it. Every pass reads
     the raster window by window, so memory is bounded by the window, not the scene (except
-    the DEM-based exclusion, held in memory). Only an input without enough valid pixels (or
+    the exclusion mask, one byte per pixel). Only an input without enough valid pixels (or
     a ``multiotsu`` scene without bimodality, unless ``require_bimodal`` is false) is refused.
 
     Args:
         backscatter: calibrated backscatter GeoTIFF, linear power or dB.
         mask: the water mask COG to write (``.tif``).
         band: band to classify: a 1-based index or a description such as ``VV``; two joined
-            by a comma (``VV,VH``) are fused (mean of their dB values, prior thresholds
-            averaged). Default ``1``.
+            by a comma (``VV,VH``) are classified together (each band's own threshold, then
+            the mean of their water memberships, see `dualpol`); ``auto`` (the default):
+            both when the raster has one co- and one cross-polarised band (by band
+            description or ``polarisation`` tag), else band 1.
         units: units of the input values: ``auto`` (from the band's metadata, else its
             values), ``linear`` or ``db``. Default ``auto``.
         method: how the water threshold is found: ``split`` (Otsu of the tiles that show
@@ -164,13 +167,20 @@ def classify(
         overwrite: replace existing outputs. Default false.
         workers: threads; default the CPUs available.
         progress: show a progress bar. Default false.
+        input_nodata: pixels the input has no value for, by reason (preprocessing's
+            ``shadow`` and ``layover``), recorded in the sidecar. Default none.
     """
     backscatter, mask = Path(backscatter), Path(mask)
     _validate(
         method, classes, band, str(units), threshold_db, tile_size, smoothing, refine, change_db
     )
     feature, grid, before = _open(backscatter, mask, band, str(units), reference, overwrite)
+    if threshold_db is not None and len(feature.bands) == 2:
+        raise InvalidOptionError(
+            "threshold_db", threshold_db, f"a fixed dB threshold needs one band, not {band}"
+        )
     excluded, counts = exclusion_mask(grid, _path(dem), _path(exclusion), hand_max_m, slope_max_deg)
     choice = (method, classes, threshold_db, require_bimodal, change_db)
     run = Run(backscatter, mask, grid, feature, before, excluded, *choice)
+    run.nodata_reasons = dict(input_nodata or {})
     return run.execute(tile_size, smoothing, refine, workers, progress, counts)

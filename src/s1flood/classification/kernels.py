@@ -81,6 +81,51 @@ def _otsu_split(hist: I64) -> int:
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def _tile_histogram(bins: npt.NDArray[np.int16], r0: int, c0: int, tile: int, hist: I64) -> int:
+    """Histogram of one tile's bins into `hist`; returns its valid pixels."""
+    rows, cols = bins.shape
+    hist[:] = 0
+    valid = 0
+    for i in range(r0, min(r0 + tile, rows)):
+        row = bins[i]
+        for j in range(c0, min(c0 + tile, cols)):
+            b = row[j]
+            if b >= 0:
+                hist[b] += 1
+                valid += 1
+    return valid
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _qualifies(
+    hist: I64, centers: F64, min_fraction: float, min_ashman: float, water_max_db: float
+) -> bool:
+    """Whether a tile's own Otsu split shows water and land (see `tile_histograms`)."""
+    k = _otsu_split(hist)
+    if k == 0:
+        return False
+    n0 = s0 = q0 = n1 = s1 = q1 = 0.0
+    for b in range(hist.size):
+        h, x = hist[b], centers[b]
+        if b < k:
+            n0 += h
+            s0 += h * x
+            q0 += h * x * x
+        else:
+            n1 += h
+            s1 += h * x
+            q1 += h * x * x
+    fraction = n0 / (n0 + n1)
+    if fraction < min_fraction or fraction > 1.0 - min_fraction:
+        return False
+    m0, m1 = s0 / n0, s1 / n1
+    spread = max(q0 / n0 - m0 * m0, 0.0) + max(q1 / n1 - m1 * m1, 0.0)
+    if spread <= 0 or m0 > water_max_db:
+        return False
+    return bool(np.sqrt(2.0) * (m1 - m0) / np.sqrt(spread) >= min_ashman)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def tile_histograms(
     bins: npt.NDArray[np.int16],
     edges: F32,
@@ -107,47 +152,68 @@ def tile_histograms(
     hist = np.zeros(nbins, dtype=np.int64)
     for r0 in range(0, rows, tile):
         for c0 in range(0, cols, tile):
-            hist[:] = 0
-            for i in range(r0, min(r0 + tile, rows)):
-                row = bins[i]
-                for j in range(c0, min(c0 + tile, cols)):
-                    b = row[j]
-                    if b >= 0:
-                        hist[b] += 1
-            valid = 0
-            for b in range(nbins):
-                counts[b] += hist[b]
-                valid += hist[b]
+            valid = _tile_histogram(bins, r0, c0, tile, hist)
+            counts += hist
             tally[0] += 1
             if valid < min_valid:
                 continue
             tally[1] += 1
-            k = _otsu_split(hist)
-            if k == 0:
-                continue
-            n0 = s0 = q0 = n1 = s1 = q1 = 0.0
-            for b in range(nbins):
-                h, x = hist[b], centers[b]
-                if b < k:
-                    n0 += h
-                    s0 += h * x
-                    q0 += h * x * x
-                else:
-                    n1 += h
-                    s1 += h * x
-                    q1 += h * x * x
-            fraction = n0 / (n0 + n1)
-            if fraction < min_fraction or fraction > 1.0 - min_fraction:
-                continue
-            m0, m1 = s0 / n0, s1 / n1
-            spread = max(q0 / n0 - m0 * m0, 0.0) + max(q1 / n1 - m1 * m1, 0.0)
-            if spread <= 0 or m0 > water_max_db:
-                continue
-            if np.sqrt(2.0) * (m1 - m0) / np.sqrt(spread) < min_ashman:
+            if not _qualifies(hist, centers, min_fraction, min_ashman, water_max_db):
                 continue
             tally[2] += 1
-            for b in range(nbins):
-                pooled[b] += hist[b]
+            pooled += hist
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def tile_histograms_pair(
+    bins: npt.NDArray[np.int16],
+    other: npt.NDArray[np.int16],
+    edges: F32,
+    tile: int,
+    min_valid: int,
+    min_fraction: float,
+    min_ashman: float,
+    water_max_db: F64,
+    counts: I64,
+    pooled: I64,
+    tally: I64,
+) -> None:
+    """`tile_histograms` of two bands at once (row 0 of the 2-row arrays: `bins`, row 1: `other`).
+
+    `pooled[0]`, `pooled[1]`: each band's tiles that qualify in both bands; `pooled[2]`,
+    `pooled[3]`: each band's tiles that qualify in that band. `water_max_db` holds each
+    band's limit; `tally` [tiles, with enough data, selected in both, in the first, in the
+    second].
+    """
+    nbins = edges.size - 1
+    centers = (edges[:-1].astype(np.float64) + edges[1:].astype(np.float64)) / 2.0
+    rows, cols = bins.shape
+    first = np.zeros(nbins, dtype=np.int64)
+    second = np.zeros(nbins, dtype=np.int64)
+    for r0 in range(0, rows, tile):
+        for c0 in range(0, cols, tile):
+            valid = min(
+                _tile_histogram(bins, r0, c0, tile, first),
+                _tile_histogram(other, r0, c0, tile, second),
+            )
+            counts[0] += first
+            counts[1] += second
+            tally[0] += 1
+            if valid < min_valid:
+                continue
+            tally[1] += 1
+            a = _qualifies(first, centers, min_fraction, min_ashman, water_max_db[0])
+            b = _qualifies(second, centers, min_fraction, min_ashman, water_max_db[1])
+            if a:
+                tally[3] += 1
+                pooled[2] += first
+            if b:
+                tally[4] += 1
+                pooled[3] += second
+            if a and b:
+                tally[2] += 1
+                pooled[0] += first
+                pooled[1] += second
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -287,3 +353,25 @@ def finish_block(
         counts[i, 0] = nw
         counts[i, 1] = nv
         counts[i, 2] = total
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def memberships(first: F32, second: F32, scales: F64, mean: F32, half_difference: F32) -> None:
+    """Per pixel: the mean and half the difference of two bands' linear memberships.
+
+    A band's membership is ``(x - t) / s``: 0 at its threshold ``t``, -1 at its water mean
+    (``s`` = threshold - water mean), NaN where either band is NaN. `scales` holds
+    [t_first, s_first, t_second, s_second]; `half_difference` may be empty (not computed).
+    """
+    t0, s0, t1, s1 = scales[0], scales[1], scales[2], scales[3]
+    a0, b0 = np.float32(0.5 / s0), np.float32(-0.5 * t0 / s0)
+    a1, b1 = np.float32(0.5 / s1), np.float32(-0.5 * t1 / s1)
+    rows, cols = first.shape
+    difference = half_difference.size > 0
+    for i in range(rows):
+        for j in range(cols):
+            u0 = first[i, j] * a0 + b0
+            u1 = second[i, j] * a1 + b1
+            mean[i, j] = u0 + u1
+            if difference:
+                half_difference[i, j] = u0 - u1

@@ -46,17 +46,30 @@ class Scene:
     def read(
         self, readers: PerThread[FeatureReader], top: int, halo: int, smooth: bool = True
     ) -> npt.NDArray[Any]:
-        """Smoothed dB of rows [top - halo, top + rows + halo), NaN where excluded."""
+        """Smoothed value of rows [top - halo, top + rows + halo), NaN where excluded."""
+        return self.read_pair(readers, top, halo, smooth)[0]
+
+    def read_pair(
+        self,
+        readers: PerThread[FeatureReader],
+        top: int,
+        halo: int,
+        smooth: bool = True,
+        difference: bool = False,
+    ) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None]:
+        """`read`, and with ``difference`` the two bands' half membership difference alike."""
         rows = min(self.rows, self.grid.height - top)
         size = self.smoothing if smooth else 1
-        values, above = readers.get().read(top, rows, halo + size // 2, size)
-        cut = values[
-            above - min(above, halo) : above + rows + min(halo, self.grid.height - top - rows)
-        ]
+        reader = readers.get()
+        values, above = reader.read(top, rows, halo + size // 2, size, difference)
+        cut = slice(
+            above - min(above, halo), above + rows + min(halo, self.grid.height - top - rows)
+        )
+        part = values[cut]
         if self.excluded is not None:
             first = top - min(above, halo)
-            cut[self.excluded[first : first + cut.shape[0]] != 0] = np.nan
-        return cut
+            part[self.excluded[first : first + part.shape[0]] != 0] = np.nan
+        return part, reader.difference[cut] if reader.difference is not None else None
 
 
 FIXED_RANGE_DB = (-40.0, 10.0)
@@ -140,6 +153,77 @@ def histogram_pass(
 
 
 @dataclass
+class PairHistograms:
+    """Both bands' histograms from one pass: scene, tiles qualifying in both, in each alone."""
+
+    scene: list[Histogram]
+    both: list[Histogram]
+    alone: list[Histogram]
+    both_tally: TileTally
+    alone_tally: list[TileTally]
+
+
+def pair_histogram_pass(
+    scene: Scene,
+    readers: tuple[PerThread[FeatureReader], PerThread[FeatureReader]],
+    path: Path,
+    tile: int,
+    selection: tuple[float, float, float],
+) -> PairHistograms:
+    """`histogram_pass` of two bands in one pass (bins `FIXED_RANGE_DB`), tiles in common.
+
+    `selection` is (minimum Ashman's D, brightest water mean of the first band, of the
+    second) in dB. A tile counts for both when it qualifies in each band.
+    """
+    edges = histogram_edges(*FIXED_RANGE_DB)
+    min_valid = max(1, round(MIN_VALID_TILE * tile * tile))
+    limits = np.array(selection[1:], dtype=np.float64)
+    buffers: PerThread[npt.NDArray[np.int16]] = PerThread(
+        lambda: np.empty((2, scene.rows, scene.grid.width), dtype=np.int16), lambda _: None
+    )
+
+    def binned(top: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[float]]:
+        counts = np.zeros((2, NBINS), dtype=np.int64)
+        pooled = np.zeros((4, NBINS), dtype=np.int64)
+        tally = np.zeros(5, dtype=np.int64)
+        extremes = np.array([np.inf, -np.inf])
+        both = buffers.get()
+        for position, band_readers in enumerate(readers):
+            db = np.ascontiguousarray(scene.read(band_readers, top, 0))
+            kernels.bin_block(db, edges, both[position, : db.shape[0]], extremes)
+        rows = db.shape[0]
+        kernels.tile_histograms_pair(
+            both[0, :rows], both[1, :rows], edges, tile, min_valid, MIN_FRACTION,
+            selection[0], limits, counts, pooled, tally,
+        )  # fmt: skip
+        return counts, pooled, [*map(float, tally), *map(float, extremes)]
+
+    counts = np.zeros((2, NBINS), dtype=np.int64)
+    pooled = np.zeros((4, NBINS), dtype=np.int64)
+    tally = np.zeros(5, dtype=np.int64)
+    lo, hi = np.inf, -np.inf
+    for block_counts, block_pooled, values in scene.pool.map(binned, scene.tops):
+        counts += block_counts
+        pooled += block_pooled
+        tally += np.array(values[:5], dtype=np.int64)
+        lo, hi = min(lo, values[5]), max(hi, values[6])
+        scene.bar.update(2)
+    for band in range(2):
+        _check_valid(path, int(counts[band].sum()), lo, hi)
+
+    def tallied(selected: int) -> TileTally:
+        return TileTally(int(tally[0]), int(tally[1]), selected)
+
+    return PairHistograms(
+        [Histogram(c, edges) for c in counts],
+        [Histogram(pooled[0], edges), Histogram(pooled[1], edges)],
+        [Histogram(pooled[2], edges), Histogram(pooled[3], edges)],
+        tallied(int(tally[2])),
+        [tallied(int(tally[3])), tallied(int(tally[4]))],
+    )
+
+
+@dataclass
 class MaskOptions:
     """What the mask pass applies."""
 
@@ -154,19 +238,39 @@ class MaskOptions:
     change_margin_db: float
 
 
+def _disagreement(mean: npt.NDArray[Any], half: npt.NDArray[Any], mask: U8) -> list[int]:
+    """Valid pixels that only the first band, and only the second, puts below its threshold."""
+    valid = mask != kernels.NODATA_U8
+    first, second = (mean + half) < 0, (mean - half) < 0
+    return [int((first & ~second & valid).sum()), int((second & ~first & valid).sum())]
+
+
+@dataclass
+class MaskCounts:
+    """What the mask pass counted."""
+
+    per_row: npt.NDArray[np.int64]
+    """[water, valid, confidence sum] per row."""
+    new_water: int = 0
+    disagreement: list[int] | None = None
+    """Two bands: [pixels only the first calls water, pixels only the second does]."""
+
+
 def mask_pass(
     scene: Scene,
     outputs: list[tuple[Path, BandSpec]],
     options: MaskOptions,
     when_written: Callable[[], object],
-) -> tuple[npt.NDArray[np.int64], int]:
-    """Write mask, confidence (and change) COGs.
+    two_bands: bool = False,
+) -> MaskCounts:
+    """Write mask, confidence (and change) COGs; count water, valid and new water per row.
 
-    Returns [water, valid, confidence sum] per row, and the number of new-water pixels.
+    With `two_bands` also count where the bands disagree.
     """
     per_row = np.zeros((scene.grid.height, 3), dtype=np.int64)
     halo = scene.refine // 2
     new_total = [0]
+    disagreement = [0, 0]
     lock = threading.Lock()
     empty_f32 = np.empty((0, 0), dtype=np.float32)
     empty_u8 = np.empty((0, 0), dtype=np.uint8)
@@ -174,7 +278,8 @@ def mask_pass(
 
         def work(top: int) -> None:
             rows = min(scene.rows, scene.grid.height - top)
-            db = np.ascontiguousarray(scene.read(scene.readers, top, halo))
+            values, half = scene.read_pair(scene.readers, top, halo, difference=two_bands)
+            db = np.ascontiguousarray(values)
             above = min(top, halo)
             change = empty_f32
             if scene.references is not None:
@@ -218,7 +323,10 @@ def mask_pass(
             from rasterio.windows import Window
 
             window = Window(0, top, scene.grid.width, rows)
+            split = _disagreement(db[core], half[core], mask) if half is not None else [0, 0]
             with lock:
+                disagreement[0] += split[0]
+                disagreement[1] += split[1]
                 writers[0].write(mask, 1, window=window)
                 writers[1].write(confidence, 1, window=window)
                 if change.size:
@@ -229,4 +337,4 @@ def mask_pass(
         for _ in scene.pool.map(work, scene.tops):
             scene.bar.update()
         when_written()
-    return per_row, new_total[0]
+    return MaskCounts(per_row, new_total[0], disagreement if two_bands else None)

@@ -70,6 +70,20 @@ class ClassificationResult:
     tiles: dict[str, int] = field(default_factory=dict)
     class_stats: dict[str, float] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    polarisations: list[str] = field(default_factory=list)
+    """The bands classified, by polarisation (else description or index)."""
+    rule: str = "one band"
+    """``one band`` or ``dual-polarisation membership mean`` (`dualpol`)."""
+    per_band: list[dict[str, Any]] = field(default_factory=list)
+    """Each band's own threshold (dB), path and reason."""
+    excluded_pixels: dict[str, int] = field(default_factory=dict)
+    """Pixels left out by reason: ``shadow_layover`` (NaN in the input), ``hand``,
+    ``slope``, ``mask`` (a pixel may have several reasons)."""
+    excluded_km2: dict[str, float] = field(default_factory=dict)
+    disagreement: dict[str, int] = field(default_factory=dict)
+    """Two bands: valid pixels that only one band puts below its threshold."""
+    advisory: str = ""
+    """Two bands: a warning when they disagree on a large area."""
 
     def to_dict(self, base: Path | None = None) -> dict[str, JsonValue]:
         """The result with JSON types only; paths relative to `base` where under it.

@@ -55,7 +55,9 @@ class SearchQuery:
         if (
             self.polarisation
             and scene.polarisations
-            and self.polarisation.upper() not in {p.upper() for p in scene.polarisations}
+            # VV+VH: either (preprocessing falls back to the one a scene has)
+            and not set(self.polarisation.upper().split("+"))
+            & {p.upper() for p in scene.polarisations}
         ):
             return False
         if (

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from s1flood.errors import InvalidOptionError
 from s1flood.scene import SceneResult, product_name, scene_outputs
 from s1flood.steps.catalogue import fetch
 from s1flood.steps.forwarding import arguments_for
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from s1flood.classification import ClassificationResult
@@ -62,10 +65,22 @@ def preprocess(
         overwrite: replace existing outputs. Default false.
         progress: show a progress bar. Default false.
     """
+    from s1flood.errors import PolarisationNotFoundError
     from s1flood.preprocessing import preprocess as preprocess_product
 
     arguments = arguments_for(preprocess_product, locals())
-    return preprocess_product(product, output, aoi_wkt=aoi, **arguments)
+    try:
+        return preprocess_product(product, output, aoi_wkt=aoi, **arguments)
+    except PolarisationNotFoundError as missing:
+        wanted = [p.strip().upper() for p in polarisation.split("+")]
+        held = [p for p in wanted if p in {a.upper() for a in missing.available}]
+        if len(wanted) != 2 or len(held) != 1:
+            raise
+        log.warning(
+            "%s has no %s: preprocessing %s alone", missing.path.name, missing.polarisation, held[0]
+        )
+        arguments["polarisation"] = held[0]
+        return preprocess_product(product, output, aoi_wkt=aoi, **arguments)
 
 
 def classify(
@@ -129,15 +144,49 @@ def classify(
         overwrite: replace existing outputs. Default false.
         progress: show a progress bar. Default false.
     """
+    return _classify(locals())
+
+
+def _classify(
+    values: dict[str, Any], input_nodata: dict[str, int] | None = None
+) -> ClassificationResult:
+    """`classify` with the step's parameters in `values`, and the input's known nodata."""
     from s1flood.classification import classify as classify_backscatter
     from s1flood.raster import reading
 
-    arguments = arguments_for(classify_backscatter, locals())
-    arguments["threshold_db"] = threshold_db or None
-    with reading(backscatter):
+    arguments = arguments_for(classify_backscatter, values)
+    arguments["threshold_db"] = values["threshold_db"] or None
+    with reading(values["backscatter"]):
         return classify_backscatter(
-            backscatter, mask, require_bimodal=not allow_unimodal, **arguments
+            values["backscatter"],
+            values["mask"],
+            require_bimodal=not values["allow_unimodal"],
+            input_nodata=input_nodata,
+            **arguments,
         )
+
+
+def _terrain_dem(
+    dem: Path | str, product: Path, preprocessed: PreprocessResult, vertical: str
+) -> Path | None:
+    """The DEM the preprocessing used: a file as given, a named one from the cache."""
+    from s1flood.preprocessing.dem_sources import is_dem_source
+
+    if is_dem_source(dem):
+        from s1flood.preprocessing.online_inputs import resolve_inputs
+
+        # the same grid gives the same mosaic: found in the cache, not fetched again
+        return resolve_inputs(product, preprocessed.grid, dem, vertical, None)[0]
+    return Path(dem) if Path(dem).is_file() else None
+
+
+def _shadow_layover(preprocessed: PreprocessResult) -> dict[str, int]:
+    """Pixels preprocessing left NaN for radar shadow and for layover."""
+    total = preprocessed.grid.width * preprocessed.grid.height
+    return {
+        "shadow": round(preprocessed.shadow_fraction * total),
+        "layover": round(preprocessed.layover_fraction * total),
+    }
 
 
 def process_scene(  # noqa: D417 (the others are documented in the steps it calls)
@@ -205,6 +254,9 @@ def process_scene(  # noqa: D417 (the others are documented in the steps it call
     name = product_name(product_path)
     sigma0, mask = scene_outputs(out_dir, name, polarisation)
     preprocessed = preprocess(product_path, sigma0, **arguments_for(preprocess, values))
-    values["dem"] = dem if terrain_exclusion and Path(dem).is_file() else None
-    classified = classify(sigma0, mask, **arguments_for(classify, values))
+    values["dem"] = (
+        _terrain_dem(dem, product_path, preprocessed, dem_vertical) if terrain_exclusion else None
+    )
+    values.update(backscatter=sigma0, mask=mask)
+    classified = _classify(values, _shadow_layover(preprocessed))
     return SceneResult(name, out_dir, fetched, preprocessed, classified)
