@@ -183,3 +183,50 @@ def test_block_pyramid_overviews_are_valid_means(tmp_path: Path) -> None:
     assert np.array_equal(np.isnan(got), np.isnan(expected))
     assert np.nanmax(np.abs(got - expected)) < 1e-5
     assert not [p.name for p in tmp_path.iterdir() if p.name != "p.tif"]
+
+
+CHECK_NO_COMPILE = """
+import sys
+from pathlib import Path
+from s1flood.preprocessing import preprocess
+from s1flood.preprocessing.warm import AOI, compiled_kernels
+from s1flood.synthetic.simulate import simulate
+import s1flood.preprocessing.warm as warm
+
+root = Path(sys.argv[1])
+sim = simulate(AOI, "2024-05-01", "2024-05-02", root / "sim", scenes=1, size="tiny", progress=False)
+preprocess(sim.products[0], root / "job.tif", aoi_wkt=AOI, dem=sim.dem, polarisation="VV+VH")
+preprocess(sim.products[0], root / "rtc.tif", aoi_wkt=AOI, dem=sim.dem, rtc=True)
+import importlib
+missed = []
+for name in compiled_kernels():
+    module, _, attr = name.rpartition(".")
+    kernel = getattr(importlib.import_module(module), attr)
+    if sum(kernel.stats.cache_misses.values()):
+        missed.append(name)
+print(len(compiled_kernels()), "MISSED", missed)
+"""
+
+
+def test_warm_kernels_leave_nothing_to_compile(tmp_path: Path) -> None:
+    """After `warm_kernels` in one process, a job in the next loads every kernel from disk."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    warm = "from s1flood.preprocessing.warm import warm_kernels; print(len(warm_kernels()))"
+    done = subprocess.run(
+        [sys.executable, "-c", warm], env=env, capture_output=True, text=True, check=True
+    )
+    assert int(done.stdout.split()[-1]) >= 10
+    assert any((tmp_path / "numba").rglob("*.nbi"))
+    job = tmp_path / "job"
+    job.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", CHECK_NO_COMPILE, str(job)],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    count, _, missed = done.stdout.strip().splitlines()[-1].partition(" MISSED ")
+    assert int(count) >= 10
+    assert missed == "[]", missed

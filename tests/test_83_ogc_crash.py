@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from faults import Load
 from test_70_ogc import ECHO, OgcServer, assert_problem
 
 pytestmark = pytest.mark.slow
@@ -89,5 +91,25 @@ def test_sigkill_with_jobs_running_and_queued(tmp_path: Path) -> None:
         assert after.status_code == 201
         assert server.wait_job(after.json()["jobID"], 120)["status"] == "successful"
         assert not [p for p in jobs_dir.rglob("*") if p.name.startswith(".")]
+    finally:
+        server.stop()
+
+
+def test_concurrent_clients_get_no_unexpected_5xx(tmp_path: Path) -> None:
+    server = OgcServer(
+        tmp_path, packages=[ECHO], max_running_jobs=2, max_queued_jobs=5, job_timeout=60
+    ).start()
+    try:
+        load = Load(server, seed=83)
+        until = time.monotonic() + 6
+        clients = [threading.Thread(target=load.client, args=(until, i)) for i in range(20)]
+        for client in clients:
+            client.start()
+        for client in clients:
+            client.join()
+        assert load.unexpected == []
+        assert load.statuses["201"] > 0
+        assert load.statuses["503"] > 0  # the queue filled and was refused with Retry-After
+        assert server.peak_rss_mb() < 1000
     finally:
         server.stop()

@@ -14,6 +14,7 @@ import contextlib
 import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
 import numba
@@ -86,6 +87,9 @@ class PyramidCog(StagedCog):
     Blocks start on multiples of `block` pixels; overview factors stop at `block` (a grid
     larger than ``block`` x 512 pixels lacks the coarsest levels).
     """
+
+    stage_options: ClassVar[dict[str, Any]] = {"num_threads": "ALL_CPUS"}
+    """Blocks are compressed by GDAL's threads: the writing thread only hands them over."""
 
     def __init__(self, path: Path, grid: Grid, spec: BandSpec, block: int) -> None:
         super().__init__(path, grid, spec)
@@ -192,6 +196,7 @@ def _level_layout(piece: int) -> dict[str, object]:
             "blockysize": piece,
             "compress": "ZSTD",
             "zstd_level": 1,
+            **PyramidCog.stage_options,
         }
     return {"tiled": True, "blockxsize": 16, "blockysize": 16}
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -241,12 +241,16 @@ class BandSpec:
 class StagedCog:
     """A COG output in two steps: blocks go to a staging GeoTIFF, `finish` makes the COG.
 
+    Subclasses may add GTiff creation options of the staging file (`stage_options`).
+
     The staging file (ZSTD level 1: fast, small in the page cache) lives in the target
     directory; `finish` has GDAL's COG driver compress it (threaded) with overviews into a
     temporary name that is then renamed onto `path`. Nothing appears at `path` unless every
     step succeeds; `discard` removes what is left either way, and temporaries a killed earlier
     write of `path` stranded are removed first (`s1flood.atomic`).
     """
+
+    stage_options: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, path: Path, grid: Grid, spec: BandSpec) -> None:
         self.path = path
@@ -269,6 +273,7 @@ class StagedCog:
             "BIGTIFF": "IF_SAFER",
             "compress": "ZSTD",
             "zstd_level": 1,
+            **self.stage_options,
         }
         self.writer: DatasetWriter = rasterio.open(self.stage, "w", **profile)
         if spec.tags:

@@ -9,7 +9,7 @@ that were queued or running are failed with the reason "the server stopped befor
 finished" (they are not re-run: re-executing is the client's choice), the runner processes a
 killed server left are killed, a dismissal that was under way is completed (folder and record
 gone), and job folders without a record are removed. The job database and ``result.json`` are
-replaced atomically, so a kill never leaves them half-written.
+replaced atomically (never half-written).
 """
 
 from __future__ import annotations
@@ -379,21 +379,22 @@ class PackageManager(TinyDBManager):  # type: ignore[misc]
             job_id: the job id (`JobNotFoundError` if unknown).
         """
         self.get_job(job_id)
-        # recorded first: a server killed while removing the folder completes it at restart
-        self.update_job(job_id, {"status": JobStatus.dismissed.value})
+        self.update_job(job_id, {"status": JobStatus.dismissed.value})  # completed at restart
         self.runner.cancel(job_id)
         shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
         with self._db() as db:
-            return bool(db.remove(tinydb.where("identifier") == job_id))
+            if not db.remove(tinydb.where("identifier") == job_id):
+                raise JobNotFoundError()  # a concurrent dismissal removed it first
+        return True
 
     def get_job(self, job_id: str) -> dict[str, Any]:
-        """The job record (`JobNotFoundError` if there is none).
+        """The job record (`JobNotFoundError` if there is none or it is being dismissed).
 
         Args:
             job_id: the job id.
         """
         with self._db() as db:
             found = db.search(tinydb.Query().identifier == job_id)
-        if not found:
-            raise JobNotFoundError()
+        if not found or found[0].get("status") == JobStatus.dismissed.value:
+            raise JobNotFoundError()  # a job being dismissed is gone for its clients
         return dict(found[0])
