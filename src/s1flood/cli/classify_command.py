@@ -30,6 +30,14 @@ def classify(
     hand_max_m: Annotated[float, typer.Option(help=doc("classify", "hand_max_m"))] = 15.0,
     slope_max_deg: Annotated[float, typer.Option(help=doc("classify", "slope_max_deg"))] = 10.0,
     allow_unimodal: Annotated[bool, typer.Option(help=doc("classify", "allow_unimodal"))] = False,
+    acquisition_start: Annotated[
+        str | None, typer.Option(help=doc("classify", "acquisition_start"))
+    ] = None,
+    platform: Annotated[str | None, typer.Option(help=doc("classify", "platform"))] = None,
+    relative_orbit: Annotated[int, typer.Option(help=doc("classify", "relative_orbit"))] = 0,
+    orbit_direction: Annotated[
+        str | None, typer.Option(help=doc("classify", "orbit_direction"))
+    ] = None,
     overwrite: Annotated[bool, typer.Option(help=doc("classify", "overwrite"))] = False,
 ) -> None:
     """Classify backscatter into a water mask (0 dry, 1 water, 255 nodata)."""
@@ -51,6 +59,10 @@ def classify(
         hand_max_m=hand_max_m,
         slope_max_deg=slope_max_deg,
         allow_unimodal=allow_unimodal,
+        acquisition_start=acquisition_start,
+        platform=platform,
+        relative_orbit=relative_orbit,
+        orbit_direction=orbit_direction,
         overwrite=overwrite,
         progress=State.progress,
     )
