@@ -140,7 +140,8 @@ def aggregate(
             rule holds. Default none.
         reference_threshold: threshold of ``reference_water`` (0.5 for a 0/1 mask, e.g. 50
             for a JRC occurrence in percent). Default 0.5.
-        dem: a DEM (m, any grid): writes ``depth_max`` from the flood extent. Default none.
+        dem: a DEM (m, any grid) or ``copernicus-30`` / ``copernicus-90`` (fetched over the
+            grid): writes ``depth_max`` from the flood extent. Default none.
         overwrite: replace existing outputs. Default false.
         workers: threads; default the CPUs available.
         progress: show a progress bar. Default false.
@@ -157,6 +158,7 @@ def aggregate(
     outputs = {key: out_dir / name for key, name in OUTPUT_NAMES.items()}
     outputs.update(flood_outputs.output_paths(out_dir, dem is not None))
     check_outputs(list(outputs.values()), overwrite)
+    flood_outputs.check_dem(dem)
     workers = workers or default_workers()
     with rasterio.Env(**GDAL_ENV):
         grid, sources = target_grid(paths, Path(like) if like is not None else None)

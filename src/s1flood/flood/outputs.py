@@ -71,7 +71,7 @@ def plan(
         permanent,
     )
     if found.note:
-        log.warning("time products: %s", found.note)
+        log.info("time products: %s", found.note)
     return found
 
 
@@ -89,6 +89,36 @@ def reference_factory(
         return None
     path = Path(reference_water)
     return lambda: ReferenceReader(path, grid, threshold)
+
+
+def check_dem(dem: Path | str | None) -> None:
+    """Refuse, before any work, a DEM that is neither a readable raster nor a DEM's name.
+
+    Args:
+        dem: a DEM GeoTIFF, ``copernicus-30`` / ``copernicus-90``, or None.
+    """
+    from s1flood.preprocessing.dem_sources import is_dem_source
+    from s1flood.raster import open_raster
+
+    if dem is not None and not is_dem_source(dem):
+        open_raster(dem).close()
+
+
+def dem_file(dem: Path | str, grid: Grid) -> Path:
+    """The DEM as a file: as given, or a named DEM's mosaic over the grid (fetched once).
+
+    Args:
+        dem: a DEM GeoTIFF or ``copernicus-30`` / ``copernicus-90``.
+        grid: the output grid.
+    """
+    from rasterio.warp import transform_bounds
+
+    from s1flood.preprocessing.dem_sources import is_dem_source, resolve_dem
+
+    if not is_dem_source(dem):
+        return Path(dem)
+    bounds = transform_bounds(grid.crs.to_wkt(), "EPSG:4326", *grid.bounds, densify_pts=21)
+    return resolve_dem(dem, bounds).path
 
 
 @dataclass
@@ -165,7 +195,7 @@ def finish(
     if dem is not None:
         from s1flood.flood.depth import flood_depth
 
-        depth = flood_depth(outputs["flood_extent"], Path(dem), outputs["depth_max"])
+        depth = flood_depth(outputs["flood_extent"], dem_file(dem, grid), outputs["depth_max"])
         section["depth"] = depth.to_dict() | {"output": outputs["depth_max"].name}
         section["record_outputs"]["depth_max"] = {
             "units": "m",

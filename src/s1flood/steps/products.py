@@ -53,8 +53,9 @@ def aggregate(
             reference water; where it has no value the series' rule holds. Default none.
         reference_threshold: the threshold of ``reference_water`` (0.5 for a 0/1 mask, e.g.
             50 for an occurrence in percent). Default 0.5.
-        dem: a DEM GeoTIFF (m, any CRS): writes ``depth_max.tif``, the maximum flood depth
-            from the flood extent. Default none.
+        dem: a DEM GeoTIFF (m, any CRS), or ``copernicus-30`` / ``copernicus-90`` (fetched
+            over the grid into the cache): writes ``depth_max.tif``, the maximum flood
+            depth from the flood extent. Default none.
         overwrite: replace existing outputs. Default false.
         progress: show a progress bar. Default false.
     """
