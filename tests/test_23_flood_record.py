@@ -212,3 +212,78 @@ def test_classify_writes_the_acquisition_into_tags_and_sidecar(tmp_path, rng):
     assert of_mask(other.mask) == expected
     with pytest.raises(InvalidOptionError, match="acquisition_start"):
         classify(sigma0, tmp_path / "m3.tif", acquisition_start="yesterday")
+
+
+def valley_event(tmp_path, size=96):
+    """A river valley flooding and draining over five dates; masks = terrain below the level."""
+    rows, cols = np.mgrid[0:size, 0:size]
+    dem = (np.abs(cols - size / 2) * 0.1 + rows * 0.005).astype(np.float32)
+    dem_path = write_tif(tmp_path / "dem.tif", dem)
+    levels = [0.4, 1.5, 2.5, 1.5, 0.4]
+    paths = []
+    for k, (start, level) in enumerate(zip(DATES, levels, strict=True)):
+        mask = (dem < level).astype(np.uint8)
+        paths.append(
+            write_tif(tmp_path / f"v{k}.tif", mask, nodata=255,
+                      tags=Acquisition.of(start, "sentinel-1a", 95, "descending").tags())
+        )  # fmt: skip
+    return paths, dem_path, dem, levels
+
+
+def test_outputs_are_cogs_in_a_valid_stac_catalog_with_depth(tmp_path):
+    from rio_cogeo.cogeo import cog_validate
+    from stac_pydantic import Catalog, Item
+
+    paths, dem_path, dem, levels = valley_event(tmp_path)
+    result = aggregate(
+        [str(p) for p in paths], tmp_path / "out", event_start=DATES[1], dem=dem_path
+    )
+    for key in ("reference_water", "flood_extent", "flood_count", "first_flooded",
+                "last_flooded", "duration_min_days", "duration_max_days", "flood_episodes",
+                "depth_max"):  # fmt: skip
+        valid, errors, _ = cog_validate(str(result.outputs[key]), strict=False, quiet=True)
+        assert valid, (key, errors)
+    extent = read(result.outputs["flood_extent"]) == 1
+    np.testing.assert_array_equal(extent, (dem >= levels[0]) & (dem < levels[2]))
+    np.testing.assert_array_equal(read(result.outputs["reference_water"]) == 1, dem < levels[0])
+    first = read(result.outputs["first_flooded"])
+    np.testing.assert_array_equal(first[(dem >= 0.4) & (dem < 1.5)], DAY[1])
+    np.testing.assert_array_equal(first[(dem >= 1.5) & (dem < 2.5)], DAY[2])
+    dmax = read(result.outputs["duration_max_days"])
+    np.testing.assert_array_equal(dmax[(dem >= 0.4) & (dem < 1.5)], DAY[4] - DAY[0])
+    np.testing.assert_array_equal(dmax[(dem >= 1.5) & (dem < 2.5)], DAY[3] - DAY[1])
+    depth = read(result.outputs["depth_max"])
+    assert np.isnan(depth[~extent]).all()
+    # the flood extent's water surface at the peak is level 2.5 (up to one pixel's 0.1 m)
+    error = depth[extent] - (levels[2] - dem[extent])
+    assert np.sqrt(np.mean(error**2)) < 0.15
+    catalog = json.loads(result.outputs["catalog"].read_text())
+    Catalog.model_validate(catalog)
+    item_path = result.outputs["catalog"].parent / catalog["links"][-1]["href"]
+    item = json.loads(item_path.read_text())
+    Item.model_validate(item)
+    assert item["properties"]["start_datetime"] == DATES[0]
+    assert item["properties"]["end_datetime"] == DATES[-1]
+    first_asset = item["assets"]["first_flooded"]
+    assert first_asset["raster:bands"][0]["unit"] == "days since 1970-01-01 UTC"
+    assert first_asset["raster:bands"][0]["nodata"] == N
+    assert first_asset["start_datetime"] == DATES[0]
+    assert "flood-extent" in item["assets"]["flood_extent"]["roles"]
+    for key in ("depth_max", "timeseries", "flooded_area_plot"):
+        assert (item_path.parent / item["assets"][key]["href"]).is_file()
+    summary = json.loads(result.outputs["summary"].read_text())
+    assert {"first_flooded", "depth_max", "timeseries"} <= set(summary["outputs"])
+    assert summary["flood_record"]["depth"]["method"] == "boundary"
+
+
+def test_dem_not_covering_the_flood_warns_once_with_how_much(tmp_path, caplog):
+    paths, _, dem, _ = valley_event(tmp_path)
+    half = write_tif(tmp_path / "half.tif", dem[:, :48])  # the west half only
+    result = aggregate(paths, tmp_path / "out", dem=half)
+    depth = read(result.outputs["depth_max"])
+    extent = read(result.outputs["flood_extent"]) == 1
+    assert np.isnan(depth[:, 48:]).all()
+    assert np.isfinite(depth[:, :48][extent[:, :48]]).all()
+    warnings = [r.getMessage() for r in caplog.records if "no heights under" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "% of the flood" in warnings[0]

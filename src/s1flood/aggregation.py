@@ -56,6 +56,10 @@ class AggregationResult:
     grid: Grid
     area_km2: dict[str, float] = field(default_factory=dict)
     pixels: dict[str, int] = field(default_factory=dict)
+    start_datetime: str | None = None
+    """The first acquisition start of the masks (ISO 8601), None when no mask has a time."""
+    end_datetime: str | None = None
+    """The last acquisition start of the masks."""
 
     def to_dict(self, base: Path | None = None) -> dict[str, JsonValue]:
         """JSON-ready values; output paths relative to `base` where they sit under it.
@@ -79,6 +83,8 @@ class AggregationResult:
             grid=Grid.from_dict(record["grid"]),
             area_km2={k: float(v) for k, v in record.get("area_km2", {}).items()},
             pixels={k: int(v) for k, v in record.get("pixels", {}).items()},
+            start_datetime=record.get("start_datetime"),
+            end_datetime=record.get("end_datetime"),
         )
 
 
@@ -189,8 +195,15 @@ def aggregate(
             plan, streamed, outputs, grid, dem, title.replace("Water frequency classes", "Flood")
         )
     area.update(record.area_km2)
+    start, end = plan.window()
     result = AggregationResult(
-        outputs=outputs, scene_count=len(sources), grid=grid, area_km2=area, pixels=pixels
+        outputs=outputs,
+        scene_count=len(sources),
+        grid=grid,
+        area_km2=area,
+        pixels=pixels,
+        start_datetime=start,
+        end_datetime=end,
     )
     summary = {
         "scene_count": len(sources),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,45 @@ def reference_factory(
         return None
     path = Path(reference_water)
     return lambda: ReferenceReader(path, grid, threshold)
+
+
+@contextlib.contextmanager
+def depth_extent(outputs: dict[str, Path], grid: Grid) -> Iterator[Path]:
+    """The flood extent with reference water as nodata, as a temporary GeoTIFF.
+
+    The border between flood and reference water is no shore: depth's water level comes
+    from the flood's dry shore only.
+
+    Args:
+        outputs: the output paths (``flood_extent``, ``reference_water``).
+        grid: the output grid.
+    """
+    import rasterio
+
+    from s1flood.atomic import TempGroup
+    from s1flood.raster import row_windows
+
+    temporaries = TempGroup(outputs["flood_extent"])
+    path = temporaries.path(".depth-extent.tif")
+    profile = {
+        "driver": "GTiff", "width": grid.width, "height": grid.height, "count": 1,
+        "dtype": "uint8", "crs": grid.crs.to_wkt(), "transform": grid.transform,
+        "nodata": 255, "tiled": True, "blockxsize": 512, "blockysize": 512,
+        "compress": "ZSTD", "zstd_level": 1, "BIGTIFF": "IF_SAFER",
+    }  # fmt: skip
+    try:
+        with (
+            rasterio.open(outputs["flood_extent"]) as extent,
+            rasterio.open(outputs["reference_water"]) as reference,
+            rasterio.open(path, "w", **profile) as out,
+        ):
+            for window in row_windows(grid.height, grid.width):
+                block = extent.read(1, window=window)
+                block[reference.read(1, window=window) == 1] = 255
+                out.write(block, 1, window=window)
+        yield path
+    finally:
+        temporaries.release()
 
 
 def check_dem(dem: Path | str | None) -> None:
@@ -195,7 +235,8 @@ def finish(
     if dem is not None:
         from s1flood.flood.depth import flood_depth
 
-        depth = flood_depth(outputs["flood_extent"], dem_file(dem, grid), outputs["depth_max"])
+        with depth_extent(outputs, grid) as extent:
+            depth = flood_depth(extent, dem_file(dem, grid), outputs["depth_max"])
         section["depth"] = depth.to_dict() | {"output": outputs["depth_max"].name}
         section["record_outputs"]["depth_max"] = {
             "units": "m",
