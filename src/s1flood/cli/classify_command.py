@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from s1flood import steps
+from s1flood.classification.describe import describe
 from s1flood.cli.app import State, app, doc
 
 
@@ -66,13 +67,5 @@ def classify(
         overwrite=overwrite,
         progress=State.progress,
     )
-    rule = (
-        "no water"
-        if result.path == "no-water"
-        else f"water below {result.water_threshold_db:.2f} dB"
-    )
-    typer.echo(
-        f"{result.mask}: {result.path} ({result.reason}); {rule}, "
-        f"{result.water_area_km2:.3f} km² water, mean confidence {result.mean_confidence:.0f}; "
-        f"{result.sidecar.name}, {result.histogram_png.name}"
-    )
+    typer.echo(f"{result.mask} ({result.sidecar.name}, {result.histogram_png.name}):")
+    typer.echo("\n".join(describe(result)))
