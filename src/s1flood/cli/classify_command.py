@@ -15,7 +15,7 @@ from s1flood.cli.app import State, app, doc
 def classify(
     backscatter: Annotated[Path, typer.Argument(help=doc("classify", "backscatter"))],
     mask: Annotated[Path, typer.Argument(help=doc("classify", "mask"))],
-    band: Annotated[str, typer.Option(help=doc("classify", "band"))] = "1",
+    band: Annotated[str, typer.Option(help=doc("classify", "band"))] = "auto",
     units: Annotated[str, typer.Option(help=doc("classify", "units"))] = "auto",
     method: Annotated[str, typer.Option(help=doc("classify", "method"))] = "split",
     tile_size: Annotated[int, typer.Option(help=doc("classify", "tile_size"))] = 32,
