@@ -76,7 +76,10 @@ inputs:
   # aggregate (s1flood.steps.aggregate; the masks come from classify)
   like: {"type": "string?", "label": "like", "doc": "reference raster whose grid the outputs take; default the union of the masks' extents on the first mask's grid."}
   candidate: {"type": "float", "label": "candidate", "doc": "frequency above which a pixel is a flood candidate (0 to 1). Default 0.1.", "default": 0.1}
-  permanent: {"type": "float", "label": "permanent", "doc": "frequency from which a pixel is permanent water (0 to 1, above ``candidate``). Default 0.9.", "default": 0.9}
+  permanent: {"type": "float", "label": "permanent", "doc": "frequency from which a pixel is permanent water (0 to 1, above ``candidate``); without ``event_start``, also the share of valid observations in which a pixel is water that makes it reference water. Default 0.9.", "default": 0.9}
+  event_start: {"type": "string?", "label": "event_start", "doc": "start of the event, ISO 8601 (UTC unless a zone is given): the observations before it give reference water (water in at least half of them) and are not flood; default none (reference water by ``permanent``)."}
+  reference_water: {"type": "string?", "label": "reference_water", "doc": "a reference water raster on any grid, warped nearest (e.g. a JRC Global Surface Water occurrence COG): at or above ``reference_threshold`` reference water; where it has no value the series' rule holds. Default none."}
+  reference_threshold: {"type": "float", "label": "reference_threshold", "doc": "the threshold of ``reference_water`` (0.5 for a 0/1 mask, e.g. 50 for an occurrence in percent). Default 0.5.", "default": 0.5}
   # credentials: secrets, only ever in the classify jobs' environment
   cdse_username: {type: string, label: CDSE username, doc: "Copernicus Data Space user (a secret: only the kernel's environment sees it); empty: none.", default: ""}
   cdse_password: {type: string, label: CDSE password, doc: "Copernicus Data Space password (a secret: only the kernel's environment sees it); empty: none.", default: ""}
@@ -148,6 +151,11 @@ steps:
       like: like
       candidate: candidate
       permanent: permanent
+      event_start: event_start
+      reference_water: reference_water
+      reference_threshold: reference_threshold
+      dem: dem
+      dem_name: dem_name
     out: [out_dir, map, executed_notebook]
 outputs:
   identifiers: {type: "string[]", label: identifiers, doc: "The products found and mapped.", outputSource: discover/identifiers}

@@ -105,6 +105,10 @@ def classify(
     hand_max_m: float = 15.0,
     slope_max_deg: float = 10.0,
     allow_unimodal: bool = False,
+    acquisition_start: str | None = None,
+    platform: str | None = None,
+    relative_orbit: int = 0,
+    orbit_direction: str | None = None,
     overwrite: bool = False,
     progress: bool = False,
 ) -> ClassificationResult:
@@ -146,6 +150,14 @@ def classify(
         slope_max_deg: slope limit with ``dem`` (degrees). Default 10.
         allow_unimodal: with ``multiotsu``, threshold even when no distinct water
             population shows. Default false.
+        acquisition_start: the scene's acquisition start, ISO 8601 (UTC unless a zone is
+            given), written into the mask's tags and sidecar for aggregation's time products;
+            default that of the STAC Item beside the backscatter (as preprocessing writes
+            it), else unknown.
+        platform: the scene's platform (``sentinel-1a``); default as ``acquisition_start``.
+        relative_orbit: the scene's relative orbit (1 to 175); 0 (default) as
+            ``acquisition_start``.
+        orbit_direction: ``ascending`` or ``descending``; default as ``acquisition_start``.
         overwrite: replace existing outputs. Default false.
         progress: show a progress bar. Default false.
     """
@@ -156,11 +168,18 @@ def _classify(
     values: dict[str, Any], input_nodata: dict[str, int] | None = None
 ) -> ClassificationResult:
     """`classify` with the step's parameters in `values`, and the input's known nodata."""
+    from s1flood.acquisition import Acquisition
     from s1flood.classification import classify as classify_backscatter
     from s1flood.raster import reading
 
     arguments = arguments_for(classify_backscatter, values)
     arguments["threshold_db"] = values["threshold_db"] or None
+    arguments["acquisition"] = Acquisition.of(
+        values.get("acquisition_start"),
+        values.get("platform"),
+        values.get("relative_orbit") or 0,
+        values.get("orbit_direction"),
+    )
     with reading(values["backscatter"]):
         return classify_backscatter(
             values["backscatter"],
