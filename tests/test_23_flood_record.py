@@ -79,6 +79,12 @@ def test_first_last_duration_episodes_by_hand(tmp_path):
     assert section["observations"] == 5  # six masks, two of one acquisition
     assert (section["start_datetime"], section["end_datetime"]) == (DATES[0], DATES[-1])
     assert section["time_note"] == ""
+    assert section["extremes"] == {
+        "first_flooded": "2024-01-01", "last_flooded": "2024-01-25",
+        "longest_duration_min_days": 24, "longest_duration_max_days": 24,
+        "most_flood_episodes": 2,
+    }  # fmt: skip
+    assert summary["area_km2"]["flooded"] == pytest.approx(5e-4)
     series = section["timeseries"]
     assert [r["time"] for r in series] == DATES
     assert series[2]["masks"] == ["c2a.tif", "c2b.tif"]
