@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from datetime import UTC, datetime
 
 import numpy as np
@@ -283,6 +284,7 @@ def test_outputs_are_cogs_in_a_valid_stac_catalog_with_depth(tmp_path):
 
 
 def test_dem_not_covering_the_flood_warns_once_with_how_much(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="s1flood")
     paths, _, dem, _ = valley_event(tmp_path)
     half = write_tif(tmp_path / "half.tif", dem[:, :48])  # the west half only
     result = aggregate(paths, tmp_path / "out", dem=half)
