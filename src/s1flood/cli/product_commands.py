@@ -58,6 +58,8 @@ def simulate(
     ] = False,
     wind: Annotated[bool, typer.Option(help=doc("simulate", "wind"))] = False,
     map_sigma0: Annotated[bool, typer.Option(help=doc("simulate", "map_sigma0"))] = False,
+    dark_land: Annotated[bool, typer.Option(help=doc("simulate", "dark_land"))] = False,
+    relative_orbits: Annotated[int, typer.Option(help=doc("simulate", "relative_orbits"))] = 1,
 ) -> None:
     """Simulate Sentinel-1 IW GRDH SAFE products of a flood, with water truth and a STAC catalog."""
     result = steps.simulate(**locals(), progress=State.progress)

@@ -95,6 +95,8 @@ def simulate(
     zip_products: bool = False,
     wind: bool = False,
     map_sigma0: bool = False,
+    dark_land: bool = False,
+    relative_orbits: int = 1,
     progress: bool = False,
 ) -> SimulationResult:
     """Simulate Sentinel-1 IW GRDH SAFE products of a flood, with water truth and a catalog.
@@ -114,6 +116,10 @@ def simulate(
         wind: roughen open water by wind on some dates. Default false.
         map_sigma0: also write each scene's terrain-corrected sigma0 on the DEM grid.
             Default false.
+        dark_land: add always-dark land (dry sand, a tarmac runway) above the flood levels,
+            as dark as calm water in every scene. Default false.
+        relative_orbits: 1, or 2 for scenes alternating between two orbit tracks (the given
+            direction and the other one, each with its own incidence and footprint). Default 1.
         progress: show a progress bar. Default false.
     """
     from s1flood.synthetic.simulate import simulate as simulate_products
@@ -132,4 +138,6 @@ def simulate(
         zip_products=zip_products,
         wind=wind,
         map_sigma0=map_sigma0,
+        dark_land=dark_land,
+        relative_orbits=relative_orbits,
     )
