@@ -66,7 +66,8 @@ def _browser_paths() -> tuple[str, str]:
     if found.returncode != 0 and os.geteuid() == 0:
         found = subprocess.run([script, "install"], capture_output=True, text=True, check=False)
     if found.returncode != 0:
-        pytest.skip(f"no Chromium: {found.stderr.strip().splitlines()[-1:]}")
+        reason = (found.stderr.strip().splitlines() or ["scripts/chromium-local.sh failed"])[-1]
+        pytest.skip(f"no Chromium: {reason}")
     paths = dict(line.split("=", 1) for line in found.stdout.split())
     return paths["CHROMIUM"], paths["CHROMEDRIVER"]
 
