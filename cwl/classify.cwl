@@ -36,8 +36,12 @@ requirements:
       - $include: notebook.js
   InitialWorkDirRequirement:
     listing:
+      # the DEM is staged into the working folder and named by its basename there: cwltool
+      # maps a File that lies inside a staged Directory (sim/dem/dem.tif beside sim/catalog/)
+      # to a path it never creates, so the path it gives the job cannot be used
+      - $(inputs.dem)
       - entryname: parameters.json
-        entry: '$(notebookParameters({out_dir: "."}, ["dem"]))'
+        entry: '$(notebookParameters(inputs.dem ? {out_dir: ".", dem: inputs.dem.basename} : {out_dir: "."}, ["dem"]))'
   EnvVarRequirement:
     envDef:
       S1FLOOD_CDSE_USERNAME: $(inputs.cdse_username)

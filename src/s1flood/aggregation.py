@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,10 +206,11 @@ def aggregate(
         start_datetime=start,
         end_datetime=end,
     )
+    names = recorded_names([s.path for s in sources], out_dir)
     summary = {
         "scene_count": len(sources),
-        "masks": [str(s.path) for s in sources],
-        "warped_masks": [str(s.path) for s in sources if s.warped],
+        "masks": [names[s.path] for s in sources],
+        "warped_masks": [names[s.path] for s in sources if s.warped],
         "thresholds": {"candidate": candidate, "permanent": permanent},
         "classes": {"0": "dry", "1": "flood candidate", "2": "permanent water", "255": "nodata"},
         "area_km2": area,
@@ -228,6 +230,34 @@ def aggregate(
         area.get("flooded", 0.0),
     )
     return result
+
+
+def recorded_names(paths: Sequence[Path], out_dir: Path) -> dict[Path, str]:
+    """How the summary names each mask: never where a runner happened to stage it.
+
+    A mask inside the output folder is named relative to it; any other by its file name (the
+    product identifier the classification gave it), or, where two masks share a file name, by
+    its path relative to the folder all the masks share.
+
+    Args:
+        paths: the masks' paths.
+        out_dir: the aggregation's output folder.
+    """
+    out = out_dir.resolve()
+    resolved = {path: path.resolve() for path in paths}
+    names: dict[Path, str] = {}
+    outside = []
+    for path, full in resolved.items():
+        if full.is_relative_to(out):
+            names[path] = full.relative_to(out).as_posix()
+        else:
+            outside.append(path)
+    if len({resolved[p].name for p in outside}) == len(outside):
+        names.update({p: resolved[p].name for p in outside})
+    else:
+        common = Path(os.path.commonpath([resolved[p] for p in outside]))
+        names.update({p: resolved[p].relative_to(common).as_posix() for p in outside})
+    return names
 
 
 def _count_specs(candidate: float, permanent: float, scenes: int) -> list[tuple[str, BandSpec]]:
