@@ -21,7 +21,7 @@ s:codeRepository: https://github.com/s1flood/s1flood
 s:license: https://spdx.org/licenses/Apache-2.0
 hints:
   DockerRequirement:
-    dockerPull: s1flood/classify:0.1.0
+    dockerPull: ghcr.io/s1flood/s1flood-classify:0.1.0
   cwltool:Secrets:
     secrets: [cdse_username, cdse_password, earthdata_token]
 requirements:
