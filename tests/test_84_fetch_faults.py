@@ -72,6 +72,10 @@ def test_sigkill_mid_download_resumes_by_range(
             continue  # finished before the kill
         part = target.with_name(target.name + ".part")
         kept = part.stat().st_size if part.exists() else 0
+        settled = -1
+        while settled != main.body_bytes:  # the killed request's server thread may still write
+            settled = main.body_bytes
+            time.sleep(0.3)
         main.body_bytes = 0
         log_start = len(main.log)
         done = subprocess.run(command(product, out, "-q"), env=env, capture_output=True,
