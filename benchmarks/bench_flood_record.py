@@ -61,7 +61,8 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 REAL_DEM = SHARED / "s1-grd" / "Rome-30m-DEM.tif"
 OMBRIA = SHARED / "flood-chips" / "ombria" / "2021"
 AOI = "POLYGON((12.40 41.90, 12.44 41.90, 12.44 41.93, 12.40 41.93, 12.40 41.90))"
-ROME_AOI = "POLYGON((12.46 41.96, 12.54 41.96, 12.54 42.04, 12.46 42.04, 12.46 41.96))"
+ROME_AOI = "POLYGON((12.47 41.978, 12.53 41.978, 12.53 42.022, 12.47 42.022, 12.47 41.978))"
+"""5 x 5 km at the centre of the real DEM (where the simulated image is centred)."""
 START, END = "2024-05-01", "2024-05-31"
 TARGETS = {
     "first %": (">=", 98.0),
@@ -88,6 +89,8 @@ class Event:
     relative_orbits: int = 1
     dem: Path | None = None
     aoi: str = AOI
+    size: str | None = None
+    """The scene size, if not the run's."""
 
 
 EVENTS = [
@@ -96,7 +99,7 @@ EVENTS = [
     Event("wind s2 8", 2, 8, wind=True),
     Event("2 orbits s3 10", 3, 10, relative_orbits=2),
     Event("dark land s4 8", 4, 8, dark_land=True),
-    Event("real DEM s5 6", 5, 6, dem=REAL_DEM, aoi=ROME_AOI),
+    Event("real DEM s5 6", 5, 6, dem=REAL_DEM, aoi=ROME_AOI, size="small"),
 ]
 
 
@@ -271,6 +274,29 @@ def depth_score(estimate: np.ndarray, true_depth: np.ndarray, flooded: np.ndarra
     return [f"{np.sqrt(np.mean(err**2)):.3f}", f"{err.mean():+.3f}", f"{cover:.1f}"]
 
 
+ORACLE = "s1flood (event_start) on the truth masks"
+"""The record of the true water masks: what the record's own rules give without
+classification errors."""
+
+
+def truth_masks(sim: SimulationResult, masks: list[Path], out: Path) -> list[Path]:
+    """The true water of each scene on its mask's grid, nodata where the mask is, same tags."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for truth_path, mask in zip(sim.truths, masks, strict=True):
+        with rasterio.open(mask) as src:
+            profile, tags, data = src.profile, src.tags(), src.read(1)
+            grid = Grid.of(src)
+        oracle = np.where(data == 255, 255, on_grid(truth_path, grid) == 1).astype(np.uint8)
+        profile.update(driver="GTiff")
+        path = out / mask.name
+        with rasterio.open(path, "w", **profile) as dst:
+            dst.write(oracle, 1)
+            dst.update_tags(**tags)
+        paths.append(path)
+    return paths
+
+
 # --- one event ------------------------------------------------------------------------------
 
 
@@ -309,7 +335,7 @@ def run_event(event: Event, size: str, out: Path) -> EventRun:
         END,
         out / "sim",
         scenes=event.scenes,
-        size=size,
+        size=event.size or size,
         seed=event.seed,
         progress=False,
         wind=event.wind,
@@ -322,21 +348,23 @@ def run_event(event: Event, size: str, out: Path) -> EventRun:
         for p in sim.products
     ]
     masks = [s.mask for s in scenes]
+    oracle = truth_masks(sim, masks, out / "truth-masks")
     times = [a.time for a in sim.acquisitions]
     event_start = (times[0] + (times[1] - times[0]) / 2).isoformat()
-    runs = {
-        "s1flood (event_start)": {"event_start": event_start},
-        "s1flood (default rule)": {},
+    runs: dict[str, tuple[list[Path], dict[str, Any]]] = {
+        "s1flood (event_start)": (masks, {"event_start": event_start}),
+        "s1flood (default rule)": (masks, {}),
     }
     change = change_rule_parameter()
     if change:
         sigma0s = [str(s.preprocessed.output) for s in scenes]
-        runs["s1flood change rule"] = {"event_start": event_start, change: sigma0s}
+        runs["s1flood change rule"] = (masks, {"event_start": event_start, change: sigma0s})
+    runs[ORACLE] = (oracle, {"event_start": event_start})
     aggs = {
         name: steps.aggregate(
-            [str(m) for m in masks], out / f"record-{k}", dem=sim.dem, overwrite=True, **kwargs
+            [str(m) for m in paths], out / f"record-{k}", dem=sim.dem, overwrite=True, **kwargs
         )
-        for k, (name, kwargs) in enumerate(runs.items())
+        for k, (name, (paths, kwargs)) in enumerate(runs.items())
     }
     first_agg = next(iter(aggs.values()))
     grid = first_agg.grid
@@ -346,8 +374,9 @@ def run_event(event: Event, size: str, out: Path) -> EventRun:
     truth = truth_record(sim.scenario, like=like, valid=valid)
     days = truth.days
     peak = truth.peak
+    peak_water = {name: on_grid(paths[peak], grid) == 1 for name, (paths, _) in runs.items()}
     records: dict[str, Record] = {
-        name: s1flood_record(agg, water[peak], valid[peak]) for name, agg in aggs.items()
+        name: s1flood_record(agg, peak_water[name], valid[peak]) for name, agg in aggs.items()
     }
     records["HYDRAFloods duration"] = hydrafloods(first_agg, water, valid, days, peak)
     records["frequency classes 0.1-0.9"] = frequency_classes(first_agg, water[peak], valid[peak])
@@ -404,10 +433,11 @@ def depth_table(
     true_depth = truth_depth(sim.scenario, truth.peak, like=like)
     flooded = truth.flooded[truth.peak]
     rows = []
-    for label, estimate in rec.depth.items():
-        cells = depth_score(estimate, true_depth, flooded)
-        rows.append([event.name, "record flood extent", label, *cells])
-        _depth_misses(event, label, cells, misses)
+    for run in aggs:
+        for estimate in records[run].depth.values():
+            cells = depth_score(estimate, true_depth, flooded)
+            rows.append([event.name, "its flood extent", f"depth_max of {run}", *cells])
+            _depth_misses(event, f"depth_max of {run}", cells, misses)
     # as the record gives its extent to depth: reference water and unobserved pixels nodata
     unseen = read_masked(agg.outputs["flood_extent"])
     record_extent = np.where(rec.extent, 1, np.where(rec.reference, 255, 0)).astype(np.uint8)
@@ -554,6 +584,15 @@ def main() -> None:
         "them with a depth)"
     )
     print(table(depth))
+    if REAL_DEM.exists() and not args.events:
+        from bench_depth import REAL, accuracy
+
+        rows = [["case (bench_depth)", "method", "RMSE m", "bias m", "max |err| m", "flooded Mpx"]]
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, make in REAL.items():
+                rows += accuracy(name, make, Path(tmp))
+        print(f"\nboth estimators on the real DEM ({REAL_DEM.name}) with a known water surface")
+        print(table(rows))
     if not args.no_ombria:
         if OMBRIA.exists():
             print("\nOMBRIA 2021 before/after chips (flood-only labels), VV")
