@@ -19,7 +19,7 @@ s:codeRepository: https://github.com/s1flood/s1flood
 s:license: https://spdx.org/licenses/Apache-2.0
 hints:
   DockerRequirement:
-    dockerPull: s1flood/aggregate:0.1.0
+    dockerPull: ghcr.io/s1flood/s1flood-aggregate:0.1.0
 requirements:
   # measured (benchmarks/bench_workflow.py, cwltool's "Max memory used" of the job's process
   # tree, kernel included): 540 MiB for 4 masks; window by window, so memory grows with the

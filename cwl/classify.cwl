@@ -21,7 +21,7 @@ s:codeRepository: https://github.com/s1flood/s1flood
 s:license: https://spdx.org/licenses/Apache-2.0
 hints:
   DockerRequirement:
-    dockerPull: s1flood/classify:0.1.0
+    dockerPull: ghcr.io/s1flood/s1flood-classify:0.1.0
   cwltool:Secrets:
     secrets: [cdse_username, cdse_password, earthdata_token]
 requirements:
@@ -36,8 +36,12 @@ requirements:
       - $include: notebook.js
   InitialWorkDirRequirement:
     listing:
+      # the DEM is staged into the working folder and named by its basename there: cwltool
+      # maps a File that lies inside a staged Directory (sim/dem/dem.tif beside sim/catalog/)
+      # to a path it never creates, so the path it gives the job cannot be used
+      - $(inputs.dem)
       - entryname: parameters.json
-        entry: '$(notebookParameters({out_dir: "."}, ["dem"]))'
+        entry: '$(notebookParameters(inputs.dem ? {out_dir: ".", dem: inputs.dem.basename} : {out_dir: "."}, ["dem"]))'
   EnvVarRequirement:
     envDef:
       S1FLOOD_CDSE_USERNAME: $(inputs.cdse_username)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +123,7 @@ def aggregate(
     overwrite: bool = False,
     workers: int | None = None,
     progress: bool = False,
+    flood_record: bool = True,
 ) -> AggregationResult:
     """Aggregate water masks (0/1/255) into counts, frequency, classes and the flood record.
 
@@ -151,6 +153,8 @@ def aggregate(
         overwrite: replace existing outputs. Default false.
         workers: threads; default the CPUs available.
         progress: show a progress bar. Default false.
+        flood_record: write the flood record; False: only the counts (of masks, not
+            merged by acquisition), frequency, classes, map and summary. Default true.
     """
     from s1flood.flood import outputs as flood_outputs
 
@@ -162,7 +166,8 @@ def aggregate(
         raise InvalidOptionError("masks", len(paths), f"at most {MAX_MASKS} masks")
     out_dir = Path(out_dir)
     outputs = {key: out_dir / name for key, name in OUTPUT_NAMES.items()}
-    outputs.update(flood_outputs.output_paths(out_dir, dem is not None))
+    if flood_record:
+        outputs.update(flood_outputs.output_paths(out_dir, dem is not None))
     check_outputs(list(outputs.values()), overwrite)
     flood_outputs.check_dem(dem)
     workers = workers or default_workers()
@@ -176,11 +181,14 @@ def aggregate(
             grid.to_dict()["crs"],
         )
         plan = flood_outputs.plan(sources, grid, event_start, reference_water, permanent)
-        specs = [*_count_specs(candidate, permanent, len(sources)), *plan.specs(permanent)]
+        specs = _count_specs(candidate, permanent, len(sources))
+        if flood_record:
+            specs += plan.specs(permanent)
         reference = flood_outputs.reference_factory(reference_water, reference_threshold, grid)
         streamed = stream(
-            grid, plan, outputs, specs, (candidate, permanent), reference, workers, progress
-        )
+            grid, plan, outputs, specs, (candidate, permanent), reference, workers, progress,
+            flood_record,
+        )  # fmt: skip
         class_per_row = streamed.class_per_row
         area_per_row = pixel_area_km2(grid)
         pixels = {name: int(class_per_row[:, k].sum()) for k, name in enumerate(CLASS_NAMES)}
@@ -191,8 +199,17 @@ def aggregate(
         }
         title = _map_title(plan)
         _write_map(outputs["classes"], outputs["map"], grid, title)
-        record = flood_outputs.finish(
-            plan, streamed, outputs, grid, dem, title.replace("Water frequency classes", "Flood")
+        record = (
+            flood_outputs.finish(
+                plan,
+                streamed,
+                outputs,
+                grid,
+                dem,
+                title.replace("Water frequency classes", "Flood"),
+            )
+            if flood_record
+            else flood_outputs.RecordSummary()
         )
     area.update(record.area_km2)
     start, end = plan.window()
@@ -205,10 +222,11 @@ def aggregate(
         start_datetime=start,
         end_datetime=end,
     )
+    names = recorded_names([s.path for s in sources], out_dir)
     summary = {
         "scene_count": len(sources),
-        "masks": [str(s.path) for s in sources],
-        "warped_masks": [str(s.path) for s in sources if s.warped],
+        "masks": [names[s.path] for s in sources],
+        "warped_masks": [names[s.path] for s in sources if s.warped],
         "thresholds": {"candidate": candidate, "permanent": permanent},
         "classes": {"0": "dry", "1": "flood candidate", "2": "permanent water", "255": "nodata"},
         "area_km2": area,
@@ -228,6 +246,34 @@ def aggregate(
         area.get("flooded", 0.0),
     )
     return result
+
+
+def recorded_names(paths: Sequence[Path], out_dir: Path) -> dict[Path, str]:
+    """How the summary names each mask: never where a runner happened to stage it.
+
+    A mask inside the output folder is named relative to it; any other by its file name (the
+    product identifier the classification gave it), or, where two masks share a file name, by
+    its path relative to the folder all the masks share.
+
+    Args:
+        paths: the masks' paths.
+        out_dir: the aggregation's output folder.
+    """
+    out = out_dir.resolve()
+    resolved = {path: path.resolve() for path in paths}
+    names: dict[Path, str] = {}
+    outside = []
+    for path, full in resolved.items():
+        if full.is_relative_to(out):
+            names[path] = full.relative_to(out).as_posix()
+        else:
+            outside.append(path)
+    if len({resolved[p].name for p in outside}) == len(outside):
+        names.update({p: resolved[p].name for p in outside})
+    else:
+        common = Path(os.path.commonpath([resolved[p] for p in outside]))
+        names.update({p: resolved[p].relative_to(common).as_posix() for p in outside})
+    return names
 
 
 def _count_specs(candidate: float, permanent: float, scenes: int) -> list[tuple[str, BandSpec]]:

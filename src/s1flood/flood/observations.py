@@ -43,11 +43,15 @@ class Observation:
         return -1 if start is None else int(start.timestamp() // SECONDS_PER_DAY)
 
     def describe(self) -> dict[str, object]:
-        """JSON-ready: time, platform, relative orbit, direction and the masks."""
+        """JSON-ready: time, platform, relative orbit, direction and the masks' file names.
+
+        File names (the product identifiers), not paths: a runner's staging folders would
+        make the record differ between runners and show the job layout (issue 23).
+        """
         return {
             **self.acquisition.to_dict(),
             "day": self.day if self.start else None,
-            "masks": [str(s.path) for s in self.sources],
+            "masks": [s.path.name for s in self.sources],
         }
 
 
