@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from datetime import UTC, datetime
 
 import numpy as np
@@ -79,6 +80,12 @@ def test_first_last_duration_episodes_by_hand(tmp_path):
     assert section["observations"] == 5  # six masks, two of one acquisition
     assert (section["start_datetime"], section["end_datetime"]) == (DATES[0], DATES[-1])
     assert section["time_note"] == ""
+    assert section["extremes"] == {
+        "first_flooded": "2024-01-01", "last_flooded": "2024-01-25",
+        "longest_duration_min_days": 24, "longest_duration_max_days": 24,
+        "most_flood_episodes": 2,
+    }  # fmt: skip
+    assert summary["area_km2"]["flooded"] == pytest.approx(5e-4)
     series = section["timeseries"]
     assert [r["time"] for r in series] == DATES
     assert series[2]["masks"] == ["c2a.tif", "c2b.tif"]
@@ -277,6 +284,7 @@ def test_outputs_are_cogs_in_a_valid_stac_catalog_with_depth(tmp_path):
 
 
 def test_dem_not_covering_the_flood_warns_once_with_how_much(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="s1flood")
     paths, _, dem, _ = valley_event(tmp_path)
     half = write_tif(tmp_path / "half.tif", dem[:, :48])  # the west half only
     result = aggregate(paths, tmp_path / "out", dem=half)

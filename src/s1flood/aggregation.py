@@ -123,6 +123,7 @@ def aggregate(
     overwrite: bool = False,
     workers: int | None = None,
     progress: bool = False,
+    flood_record: bool = True,
 ) -> AggregationResult:
     """Aggregate water masks (0/1/255) into counts, frequency, classes and the flood record.
 
@@ -152,6 +153,8 @@ def aggregate(
         overwrite: replace existing outputs. Default false.
         workers: threads; default the CPUs available.
         progress: show a progress bar. Default false.
+        flood_record: write the flood record; False: only the counts (of masks, not
+            merged by acquisition), frequency, classes, map and summary. Default true.
     """
     from s1flood.flood import outputs as flood_outputs
 
@@ -163,7 +166,8 @@ def aggregate(
         raise InvalidOptionError("masks", len(paths), f"at most {MAX_MASKS} masks")
     out_dir = Path(out_dir)
     outputs = {key: out_dir / name for key, name in OUTPUT_NAMES.items()}
-    outputs.update(flood_outputs.output_paths(out_dir, dem is not None))
+    if flood_record:
+        outputs.update(flood_outputs.output_paths(out_dir, dem is not None))
     check_outputs(list(outputs.values()), overwrite)
     flood_outputs.check_dem(dem)
     workers = workers or default_workers()
@@ -177,11 +181,14 @@ def aggregate(
             grid.to_dict()["crs"],
         )
         plan = flood_outputs.plan(sources, grid, event_start, reference_water, permanent)
-        specs = [*_count_specs(candidate, permanent, len(sources)), *plan.specs(permanent)]
+        specs = _count_specs(candidate, permanent, len(sources))
+        if flood_record:
+            specs += plan.specs(permanent)
         reference = flood_outputs.reference_factory(reference_water, reference_threshold, grid)
         streamed = stream(
-            grid, plan, outputs, specs, (candidate, permanent), reference, workers, progress
-        )
+            grid, plan, outputs, specs, (candidate, permanent), reference, workers, progress,
+            flood_record,
+        )  # fmt: skip
         class_per_row = streamed.class_per_row
         area_per_row = pixel_area_km2(grid)
         pixels = {name: int(class_per_row[:, k].sum()) for k, name in enumerate(CLASS_NAMES)}
@@ -192,8 +199,17 @@ def aggregate(
         }
         title = _map_title(plan)
         _write_map(outputs["classes"], outputs["map"], grid, title)
-        record = flood_outputs.finish(
-            plan, streamed, outputs, grid, dem, title.replace("Water frequency classes", "Flood")
+        record = (
+            flood_outputs.finish(
+                plan,
+                streamed,
+                outputs,
+                grid,
+                dem,
+                title.replace("Water frequency classes", "Flood"),
+            )
+            if flood_record
+            else flood_outputs.RecordSummary()
         )
     area.update(record.area_km2)
     start, end = plan.window()
