@@ -173,3 +173,13 @@ def test_toil_gives_byte_identical_rasters(cwltool_run: Run, toil_run: Run) -> N
         assert a == b, f"{relative}: Toil and cwltool rasters differ"
     assert (toil_run.outdir / "frequency" / "catalog.json").is_file()
     assert len(list(toil_run.outdir.glob("*.ipynb"))) == SCENES + 2
+
+
+def test_summary_names_masks_by_product_not_staging_path(
+    cwltool_run: Run, outputs: dict[str, object]
+) -> None:
+    summary = json.loads((cwltool_run.outdir / "frequency" / "summary.json").read_text())
+    masks = outputs["masks"]
+    assert isinstance(masks, list)
+    assert sorted(summary["masks"]) == sorted(m["basename"] for m in masks)
+    assert not any("/" in name or "stg" in name for name in summary["masks"])
