@@ -119,9 +119,12 @@ cwl_objects = st.fixed_dictionaries(
 )
 
 
+JOB_NAMES = ["aoi", "start", "end", "catalogue", "dem", "method", "x", "class"]
+
+
 @st.composite
 def job_texts(draw: st.DrawFn) -> str:
-    names = st.sampled_from(["aoi", "start", "end", "catalogue", "dem", "method", "x", "class"])
+    names = st.sampled_from(JOB_NAMES)
     record = draw(st.dictionaries(names, st.one_of(json_values, cwl_objects), max_size=6))
     form = draw(st.sampled_from(["yaml", "json", "garbage", "list"]))
     if form == "yaml":
@@ -141,7 +144,7 @@ def test_job_files(tmp_path: Path, text: str) -> None:
     try:
         loaded = load_parameters(path)
     except S1FloodError as exc:
-        one_line(exc, "parameters", "catalogue", "dem")
+        one_line(exc, "parameters", *JOB_NAMES)
         return
     assert isinstance(loaded, dict)
 
