@@ -276,6 +276,8 @@ def _plain(value: Any, name: str) -> Any:
         return [_plain(item, name) for item in value]
     if isinstance(value, dict) and value.get("class") in ("File", "Directory"):
         path = value.get("path") or str(value.get("location", "")).removeprefix("file://")
+        if not isinstance(path, str) or not path:
+            raise InvalidOptionError(name, value, f"a {value['class']} needs a path or location")
         if name == STAGED_CATALOGUE and value["class"] == "Directory":
             return f"local:{staged_catalog(Path(path))}"
         return path
