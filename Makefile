@@ -53,6 +53,8 @@ demo: $(STAMP) demo-data
 	$(CWLTOOL) --outdir $(DEMO_DIR)/workflow cwl/workflow.cwl parameters/demo.yml > $(DEMO_DIR)/workflow.json
 	@echo "map (PNG):      $(DEMO_DIR)/workflow/frequency/classes.png"
 	@echo "COGs and STAC:  $(DEMO_DIR)/workflow/frequency/ (catalog.json)"
+	@echo "flood record:   $(DEMO_DIR)/workflow/frequency/{first,last}_flooded.tif, duration_{min,max}_days.tif, depth_max.tif, flooded_area.png"
+	@$(BIN)/python -m s1flood.flood.report $(DEMO_DIR)/workflow/frequency/summary.json
 	@echo "notebooks:      $(DEMO_DIR)/workflow/*.ipynb"
 
 # The same steps called in one Python process, with accuracy against the simulated truth

@@ -79,30 +79,18 @@ class DemoResult:
 
     def record_lines(self) -> list[str]:
         """The flood record: flooded area, first/last flooded, durations, depth, files."""
+        from s1flood.flood.report import record_lines
+
         outputs = self.aggregation.outputs
-        record = json.loads(Path(outputs["summary"]).read_text(encoding="utf-8"))["flood_record"]
-        extremes, depth = record["extremes"], record.get("depth") or {}
-        area = self.aggregation.area_km2
-        lines = [
-            f"flood record ({record['reference_rule']}): flooded "
-            f"{area.get('flooded', 0.0):.2f} km², first flooded {extremes['first_flooded']}, "
-            f"last flooded {extremes['last_flooded']}, longest duration "
-            f"{extremes['longest_duration_min_days']} to "
-            f"{extremes['longest_duration_max_days']} days",
-        ]
-        if depth.get("depth_max_m") is not None:
-            lines.append(
-                f"depth ({depth['method']}): mean {depth['depth_mean_m']:.2f} m, "
-                f"max {depth['depth_max_m']:.2f} m"
-            )
-        lines += [
+        summary = json.loads(Path(outputs["summary"]).read_text(encoding="utf-8"))
+        return [
+            *record_lines(summary),
             f"first/last flooded: {outputs['first_flooded']}, {outputs['last_flooded'].name}",
             f"duration (days):  {outputs['duration_min_days']}, "
             f"{outputs['duration_max_days'].name}",
             f"depth (m):        {outputs.get('depth_max', '-')}",
             f"flooded area:     {outputs['flooded_area_plot']}, {outputs['timeseries'].name}",
         ]
-        return lines
 
 
 def _event_start(scenes: Sequence[Any], phases: list[str]) -> str | None:

@@ -229,6 +229,7 @@ def finish(
         if plan.event_start
         else None,
         "reference_rule": plan.reference,
+        "change_rule": plan.change or "off: water that is not reference water",
         "time_note": plan.note,
         "time_products": list(TIME_PRODUCTS),
         "extremes": extremes,

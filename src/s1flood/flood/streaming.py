@@ -23,6 +23,8 @@ from tqdm import tqdm
 from s1flood import kernels
 from s1flood.errors import InvalidMaskError
 from s1flood.flood import record_kernels as rk
+from s1flood.flood.change import ChangeBuffers, ChangePlan
+from s1flood.flood.change import apply as apply_change
 from s1flood.flood.observations import Observation
 from s1flood.flood.record import PRE_EVENT_FRACTION, RecordPlan
 from s1flood.flood.reference import ReferenceReader
@@ -143,6 +145,7 @@ def stream(
     workers: int,
     progress: bool,
     record: bool = True,
+    change: ChangePlan | None = None,
 ) -> Streamed:
     """Write the counts, frequency, classes and flood record COGs of `plan`'s observations.
 
@@ -157,6 +160,7 @@ def stream(
         progress: show a progress bar.
         record: also the flood record; False: the counts of every mask (not merged by
             acquisition), frequency and classes only, as before the record existed.
+        change: the backscatter change rule's plan (`s1flood.flood.change`), or None.
     """
     candidate, permanent = thresholds
     sources = [s for o in plan.observations for s in o.sources]
@@ -169,6 +173,10 @@ def stream(
         lambda: _Buffers(rows_per_window, grid.width, n if record else 0), lambda _: None
     )
     given = PerThread(reference or (lambda: None), lambda r: r.close() if r else None)
+    orbits = change.orbits if change is not None else 0
+    change_buffers = PerThread(
+        lambda: ChangeBuffers(orbits, rows_per_window, grid.width), lambda _: None
+    )
     lock = threading.Lock()
     write: dict[str, DatasetWriter] = {}
 
@@ -186,11 +194,18 @@ def stream(
                 bad = kernels.accumulate_mask(mine.mask[:rows], water, valid)
                 _check(bad, mine.mask[:rows], source)
         packed.fill(0)
+        changes = change_buffers.get() if change is not None else None
+        if changes is not None:
+            changes.reset(rows)
         for index, observation in enumerate(plan.observations if record else ()):
             mask = _read_observation(readers.get(), observation, window, mine, rows)
-            _check(
-                rk.pack_observation(mask, index, packed, water, valid), mask, observation.sources[0]
-            )
+            marked = False
+            if change is not None and changes is not None:
+                kind = int(plan.kinds[index])
+                marked, bad = apply_change(change, changes, index, kind, mask, grid, window)
+                _check(bad, mask, observation.sources[0])
+            bad = rk.pack_observation(mask, index, packed, water, valid, marked)
+            _check(bad, mask, observation.sources[0])
         frequency, classes = mine.frequency[:rows], mine.classes[:rows]
         per_row = np.zeros((rows, 3), dtype=np.int64)
         kernels.frequency_classes(water, valid, candidate, permanent, frequency, classes, per_row)
