@@ -346,3 +346,21 @@ def test_masks_of_another_pixel_size_are_warped_into_the_record(tmp_path):
     np.testing.assert_array_equal(last, [DAY[2], DAY[2], N, N, N, N, DAY[0], N])
     warped = json.loads(result.outputs["summary"].read_text())["warped_masks"]
     assert [Path(p).name for p in warped] == ["c.tif"]
+
+
+def test_cli_aggregate_takes_the_record_options_and_refuses_bad_ones_in_one_line(
+    tmp_path, capsys
+):
+    from s1flood.cli import main
+
+    paths, dem, _, _ = valley_event(tmp_path)
+    args = ["-q", "aggregate", *map(str, paths), "-o", str(tmp_path / "out")]
+    assert main([*args, "--event-start", DATES[1], "--dem", str(dem)]) == 0
+    out = capsys.readouterr().out
+    assert "flooded" in out
+    assert "depth_max.tif" in out
+    assert main([*args, "--event-start", "soon", "--overwrite"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "--event-start" in err[0]
+    assert "not an ISO 8601" in err[0]
