@@ -348,9 +348,7 @@ def test_masks_of_another_pixel_size_are_warped_into_the_record(tmp_path):
     assert [Path(p).name for p in warped] == ["c.tif"]
 
 
-def test_cli_aggregate_takes_the_record_options_and_refuses_bad_ones_in_one_line(
-    tmp_path, capsys
-):
+def test_cli_aggregate_takes_the_record_options_and_refuses_bad_ones_in_one_line(tmp_path, capsys):
     from s1flood.cli import main
 
     paths, dem, _, _ = valley_event(tmp_path)
