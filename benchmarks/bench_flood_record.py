@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import shutil
 import sys
 import tempfile
 import time
@@ -293,6 +294,9 @@ def truth_masks(sim: SimulationResult, masks: list[Path], out: Path) -> list[Pat
         with rasterio.open(path, "w", **profile) as dst:
             dst.write(oracle, 1)
             dst.update_tags(**tags)
+        sidecar = mask.with_suffix(".json")
+        if sidecar.exists():  # names the sigma0 the change rule reads
+            shutil.copyfile(sidecar, path.with_suffix(".json"))
         paths.append(path)
     return paths
 
@@ -321,10 +325,12 @@ def check(key: str, value: float) -> bool:
     return value >= target if op == ">=" else value <= target
 
 
-def change_rule_parameter() -> str | None:
-    """The `steps.aggregate` parameter taking sigma0s (the change rule), if there is one."""
-    names = inspect.signature(steps.aggregate).parameters
-    return next((n for n in names if "sigma0" in n or n.startswith("backscatter")), None)
+CHANGE = "s1flood (event_start, change rule)"
+
+
+def has_change_rule() -> bool:
+    """Whether `steps.aggregate` has the backscatter change rule (``change_rule``)."""
+    return "change_rule" in inspect.signature(steps.aggregate).parameters
 
 
 def run_event(event: Event, size: str, out: Path) -> EventRun:
@@ -351,14 +357,16 @@ def run_event(event: Event, size: str, out: Path) -> EventRun:
     oracle = truth_masks(sim, masks, out / "truth-masks")
     times = [a.time for a in sim.acquisitions]
     event_start = (times[0] + (times[1] - times[0]) / 2).isoformat()
-    runs: dict[str, tuple[list[Path], dict[str, Any]]] = {
-        "s1flood (event_start)": (masks, {"event_start": event_start}),
-        "s1flood (default rule)": (masks, {}),
-    }
-    change = change_rule_parameter()
-    if change:
-        sigma0s = [str(s.preprocessed.output) for s in scenes]
-        runs["s1flood change rule"] = (masks, {"event_start": event_start, change: sigma0s})
+    runs: dict[str, tuple[list[Path], dict[str, Any]]] = {}
+    if has_change_rule():
+        runs[CHANGE] = (masks, {"event_start": event_start})
+        runs["s1flood (event_start, mask rule)"] = (
+            masks,
+            {"event_start": event_start, "change_rule": "off"},
+        )
+    else:
+        runs["s1flood (event_start, mask rule)"] = (masks, {"event_start": event_start})
+    runs["s1flood (no event_start)"] = (masks, {})
     runs[ORACLE] = (oracle, {"event_start": event_start})
     aggs = {
         name: steps.aggregate(
@@ -384,7 +392,7 @@ def run_event(event: Event, size: str, out: Path) -> EventRun:
     for name, rec in records.items():
         scores = {**date_scores(rec, truth), **extent_scores(rec, truth)}
         cells = [fmt(scores.get(k, np.nan), k) for k in SCORE_KEYS]
-        rows.append([event.name, name, *cells, f"{scores.get('dmin - span d', np.nan):+.2f}"])
+        rows.append([event.name, name, *cells, fmt(scores.get("dmin - span d", np.nan), "d")])
         if name.startswith("s1flood"):
             misses += [
                 f"{event.name} / {name}: {k} = {fmt(scores[k], k)} (target {TARGETS[k][0]}"
@@ -504,7 +512,7 @@ def ombria_rows(out: Path) -> list[list[str]]:
                 files[kind],
                 out / f"{tag}_{kind}_water.tif",
                 overwrite=True,
-                acquisition=Acquisition.of(start=when),
+                acquisition=Acquisition.of(start=when, relative_orbit=1),
             ).mask
         change = classify(
             files["after"],
@@ -512,38 +520,40 @@ def ombria_rows(out: Path) -> list[list[str]]:
             overwrite=True,
             reference=files["before"],
         ).mask
-        agg = steps.aggregate(
-            [str(masks["before"]), str(masks["after"])],
-            out / f"{tag}_rec",
-            event_start="2021-01-07T00:00:00Z",
-            overwrite=True,
-        )
+        pair = [str(masks["before"]), str(masks["after"])]
+        rules = {"s1flood record, mask rule (before+after)": {"change_rule": "off"}}
+        if has_change_rule():
+            rules["s1flood record, change rule (before+after)"] = {}
+        else:
+            rules = {"s1flood record, mask rule (before+after)": {}}
+        records = {}
+        for k, (name, extra) in enumerate(rules.items()):
+            agg = steps.aggregate(pair, out / f"{tag}_rec{k}", event_start="2021-01-07T00:00:00Z",
+                                  overwrite=True, **extra)  # fmt: skip
+            with rasterio.open(agg.outputs["flood_extent"]) as src:
+                records[name] = src.read(1) == 1
         with rasterio.open(masks["after"]) as src:
             single = src.read(1) == 1
         with rasterio.open(change.with_name(change.stem + "_change.tif")) as src:
             new_water = src.read(1) == 1
-        with rasterio.open(agg.outputs["flood_extent"]) as src:
-            record = src.read(1) == 1
-        for name, flood in (
-            ("single-scene split (after)", single),
-            ("s1flood record, mask rule (before+after)", record),
-            ("classify change vs before (new water)", new_water),
-        ):
+        rules_flood = {"single-scene split (after)": single, **records}
+        rules_flood["classify change vs before (new water)"] = new_water
+        for name, flood in rules_flood.items():
             p = pooled.setdefault(name, [0, 0])
             p[0] += int((flood & truth).sum())
             p[1] += int((flood | truth).sum())
             union = (flood | truth).sum()
             if truth.any():
                 per_chip.setdefault(name, []).append(float((flood & truth).sum() / max(union, 1)))
-    rows = [["rule", "pooled flood IoU", "mean chip IoU", "chips"]]
+    table_rows = [["rule", "pooled flood IoU", "mean chip IoU", "chips"]]
     for name, (inter, union) in pooled.items():
         chips = per_chip.get(name, [])
-        rows.append([name, f"{inter / max(union, 1):.3f}", f"{np.mean(chips):.3f}", str(count)])
-    if change_rule_parameter() is None:
-        rows.append(
-            ["s1flood record, change rule", "unavailable", "(aggregate takes no sigma0)", ""]
+        table_rows.append(
+            [name, f"{inter / max(union, 1):.3f}", f"{np.mean(chips):.3f}", str(count)]
         )
-    return rows
+    if not has_change_rule():
+        table_rows.append(["s1flood record, change rule", "unavailable", "(no change_rule)", ""])
+    return table_rows
 
 
 # --- main -----------------------------------------------------------------------------------
@@ -577,8 +587,8 @@ def main() -> None:
     print(f"\nflood record vs simulator truth ({args.size} scenes, window {START} .. {END})")
     print(table(rows))
     print("targets: " + ", ".join(f"{k} {op} {v}" for k, (op, v) in TARGETS.items()))
-    if change_rule_parameter() is None:
-        print("s1flood change rule: unavailable (steps.aggregate takes no sigma0 yet)")
+    if not has_change_rule():
+        print("s1flood change rule: unavailable (steps.aggregate has no change_rule yet)")
     print(
         "\ndepth at the peak vs the truth depth (over the truly flooded pixels; cover = % of "
         "them with a depth)"
