@@ -80,6 +80,9 @@ DOCKER_ENV := DOCKER_HOST=unix://$${S1FLOOD_DOCKER_SOCK:-/run/s1flood-docker.soc
 images:
 	scripts/docker-local.sh start >/dev/null
 	scripts/docker-build-images.sh
+	@echo "the steps' images are built; run the workflow in them (venv active):"
+	@echo "  export DOCKER_HOST=unix://$${S1FLOOD_DOCKER_SOCK:-/run/s1flood-docker.sock}"
+	@echo "  cwl-runner cwl/workflow.cwl parameters/demo.yml"
 
 # The application package, its images pushed to the registry on 127.0.0.1 and pinned by digest
 package: images $(STAMP)

@@ -51,11 +51,9 @@ class HeaderAuth(Protocol):
 
     def headers(self) -> dict[str, str]:
         """Headers to add to requests sent to trusted hosts."""
-        ...
 
     def refresh(self) -> bool:
         """Renew the credentials; False when nothing can be renewed."""
-        ...
 
 
 def _new_hash(algorithm: str) -> Any:
