@@ -51,9 +51,10 @@ $(DEMO_DATA)/dem.tif: | $(STAMP)
 demo: $(STAMP) demo-data
 	rm -rf $(DEMO_DIR)/workflow && mkdir -p $(DEMO_DIR)
 	$(CWLTOOL) --outdir $(DEMO_DIR)/workflow cwl/workflow.cwl parameters/demo.yml > $(DEMO_DIR)/workflow.json
-	@echo "map (PNG):      $(DEMO_DIR)/workflow/frequency/classes.png"
-	@echo "COGs and STAC:  $(DEMO_DIR)/workflow/frequency/ (catalog.json)"
-	@echo "notebooks:      $(DEMO_DIR)/workflow/*.ipynb"
+	@echo "map (PNG):      $(DEMO_DIR)/workflow/results/frequency/classes.png"
+	@echo "COGs:           $(DEMO_DIR)/workflow/results/frequency/"
+	@echo "STAC catalog:   $(DEMO_DIR)/workflow/results/catalog.json (every result file)"
+	@echo "notebooks:      $(DEMO_DIR)/workflow/results/notebooks/, results/scenes/*/"
 
 # The same steps called in one Python process, with accuracy against the simulated truth
 demo-python: $(STAMP)

@@ -133,8 +133,8 @@ def package_document(
     if not entry_ids:
         raise PackageError("the packed workflow has no #main Workflow")
     _check_port_ids(graph)
-    graph = _rename(graph, _renames(graph, workflow_id))
-    entry = next(p for p in graph if p["id"] == f"#{workflow_id}")
+    graph = [_local_ids(p) for p in _rename(graph, _renames(graph, workflow_id))]
+    entry = next(p for p in graph if p["id"] == workflow_id)
     tools = [p for p in graph if p is not entry]
     for tool in tools:
         if tool.get("class") == "CommandLineTool":
@@ -151,8 +151,15 @@ def package_document(
 
 
 def _check_port_ids(graph: list[dict[str, Json]]) -> None:
-    """Refuse a port cwltool --pack wrote as ``{$import: ...}`` (its id is another port's)."""
+    """Refuse a port or step cwltool --pack wrote as ``{$import: ...}`` (its id is taken)."""
     for process in graph:
+        for step in process.get("steps") or []:
+            if "id" not in step:
+                raise PackageError(
+                    f"{process['id'].lstrip('#')}: a step has the id of an input or output "
+                    f"({_short(str(step.get('$import', step)))}; CWL ids are unique per "
+                    "process): rename one"
+                )
         for key in ("inputs", "outputs"):
             for port in _ports(process, key):
                 if "id" not in port:
@@ -182,6 +189,49 @@ def _renames(graph: list[dict[str, Json]], workflow_id: str) -> dict[str, str]:
             renames[f"{old}/{inner.pop()}"] = new
         renames[old] = new
     return renames
+
+
+def _local(reference: Json, scope: str) -> Json:
+    """A reference (or list of them) without the ``scope`` prefix it was packed with."""
+    if isinstance(reference, list):
+        return [_local(r, scope) for r in reference]
+    if isinstance(reference, str) and reference.startswith(scope):
+        return reference[len(scope) :]
+    return reference
+
+
+def _local_ids(process: dict[str, Json]) -> dict[str, Json]:
+    """`process` with the local ids a hand-written package has (what the ADES runners load).
+
+    ``cwltool --pack`` writes every id and reference in full (``#wf/aoi``, ``source:
+    #wf/aoi``, ``#wf/step/in``); in a ``$graph`` an id is relative to its process, so the
+    package says ``id: aoi``, ``source: aoi``, ``discover/identifiers``, ``out: [identifiers]``
+    and ``run: '#discover'``; the processes' own ids lose their ``#``.
+    """
+    own = str(process["id"])
+    scope = own + "/"
+    for key in ("inputs", "outputs"):
+        for port in _ports(process, key):
+            port["id"] = _local(port["id"], scope)
+            if "outputSource" in port:
+                port["outputSource"] = _local(port["outputSource"], scope)
+    for step in process.get("steps") or []:
+        step_scope = f"{step['id']}/"
+        step["id"] = _local(step["id"], scope)
+        for port in step.get("in") or []:
+            port["id"] = _local(port["id"], step_scope)
+            if "source" in port:
+                port["source"] = _local(port["source"], scope)
+        step["out"] = [
+            _local(o, step_scope)
+            if isinstance(o, str)
+            else {**o, "id": _local(o["id"], step_scope)}
+            for o in step.get("out") or []
+        ]
+        if "scatter" in step:
+            step["scatter"] = _local(step["scatter"], step_scope)
+    process["id"] = own.removeprefix("#")
+    return process
 
 
 def _tool_name(ident: str) -> str:

@@ -17,6 +17,7 @@ from s1flood.cli import (
     notebook_command,
     package_command,
     product_commands,
+    results_command,
     scene_commands,
     serve_command,
 )
@@ -32,6 +33,7 @@ COMMAND_MODULES = (
     notebook_command,
     package_command,
     product_commands,
+    results_command,
     scene_commands,
     serve_command,
 )
