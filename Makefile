@@ -16,6 +16,10 @@ KERNEL ?= s1flood
 # Toil pins cwltool exactly, so it lives in its own venv
 TOIL_VENV ?= .venv-toil
 TOIL_STAMP := $(TOIL_VENV)/.installed-stamp
+# The ADES's runner code, Toil's WES server and the package validators: the `ades` extra's pins
+# (pyproject.toml), in their own venv (they pin cwltool through Toil)
+ADES_VENV ?= .venv-ades
+ADES_STAMP := $(ADES_VENV)/.installed-stamp
 # The tools call `s1flood` from PATH (no containers here; the images are issue 12)
 RUN_PATH := PATH="$(abspath $(BIN)):$$PATH"
 # One cache (DEM tiles, orbits, matplotlib's and IPython's) for every job of a run: cwltool
@@ -31,7 +35,7 @@ WARM_DIR := $(VENV)/.warm-kernels
 WARM_KERNELS = $(BIN)/s1flood -q demo --size tiny --scenes 2 --out-dir $(WARM_DIR) --overwrite \
 	>/dev/null && rm -rf $(WARM_DIR)
 
-.PHONY: install demo demo-data demo-python lab toil test lint bench clean images package infra-stop
+.PHONY: install demo demo-data demo-python lab toil ades test lint bench clean images package infra-stop
 
 install: $(STAMP)
 
@@ -72,6 +76,14 @@ $(TOIL_STAMP): cwl/requirements-toil.txt
 	$(TOIL_VENV)/bin/python -m pip install --quiet -r cwl/requirements-toil.txt
 	touch $(TOIL_STAMP)
 
+ades: $(ADES_STAMP)
+
+$(ADES_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(ADES_VENV)
+	$(PYTHON) -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['ades']))" > $(ADES_VENV)/requirements.txt
+	$(ADES_VENV)/bin/python -m pip install --quiet -r $(ADES_VENV)/requirements.txt
+	touch $(ADES_STAMP)
+
 # Step images (docker/) on the project's own Docker engine, started by hand (root; see
 # scripts/docker-local.sh); the base from debootstrap here (S1FLOOD_BASE_IMAGE=default: Debian's)
 DOCKER_ENV := DOCKER_HOST=unix://$${S1FLOOD_DOCKER_SOCK:-/run/s1flood-docker.sock} S1FLOOD_DOCKER=/usr/bin/docker
@@ -97,7 +109,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy
 
-test: lint $(TOIL_STAMP)
+test: lint $(TOIL_STAMP) $(ADES_STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
@@ -110,4 +122,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_workflow.py
 
 clean:
-	rm -rf $(VENV) $(TOIL_VENV) $(DEMO_DIR) $(DEMO_DATA) benchmarks/.cache
+	rm -rf $(VENV) $(TOIL_VENV) $(ADES_VENV) $(DEMO_DIR) $(DEMO_DATA) benchmarks/.cache

@@ -49,6 +49,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     run_notebooks = [base / "01-discover.ipynb", base / "03-aggregate.ipynb"]
     for path in run_notebooks:
         path.write_text("{}")
+    # inputs staged as symbolic links (cwltool without containers)
+    (base / "staged").mkdir()
+    run_notebooks[0] = base / "staged" / "01-discover.ipynb"
+    run_notebooks[0].symlink_to(base / "01-discover.ipynb")
     return {
         "aggregation": aggregation,
         "masks": masks,
@@ -100,6 +104,7 @@ def test_every_file_is_an_asset_with_a_type_and_roles(
             listed.add(target)
     documents = {path for path, _ in found.values()} | {(out / "catalog.json").resolve()}
     assert listed == {p.resolve() for p in out.rglob("*") if p.is_file()} - documents
+    assert not [p for p in out.rglob("*") if p.is_symlink()], "a link out of the folder"
     _, aggregation = found["water-frequency"]
     assets = aggregation["assets"]
     assert assets["frequency"]["roles"] == ["data"]  # type: ignore[index]

@@ -109,8 +109,13 @@ class ResultsCatalog:
 
 
 def _place(source: Path, target: Path) -> None:
-    """`source` at `target`: a hard link where the file system allows it, else a copy."""
+    """`source` at `target`: a hard link where the file system allows it, else a copy.
+
+    A staged input may be a symbolic link (cwltool without containers): the link is made to
+    the file it points to, never to the symbolic link itself.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
+    source = source.resolve()
     try:
         os.link(source, target)
     except OSError:
@@ -156,7 +161,7 @@ def _asset(path: Path, own: Any = None, title: str | None = None) -> Any:
 
     suffix = path.suffix.lower()
     return pystac.Asset(
-        str(path.resolve()),
+        os.path.abspath(path),
         title=(own.title if own is not None and own.title else None) or title or path.name,
         media_type=(own.media_type if own is not None and own.media_type else media_type(path)),
         roles=(
