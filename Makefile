@@ -42,7 +42,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,sar,discovery,notebooks,cwl,ogc]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,sar,discovery,notebooks,cwl,ogc,browser]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (s1flood)"
 	$(WARM_KERNELS)
 	touch $(STAMP)
@@ -64,10 +64,10 @@ demo: $(STAMP) demo-data
 demo-python: $(STAMP)
 	$(BIN)/s1flood -v demo --out-dir $(DEMO_DIR)/python --overwrite
 
+# JupyterLab on 127.0.0.1 with a token (printed with the URL), no browser opened: the same
+# script the browser test starts (tests/test_56_lab_browser.py)
 lab: $(STAMP) demo-data
-	$(BIN)/python -m pip install --quiet -e '.[lab]'
-	$(BIN)/jupyter lab --notebook-dir notebooks --MappingKernelManager.default_kernel_name=$(KERNEL) \
-	    $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_FLAGS)
+	VENV=$(VENV) scripts/lab.sh notebooks $(LAB_FLAGS)
 
 toil: $(TOIL_STAMP)
 
@@ -109,6 +109,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy
 
+# The browser test installs Debian's chromium itself (root; it skips where apt cannot)
 test: lint $(TOIL_STAMP) $(ADES_STAMP)
 	$(BIN)/pytest
 

@@ -19,7 +19,7 @@ s:codeRepository: https://github.com/s1flood/s1flood
 s:license: https://spdx.org/licenses/Apache-2.0
 hints:
   DockerRequirement:
-    dockerPull: s1flood/aggregate:0.1.0
+    dockerPull: ghcr.io/s1flood/s1flood-aggregate:0.1.0
 requirements:
   # measured (benchmarks/bench_workflow.py, cwltool's "Max memory used" of the job's process
   # tree, kernel included): 540 MiB for 4 masks; window by window, so memory grows with the
@@ -45,7 +45,12 @@ inputs:
   masks: {"type": "File[]", "label": "masks", "doc": "water masks (uint8 0/1/255 GeoTIFFs), or ``@list.txt`` entries naming a file with one mask path per line (relative to that file)."}
   like: {"type": "string?", "label": "like", "doc": "reference raster whose grid the outputs take; default the union of the masks' extents on the first mask's grid."}
   candidate: {"type": "float", "label": "candidate", "doc": "frequency above which a pixel is a flood candidate (0 to 1). Default 0.1.", "default": 0.1}
-  permanent: {"type": "float", "label": "permanent", "doc": "frequency from which a pixel is permanent water (0 to 1, above ``candidate``). Default 0.9.", "default": 0.9}
+  permanent: {"type": "float", "label": "permanent", "doc": "frequency from which a pixel is permanent water (0 to 1, above ``candidate``); without ``event_start``, also the share of valid observations in which a pixel is water that makes it reference water. Default 0.9.", "default": 0.9}
+  event_start: {"type": "string?", "label": "event_start", "doc": "start of the event, ISO 8601 (UTC unless a zone is given): the observations before it give reference water (water in at least half of them) and are not flood; default none (reference water by ``permanent``)."}
+  reference_water: {"type": "string?", "label": "reference_water", "doc": "a reference water raster on any grid, warped nearest (e.g. a JRC Global Surface Water occurrence COG): at or above ``reference_threshold`` reference water; where it has no value the series' rule holds. Default none."}
+  reference_threshold: {"type": "float", "label": "reference_threshold", "doc": "the threshold of ``reference_water`` (0.5 for a 0/1 mask, e.g. 50 for an occurrence in percent). Default 0.5.", "default": 0.5}
+  dem: {"type": "File?", "label": "dem", "doc": "a staged DEM GeoTIFF covering the AOI, any CRS; or give ``dem_name``."}
+  dem_name: {"type": "string?", "label": "DEM name", "doc": "the DEM by name, when ``dem`` is not given: ``copernicus-30`` / ``copernicus-90``, the Copernicus DEM GLO-30/90 tiles covering the AOI, fetched once into the cache and converted from EGM2008 to ellipsoidal heights. One of ``dem`` and ``dem_name`` is required."}
 outputs:
   out_dir: {type: Directory, label: results, doc: "water_count, valid_count, frequency and classes COGs, classes.png, summary.json and the STAC catalog (catalog.json)."}
   map: {type: File, label: map, doc: "Quick-look PNG map of the classes, with legend."}

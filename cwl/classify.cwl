@@ -21,7 +21,7 @@ s:codeRepository: https://github.com/s1flood/s1flood
 s:license: https://spdx.org/licenses/Apache-2.0
 hints:
   DockerRequirement:
-    dockerPull: s1flood/classify:0.1.0
+    dockerPull: ghcr.io/s1flood/s1flood-classify:0.1.0
   cwltool:Secrets:
     secrets: [cdse_username, cdse_password, earthdata_token]
 requirements:
@@ -36,8 +36,12 @@ requirements:
       - $include: notebook.js
   InitialWorkDirRequirement:
     listing:
+      # the DEM is staged into the working folder and named by its basename there: cwltool
+      # maps a File that lies inside a staged Directory (sim/dem/dem.tif beside sim/catalog/)
+      # to a path it never creates, so the path it gives the job cannot be used
+      - $(inputs.dem)
       - entryname: parameters.json
-        entry: '$(notebookParameters({out_dir: "."}, ["dem"]))'
+        entry: '$(notebookParameters(inputs.dem ? {out_dir: ".", dem: inputs.dem.basename} : {out_dir: "."}, ["dem"]))'
   EnvVarRequirement:
     envDef:
       S1FLOOD_CDSE_USERNAME: $(inputs.cdse_username)
@@ -62,7 +66,7 @@ inputs:
   catalogue: {"type": "Directory?", "label": "catalogue", "doc": "a staged folder with a static STAC catalog to fetch a named product from; or give ``catalogue_name``; neither: ``product`` is a path."}
   catalogue_name: {"type": "string?", "label": "catalogue name", "doc": "the catalogue by name to fetch a named product from, when ``catalogue`` is not given (see ``catalogue_name`` of discover); neither: ``product`` is a path."}
   engine: {"type": "string", "label": "engine", "doc": "``python`` (xarray-sentinel reading, own terrain correction) or ``snap`` (SNAP's gpt). Default ``python``.", "default": "python"}
-  polarisation: {"type": "string", "label": "polarisation", "doc": "VV, VH, HH or HV. Default VV.", "default": "VV"}
+  polarisation: {"type": "string", "label": "polarisation", "doc": "VV, VH, HH or HV, or a pair (``VV+VH``, ``HH+HV``): both calibrated and terrain-corrected in one pass into a two-band COG (band descriptions VV, VH); a product holding only one of the pair gives that one (a warning says so). Default ``VV+VH``.", "default": "VV+VH"}
   resolution: {"type": "float", "label": "resolution", "doc": "pixel size of the target grid, metres. Default 10.", "default": 10.0}
   crs: {"type": "string?", "label": "crs", "doc": "target CRS (EPSG code, WKT or PROJ text); default the UTM zone of the AOI centroid."}
   orbit: {"type": "string?", "label": "orbit", "doc": "precise orbit file (EOF) or a folder of them; or ``auto``: the POEORB (else RESORB) file covering the acquisition, fetched once into the cache, the annotation orbit when offline; default the annotation orbit."}
@@ -70,7 +74,7 @@ inputs:
   window: {"type": "int", "label": "window", "doc": "speckle filter window, odd number of pixels (3 to 31). Default 5.", "default": 5}
   rtc: {"type": "boolean", "label": "rtc", "doc": "terrain-flattened gamma0 instead of sigma0. Default false.", "default": false}
   dem_vertical: {"type": "string", "label": "dem_vertical", "doc": "DEM heights: ``auto`` (geoid only if the CRS says so), ``egm96`` (SRTM, Copernicus DEM) or ``ellipsoid``. Default ``auto``.", "default": "auto"}
-  band: {"type": "string", "label": "band", "doc": "band to classify: a 1-based index or a band description such as ``VV``; two joined by a comma (``VV,VH``) are fused (mean of their dB). Default ``1``.", "default": "1"}
+  band: {"type": "string", "label": "band", "doc": "band to classify: ``auto`` (both polarisations of a two-band VV+VH or HH+HV raster, else band 1; default), a 1-based index or a band description such as ``VV``, or two joined by a comma (``VV,VH``): each band's own threshold, then their mean water membership.", "default": "auto"}
   units: {"type": "string", "label": "units", "doc": "units of the input values: ``auto`` (from the band's metadata, else its values), ``linear`` or ``db``. Default ``auto``.", "default": "auto"}
   method: {"type": "string", "label": "method", "doc": "``split`` (Otsu of the tiles showing water and land; default), ``split-ki`` (Kittler-Illingworth on those tiles), ``otsu`` or ``multiotsu``.", "default": "split"}
   tile_size: {"type": "int", "label": "tile_size", "doc": "tile side of the ``split`` methods in pixels. Default 32.", "default": 32}

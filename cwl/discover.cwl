@@ -19,7 +19,7 @@ s:codeRepository: https://github.com/s1flood/s1flood
 s:license: https://spdx.org/licenses/Apache-2.0
 hints:
   DockerRequirement:
-    dockerPull: s1flood/discover:0.1.0
+    dockerPull: ghcr.io/s1flood/s1flood-discover:0.1.0
 requirements:
   # measured (benchmarks/bench_workflow.py, cwltool's "Max memory used" of the job's process
   # tree, kernel included): 330 MiB; a catalogue answer of thousands of scenes adds little
@@ -48,7 +48,7 @@ inputs:
   catalogue_name: {"type": "string?", "label": "catalogue name", "doc": "the catalogue by name, when ``catalogue`` is not given: ``cdse`` (Copernicus Data Space OData), ``stac:URL`` (or ``stac:cdse``, ``stac:planetary-computer``, ``stac:earth-search``), ``asf`` or ``dhus:URL``. One of ``catalogue`` and ``catalogue_name`` is required."}
   mode: {"type": "string", "label": "mode", "doc": "acquisition mode. Default ``IW``.", "default": "IW"}
   product_type: {"type": "string", "label": "product_type", "doc": "product type. Default ``GRD``.", "default": "GRD"}
-  polarisation: {"type": "string?", "label": "polarisation", "doc": "a polarisation every scene must have (VV, VH, HH or HV); default any."}
+  polarisation: {"type": "string?", "label": "polarisation", "doc": "a polarisation every scene must have (VV, VH, HH or HV); a pair (``VV+VH``, ``HH+HV``) keeps the scenes with its co-polarised one; default any."}
   orbit_direction: {"type": "string?", "label": "orbit_direction", "doc": "``ascending`` or ``descending``; default both."}
   relative_orbit: {"type": "int", "label": "relative_orbit", "doc": "relative orbit number, 1 to 175; 0 (default): any.", "default": 0}
   min_coverage: {"type": "float", "label": "min_coverage", "doc": "fraction of the AOI (0 to 1) a scene must cover. Default 0.", "default": 0.0}

@@ -17,7 +17,7 @@ s:codeRepository: https://github.com/s1flood/s1flood
 s:license: https://spdx.org/licenses/Apache-2.0
 hints:
   DockerRequirement:
-    dockerPull: s1flood/aggregate:0.1.0
+    dockerPull: ghcr.io/s1flood/s1flood-aggregate:0.1.0
 requirements:
   # hard links (else copies) and a few JSON files
   ResourceRequirement: {coresMin: 1, coresMax: 1, ramMin: 256, ramMax: 1024}

@@ -52,7 +52,7 @@ inputs:
   dem: {"type": "File?", "label": "dem", "doc": "a staged DEM GeoTIFF covering the AOI, any CRS; or give ``dem_name``."}
   dem_name: {"type": "string?", "label": "DEM name", "doc": "the DEM by name, when ``dem`` is not given: ``copernicus-30`` / ``copernicus-90``, the Copernicus DEM GLO-30/90 tiles covering the AOI, fetched once into the cache and converted from EGM2008 to ellipsoidal heights. One of ``dem`` and ``dem_name`` is required."}
   engine: {"type": "string", "label": "engine", "doc": "``python`` (xarray-sentinel reading, own terrain correction) or ``snap`` (SNAP's gpt). Default ``python``.", "default": "python"}
-  polarisation: {"type": "string", "label": "polarisation", "doc": "VV, VH, HH or HV. Default VV.", "default": "VV"}
+  polarisation: {"type": "string", "label": "polarisation", "doc": "VV, VH, HH or HV, or a pair (``VV+VH``, ``HH+HV``): both calibrated and terrain-corrected in one pass into a two-band COG (band descriptions VV, VH); a product holding only one of the pair gives that one (a warning says so). Default ``VV+VH``.", "default": "VV+VH"}
   resolution: {"type": "float", "label": "resolution", "doc": "pixel size of the target grid, metres. Default 10.", "default": 10.0}
   crs: {"type": "string?", "label": "crs", "doc": "target CRS (EPSG code, WKT or PROJ text); default the UTM zone of the AOI centroid."}
   orbit: {"type": "string?", "label": "orbit", "doc": "precise orbit file (EOF) or a folder of them; or ``auto``: the POEORB (else RESORB) file covering the acquisition, fetched once into the cache, the annotation orbit when offline; default the annotation orbit."}
@@ -60,7 +60,7 @@ inputs:
   window: {"type": "int", "label": "window", "doc": "speckle filter window, odd number of pixels (3 to 31). Default 5.", "default": 5}
   rtc: {"type": "boolean", "label": "rtc", "doc": "terrain-flattened gamma0 instead of sigma0. Default false.", "default": false}
   dem_vertical: {"type": "string", "label": "dem_vertical", "doc": "DEM heights: ``auto`` (geoid only if the CRS says so), ``egm96`` (SRTM, Copernicus DEM) or ``ellipsoid``. Default ``auto``.", "default": "auto"}
-  band: {"type": "string", "label": "band", "doc": "band to classify: a 1-based index or a band description such as ``VV``; two joined by a comma (``VV,VH``) are fused (mean of their dB). Default ``1``.", "default": "1"}
+  band: {"type": "string", "label": "band", "doc": "band to classify: ``auto`` (both polarisations of a two-band VV+VH or HH+HV raster, else band 1; default), a 1-based index or a band description such as ``VV``, or two joined by a comma (``VV,VH``): each band's own threshold, then their mean water membership.", "default": "auto"}
   units: {"type": "string", "label": "units", "doc": "units of the input values: ``auto`` (from the band's metadata, else its values), ``linear`` or ``db``. Default ``auto``.", "default": "auto"}
   method: {"type": "string", "label": "method", "doc": "``split`` (Otsu of the tiles showing water and land; default), ``split-ki`` (Kittler-Illingworth on those tiles), ``otsu`` or ``multiotsu``.", "default": "split"}
   tile_size: {"type": "int", "label": "tile_size", "doc": "tile side of the ``split`` methods in pixels. Default 32.", "default": 32}
@@ -78,7 +78,10 @@ inputs:
   # aggregate (s1flood.steps.aggregate; the masks come from classify)
   like: {"type": "string?", "label": "like", "doc": "reference raster whose grid the outputs take; default the union of the masks' extents on the first mask's grid."}
   candidate: {"type": "float", "label": "candidate", "doc": "frequency above which a pixel is a flood candidate (0 to 1). Default 0.1.", "default": 0.1}
-  permanent: {"type": "float", "label": "permanent", "doc": "frequency from which a pixel is permanent water (0 to 1, above ``candidate``). Default 0.9.", "default": 0.9}
+  permanent: {"type": "float", "label": "permanent", "doc": "frequency from which a pixel is permanent water (0 to 1, above ``candidate``); without ``event_start``, also the share of valid observations in which a pixel is water that makes it reference water. Default 0.9.", "default": 0.9}
+  event_start: {"type": "string?", "label": "event_start", "doc": "start of the event, ISO 8601 (UTC unless a zone is given): the observations before it give reference water (water in at least half of them) and are not flood; default none (reference water by ``permanent``)."}
+  reference_water: {"type": "string?", "label": "reference_water", "doc": "a reference water raster on any grid, warped nearest (e.g. a JRC Global Surface Water occurrence COG): at or above ``reference_threshold`` reference water; where it has no value the series' rule holds. Default none."}
+  reference_threshold: {"type": "float", "label": "reference_threshold", "doc": "the threshold of ``reference_water`` (0.5 for a 0/1 mask, e.g. 50 for an occurrence in percent). Default 0.5.", "default": 0.5}
   # credentials: secrets, only ever in the classify jobs' environment
   cdse_username: {type: string, label: CDSE username, doc: "Copernicus Data Space user (a secret: only the kernel's environment sees it); empty: none.", default: ""}
   cdse_password: {type: string, label: CDSE password, doc: "Copernicus Data Space password (a secret: only the kernel's environment sees it); empty: none.", default: ""}
@@ -150,6 +153,11 @@ steps:
       like: like
       candidate: candidate
       permanent: permanent
+      event_start: event_start
+      reference_water: reference_water
+      reference_threshold: reference_threshold
+      dem: dem
+      dem_name: dem_name
     out: [out_dir, executed_notebook]
   gather:
     run: results.cwl

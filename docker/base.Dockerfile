@@ -3,7 +3,7 @@
 # named `s1flood`, a non-root user.
 #
 # Build (BuildKit, from the repository root; scripts/docker-build-images.sh does all of this):
-#   DOCKER_BUILDKIT=1 docker build -f docker/base.Dockerfile -t s1flood/base:VERSION \
+#   DOCKER_BUILDKIT=1 docker build -f docker/base.Dockerfile -t ghcr.io/s1flood/s1flood-base:VERSION \
 #     --secret id=ca,src=/etc/ssl/certs/ca-certificates.crt --secret id=pipconf,src=PIP_CONF .
 # BASE_IMAGE defaults to Debian's official slim image pinned by its dated tag; where public
 # registries cannot be reached, scripts/base-image.sh makes `local/debian:bookworm` with

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Build the step images: s1flood/base, then s1flood/discover, s1flood/classify, s1flood/aggregate
-# (and s1flood/classify-snap when S1FLOOD_BUILD_SNAP=1), all tagged with the project's version.
+# Build the step images: PREFIX-base, then PREFIX-discover, PREFIX-classify, PREFIX-aggregate
+# (and PREFIX-classify-snap when S1FLOOD_BUILD_SNAP=1), all tagged with the project's version,
+# PREFIX being ghcr.io/s1flood/s1flood: the names the release workflow publishes and the CWL
+# tools pull (s1flood.package_images.IMAGE_PREFIX), so cwltool finds them here without a pull.
 #
 # Usage: scripts/docker-build-images.sh [STEP...]   (default: all; needs a running engine:
 #        scripts/docker-local.sh start, or DOCKER_HOST)
 # Environment:
 #   S1FLOOD_BASE_IMAGE    FROM of the base layer; default local/debian:bookworm, made here by
 #                         scripts/base-image.sh; `default` keeps the Dockerfile's pinned Debian
-#   S1FLOOD_IMAGE_PREFIX  image name prefix (default s1flood)
+#   S1FLOOD_IMAGE_PREFIX  image name prefix (default ghcr.io/s1flood/s1flood-)
 #   S1FLOOD_BUILD_SNAP    1 to build classify-snap (needs ESA's SNAP download server)
 #   S1FLOOD_PIP_CONF_EXTRA  a file appended to the pip settings secret (tests put a canary here)
 # The host's CA bundle and pip index settings reach the builds only as BuildKit secrets.
@@ -18,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 export DOCKER_HOST="${DOCKER_HOST:-unix://$S1FLOOD_DOCKER_SOCK}"
 export DOCKER_BUILDKIT=1
-PREFIX="${S1FLOOD_IMAGE_PREFIX:-s1flood}"
+PREFIX="${S1FLOOD_IMAGE_PREFIX:-ghcr.io/s1flood/s1flood-}"
 VERSION="$(sed -n 's/^__version__ = "\(.*\)"/\1/p' src/s1flood/_version.py)"
 [ -n "$VERSION" ] || die "no __version__ in src/s1flood/_version.py"
 BASE_FROM="${S1FLOOD_BASE_IMAGE:-local/debian:bookworm}"
@@ -51,9 +53,9 @@ build() { # build NAME DOCKERFILE [BUILD-ARG...]
     start=$(date +%s)
     "$DOCKER_CLI" build --network host --progress plain -q \
         --secret "id=ca,src=$secrets/ca" --secret "id=pipconf,src=$secrets/pipconf" \
-        -f "$file" -t "$PREFIX/$name:$VERSION" "${args[@]}" . >"$S1FLOOD_LOG/build-$name.log" 2>&1 ||
-        die "building $PREFIX/$name:$VERSION failed: $(grep -v '^\s*$' "$S1FLOOD_LOG/build-$name.log" | tail -n 1) (log: $S1FLOOD_LOG/build-$name.log)"
-    say "built $PREFIX/$name:$VERSION in $(($(date +%s) - start)) s"
+        -f "$file" -t "$PREFIX$name:$VERSION" "${args[@]}" . >"$S1FLOOD_LOG/build-$name.log" 2>&1 ||
+        die "building $PREFIX$name:$VERSION failed: $(grep -v '^\s*$' "$S1FLOOD_LOG/build-$name.log" | tail -n 1) (log: $S1FLOOD_LOG/build-$name.log)"
+    say "built $PREFIX$name:$VERSION in $(($(date +%s) - start)) s"
 }
 
 steps=("$@")
@@ -75,13 +77,13 @@ for step in "${steps[@]}"; do
     [ -f "$nb" ] || die "$nb not found: the $step image bakes it in"
     if [ "$step" = classify-snap ]; then
         if [ "${S1FLOOD_BUILD_SNAP:-0}" != 1 ]; then
-            say "skipped $PREFIX/classify-snap:$VERSION: SNAP's installer comes only from ESA's download server, unreachable here (set S1FLOOD_BUILD_SNAP=1 where it is reachable)"
+            say "skipped ${PREFIX}classify-snap:$VERSION: SNAP's installer comes only from ESA's download server, unreachable here (set S1FLOOD_BUILD_SNAP=1 where it is reachable)"
             continue
         fi
-        build classify "docker/classify.Dockerfile" "S1FLOOD_BASE=$PREFIX/base:$VERSION"
-        build classify-snap docker/classify-snap.Dockerfile "S1FLOOD_CLASSIFY=$PREFIX/classify:$VERSION"
+        build classify "docker/classify.Dockerfile" "S1FLOOD_BASE=${PREFIX}base:$VERSION"
+        build classify-snap docker/classify-snap.Dockerfile "S1FLOOD_CLASSIFY=${PREFIX}classify:$VERSION"
     else
-        build "$step" "docker/$step.Dockerfile" "S1FLOOD_BASE=$PREFIX/base:$VERSION"
+        build "$step" "docker/$step.Dockerfile" "S1FLOOD_BASE=${PREFIX}base:$VERSION"
     fi
 done
 # Earlier builds of the same tags leave untagged images behind: drop them (the build cache stays).

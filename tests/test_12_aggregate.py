@@ -89,7 +89,8 @@ def test_masks_on_two_grids_are_warped_onto_the_union(tmp_path):
     assert valid[120, 10] == 0
     assert np.isnan(read(result.outputs["frequency"])[120, 10])
     summary = json.loads(result.outputs["summary"].read_text())
-    assert summary["warped_masks"] == [str(pb)]
+    assert summary["warped_masks"] == [pb.name]
+    assert summary["masks"] == [pa.name, pb.name]
 
 
 def test_mask_in_another_crs_and_like_reference(tmp_path):
@@ -154,3 +155,15 @@ def test_bad_masks_and_options(tmp_path):
     assert "--candidate" in error.value.describe(cli_flag)
     # nothing half-written after a failure
     assert not any((tmp_path / "o1").iterdir())
+
+
+def test_summary_names_masks_without_their_folders(tmp_path):
+    water = np.zeros((20, 20), np.uint8)
+    for folder in ("out/masks", "stg1", "stg2"):
+        (tmp_path / folder).mkdir(parents=True)
+    inside = write_tif(tmp_path / "out" / "masks" / "s1_water.tif", water, nodata=255)
+    staged = [write_tif(tmp_path / f"stg{i}" / "s2_water.tif", water, nodata=255) for i in (1, 2)]
+    result = aggregate([inside, *staged], tmp_path / "out")
+    summary = json.loads(result.outputs["summary"].read_text())
+    # inside the output folder: relative to it; same file names elsewhere: from their common folder
+    assert summary["masks"] == ["masks/s1_water.tif", "stg1/s2_water.tif", "stg2/s2_water.tif"]

@@ -152,6 +152,24 @@ def test_two_bands_without_descriptions(tmp_path, rng, capsys) -> None:
     assert not (tmp_path / "w.tif").exists()
 
 
+def test_cli_says_each_band_threshold_the_exclusions_and_the_advisory(tmp_path, rng, capsys):
+    vv, vh, water, rows, cols = scene(rng, (256, 256))
+    vv = np.where(water & (rows % 24 < 14), -14.0, vv)  # VV roughened on most of the water
+    src = two_band(tmp_path / "s.tif", rng, vv, vh)
+    flags = write_tif(tmp_path / "flags.tif", (cols > 200).astype(np.uint8))
+    assert main(["-q", "classify", str(src), str(tmp_path / "w.tif"), "--exclusion", flags]) == 0
+    out = capsys.readouterr().out.splitlines()
+    record = json.loads((tmp_path / "w.json").read_text())
+    assert out[1].startswith("VV, VH (dual-polarisation membership mean, split): split;")
+    for line, band in zip(out[2:4], record["per_band"], strict=True):
+        assert line.strip().startswith(f"{band['band']}: water below {band['threshold_db']:.2f} dB")
+    flagged = record["excluded_km2"]["mask"]
+    assert flagged == pytest.approx(55 * 256 * 1e-4)  # 10 m pixels
+    assert out[4] == f"  excluded (nodata): exclusion mask {flagged:.3f} km²"
+    assert record["advisory"]
+    assert out[5] == f"  advisory: {record['advisory']}"
+
+
 def test_exclusion_mask_on_another_grid_is_warped_nearest(tmp_path, rng) -> None:
     vv, vh, _, _, _ = scene(rng, (200, 200))
     src = two_band(tmp_path / "s.tif", rng, vv, vh)

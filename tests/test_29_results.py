@@ -86,6 +86,8 @@ def test_simulation_result_round_trip(tmp_path: Path) -> None:
             "stage": 1.25,
             "phase": "peak",
             "wind_db": 0.0,
+            "fraction": 0.0,
+            "track": 0,
         }
     ]
     assert SimulationResult.from_dict(record, tmp_path) == result

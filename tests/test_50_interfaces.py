@@ -20,6 +20,7 @@ import yaml
 
 from s1flood.docs import parameter_docs
 from s1flood.notebook import notebook_parameters, parameter_comment
+from s1flood.package_images import step_image
 from s1flood.steps import COMPOSED, STEPS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -233,7 +234,7 @@ def test_tools_declare_resources_network_and_images() -> None:
         assert resources["coresMin"] <= resources["coresMax"]
         assert "NetworkAccess" in data["requirements"]
         image = data["hints"]["DockerRequirement"]["dockerPull"]
-        assert image.startswith(f"s1flood/{tool.removesuffix('.cwl')}:")
+        assert image == step_image(tool.removesuffix(".cwl")), "the published image name"
         assert "DockerRequirement" not in data["requirements"], "--no-container needs it in hints"
     assert load_cwl("classify.cwl")["requirements"]["NetworkAccess"]["networkAccess"] is True
     secrets = load_cwl("classify.cwl")["hints"]["cwltool:Secrets"]["secrets"]

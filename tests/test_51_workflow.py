@@ -207,3 +207,12 @@ def test_toil_gives_byte_identical_rasters(cwltool_run: Run, toil_run: Run) -> N
         assert a == b, f"{relative}: Toil and cwltool rasters differ"
     assert (toil_run.outdir / "results" / "catalog.json").is_file()
     assert notebooks(toil_run.outdir) == notebooks(cwltool_run.outdir)
+
+
+def test_summary_names_masks_by_product_not_staging_path(cwltool_run: Run) -> None:
+    results = cwltool_run.outdir / "results"
+    summary = json.loads((results / "frequency" / "summary.json").read_text())
+    masks = sorted(p.name for p in results.glob("scenes/*/*_water.tif"))
+    assert len(masks) == SCENES
+    assert sorted(summary["masks"]) == masks
+    assert not any("/" in name or "stg" in name for name in summary["masks"])

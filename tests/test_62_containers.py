@@ -25,6 +25,7 @@ import test_60_infra as infra
 from s1flood._version import __version__
 from s1flood.notebook import KERNEL
 from s1flood.package import NOTEBOOK_DIR, check_package
+from s1flood.package_images import IMAGE_PREFIX, image_path, step_image
 
 pytestmark = [
     pytest.mark.slow,
@@ -34,7 +35,7 @@ pytestmark = [
 ]
 
 STEPS = ("discover", "classify", "aggregate")
-IMAGES = [f"s1flood/{s}:{__version__}" for s in ("base", *STEPS)]
+IMAGES = [step_image(s) for s in ("base", *STEPS)]
 CANARY = f"s1flood-canary-{secrets.token_hex(12)}"
 
 
@@ -73,7 +74,7 @@ def test_images_build_and_run_the_project(images):
         config = json.loads(infra.docker("image", "inspect", image).stdout)[0]["Config"]
         assert config["User"] not in ("", "root", "0"), f"{image} runs as root"
     out = infra.docker(
-        "run", "--rm", f"s1flood/classify:{__version__}", "sh", "-c",
+        "run", "--rm", step_image("classify"), "sh", "-c",
         "s1flood --version; jupyter kernelspec list; ls " + NOTEBOOK_DIR,
     ).stdout  # fmt: skip
     assert f"s1flood {__version__}" in out
@@ -182,7 +183,7 @@ def test_package_validates_and_runs_from_the_registry(images, registry, base):
     ]
     assert len(pulls) == 3
     for pull in pulls:
-        assert pull.startswith(f"{address}/s1flood/")
+        assert pull.startswith(f"{address}/{image_path(IMAGE_PREFIX)}")  # host swapped
         assert "@sha256:" in pull
         assert manifest_status(pull) == 200
     validate = subprocess.run(

@@ -17,6 +17,7 @@ import yaml
 from s1flood._version import __version__
 from s1flood.notebook import KERNEL
 from s1flood.package import NOTEBOOK_DIR, docker_images
+from s1flood.package_images import IMAGE_PREFIX, image_path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKER = ROOT / "docker"
@@ -78,8 +79,8 @@ def test_every_image_a_cwl_file_names_is_built_here():
     files = dockerfiles()
     script = BUILD_SCRIPT.read_text()
     for image, where in images.items():
-        match = re.fullmatch(r"s1flood/([a-z-]+):(.+)", image)
-        assert match, f"{where}: image {image} is not s1flood/STEP:VERSION"
+        match = re.fullmatch(rf"{re.escape(IMAGE_PREFIX)}([a-z-]+):(.+)", image)
+        assert match, f"{where}: image {image} is not {IMAGE_PREFIX}STEP:VERSION"
         step, tag = match.groups()
         assert tag == __version__, f"{where}: {image} is not tagged with the version"
         assert step in files, f"{where}: no docker/{step}.Dockerfile builds {image}"
@@ -113,7 +114,7 @@ def test_step_images_bake_their_notebook_where_the_package_runs_it():
         tool = yaml.safe_load(path.read_text())
         if tool.get("class") != "CommandLineTool" or "notebook" not in tool["inputs"]:
             continue  # results.cwl runs s1flood results, no notebook
-        step = docker_images(tool)[0].split("/")[1].split(":")[0]
+        step = docker_images(tool)[0].removeprefix(IMAGE_PREFIX).split(":")[0]
         notebook = tool["inputs"]["notebook"]["default"]["location"].rsplit("/", 1)[-1]
         copies = [a for w, a in instructions(files[step]) if w == "COPY"]
         assert any(
@@ -154,3 +155,13 @@ def test_no_credential_or_host_setting_is_baked(name):
             assert not re.search(r"(?i)(\.crt|pip\.conf|netrc|\.pem)", args), args
         if word == "RUN" and ("PIP_CERT" in args or "PIP_CONFIG_FILE" in args):
             assert "--mount=type=secret" in args, f"{name}: pip settings not from a build secret"
+
+
+def test_the_release_publishes_the_names_the_cwl_tools_pull():
+    """`s1flood package --registry $REGISTRY` in the release swaps the registry host only."""
+    release = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text())
+    job = release["jobs"]["images-and-package"]
+    registry = job["env"]["REGISTRY"]
+    assert any('--registry "$REGISTRY"' in step.get("run", "") for step in job["steps"])
+    for image in cwl_images():
+        assert f"{registry}/{image_path(image)}" == image, image

@@ -31,18 +31,15 @@ class Run:
 
 
 def simulate(out: Path, scenes: int) -> Path:
-    """Tiny simulated products (``simulation/``) and their DEM (``dem.tif``), as `make demo`.
+    """Tiny simulated products (``simulation/``) with their DEM inside (``simulation/dem/``).
 
-    The DEM is copied beside the staged folder, not used inside it: cwltool maps a File
-    input that lies inside a Directory input to a path it never creates.
+    The job files use the simulator's own layout, the DEM File inside the catalogue
+    Directory (issue 23: cwl/classify.cwl stages the DEM itself, as cwltool does not).
     """
-    import shutil
-
     from s1flood import steps
 
     simulation = out / "simulation"
     steps.simulate(DEMO_AOI, DEMO_START, DEMO_END, simulation, scenes=scenes, size="tiny", seed=0)
-    shutil.copyfile(simulation / "dem" / "dem.tif", out / "dem.tif")
     return out
 
 
@@ -53,7 +50,7 @@ def job(path: Path, demo_data: Path, **values: object) -> Path:
         "start": DEMO_START,
         "end": DEMO_END,
         "catalogue": {"class": "Directory", "path": str(demo_data / "simulation")},
-        "dem": {"class": "File", "path": str(demo_data / "dem.tif")},
+        "dem": {"class": "File", "path": str(demo_data / "simulation" / "dem" / "dem.tif")},
     }
     record.update(values)
     path.write_text(yaml.safe_dump(record), encoding="utf-8")

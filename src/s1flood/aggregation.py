@@ -1,40 +1,28 @@
-"""Streaming aggregation of water masks into water/valid counts, frequency and classes."""
+"""Streaming aggregation of water masks: counts, frequency, classes and the flood record."""
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import rasterio
 from rasterio.enums import Resampling
-from rasterio.io import DatasetWriter
-from rasterio.windows import Window
-from tqdm import tqdm
 
 from s1flood import kernels, plots
 from s1flood._version import __version__
 from s1flood.atomic import write_text_atomic
-from s1flood.errors import EmptyInputError, InvalidMaskError, InvalidOptionError
-from s1flood.mask_sources import MaskReaders, MaskSource, keep_open, target_grid
-from s1flood.parallel import PerThread, default_workers, ordered_map
-from s1flood.raster import (
-    BLOCK_ROWS,
-    GDAL_ENV,
-    BandSpec,
-    CogOptions,
-    Grid,
-    check_outputs,
-    pixel_area_km2,
-    row_windows,
-    staged_cogs,
-)
+from s1flood.errors import EmptyInputError, InvalidOptionError
+from s1flood.flood.record import RecordPlan
+from s1flood.flood.streaming import stream
+from s1flood.mask_sources import target_grid
+from s1flood.parallel import default_workers
+from s1flood.raster import GDAL_ENV, BandSpec, CogOptions, Grid, check_outputs, pixel_area_km2
 from s1flood.results import JsonValue, fields_to_dict, resolve_path
 
 log = logging.getLogger(__name__)
@@ -69,6 +57,10 @@ class AggregationResult:
     grid: Grid
     area_km2: dict[str, float] = field(default_factory=dict)
     pixels: dict[str, int] = field(default_factory=dict)
+    start_datetime: str | None = None
+    """The first acquisition start of the masks (ISO 8601), None when no mask has a time."""
+    end_datetime: str | None = None
+    """The last acquisition start of the masks."""
 
     def to_dict(self, base: Path | None = None) -> dict[str, JsonValue]:
         """JSON-ready values; output paths relative to `base` where they sit under it.
@@ -92,6 +84,8 @@ class AggregationResult:
             grid=Grid.from_dict(record["grid"]),
             area_km2={k: float(v) for k, v in record.get("area_km2", {}).items()},
             pixels={k: int(v) for k, v in record.get("pixels", {}).items()},
+            start_datetime=record.get("start_datetime"),
+            end_datetime=record.get("end_datetime"),
         )
 
 
@@ -122,15 +116,45 @@ def aggregate(
     like: Path | str | None = None,
     candidate: float = 0.1,
     permanent: float = 0.9,
+    event_start: str | None = None,
+    reference_water: Path | str | None = None,
+    reference_threshold: float = 0.5,
+    dem: Path | str | None = None,
     overwrite: bool = False,
     workers: int | None = None,
     progress: bool = False,
 ) -> AggregationResult:
-    """Aggregate water masks (0/1/255) into counts, frequency (water/valid) and classes COGs.
+    """Aggregate water masks (0/1/255) into counts, frequency, classes and the flood record.
 
     Masks are read window by window, all masks per window, so memory is bounded by the
-    window whatever the number of masks; masks on another grid are warped (nearest).
+    window whatever the number of masks; masks on another grid are warped (nearest). Each
+    mask's acquisition time comes from its tags or sidecar; masks of one acquisition are one
+    observation. Flooded = water that is not reference water; the flood record
+    (`s1flood.flood.record`) gives its extent, count, first/last day, durations, episodes
+    and, with a DEM, its maximum depth.
+
+    Args:
+        masks: water masks (uint8 0/1/255 GeoTIFFs).
+        out_dir: folder of the outputs.
+        like: a raster whose grid the outputs take; default the masks' own or union grid.
+        candidate: frequency above which a pixel is a flood candidate. Default 0.1.
+        permanent: frequency from which a pixel is permanent water (and, without
+            ``event_start``, reference water). Default 0.9.
+        event_start: ISO 8601 start of the event: observations before it give reference
+            water and are not flood. Default none.
+        reference_water: a reference water raster on any grid (warped nearest), at or above
+            ``reference_threshold`` reference water; where it has no value the series'
+            rule holds. Default none.
+        reference_threshold: threshold of ``reference_water`` (0.5 for a 0/1 mask, e.g. 50
+            for a JRC occurrence in percent). Default 0.5.
+        dem: a DEM (m, any grid) or ``copernicus-30`` / ``copernicus-90`` (fetched over the
+            grid): writes ``depth_max`` from the flood extent. Default none.
+        overwrite: replace existing outputs. Default false.
+        workers: threads; default the CPUs available.
+        progress: show a progress bar. Default false.
     """
+    from s1flood.flood import outputs as flood_outputs
+
     _check_thresholds(candidate, permanent)
     paths = [Path(m) for m in masks]
     if not paths:
@@ -139,7 +163,9 @@ def aggregate(
         raise InvalidOptionError("masks", len(paths), f"at most {MAX_MASKS} masks")
     out_dir = Path(out_dir)
     outputs = {key: out_dir / name for key, name in OUTPUT_NAMES.items()}
+    outputs.update(flood_outputs.output_paths(out_dir, dem is not None))
     check_outputs(list(outputs.values()), overwrite)
+    flood_outputs.check_dem(dem)
     workers = workers or default_workers()
     with rasterio.Env(**GDAL_ENV):
         grid, sources = target_grid(paths, Path(like) if like is not None else None)
@@ -150,9 +176,13 @@ def aggregate(
             grid.height,
             grid.to_dict()["crs"],
         )
-        class_per_row = _write_counts(
-            grid, sources, outputs, candidate, permanent, workers, progress
+        plan = flood_outputs.plan(sources, grid, event_start, reference_water, permanent)
+        specs = [*_count_specs(candidate, permanent, len(sources)), *plan.specs(permanent)]
+        reference = flood_outputs.reference_factory(reference_water, reference_threshold, grid)
+        streamed = stream(
+            grid, plan, outputs, specs, (candidate, permanent), reference, workers, progress
         )
+        class_per_row = streamed.class_per_row
         area_per_row = pixel_area_km2(grid)
         pixels = {name: int(class_per_row[:, k].sum()) for k, name in enumerate(CLASS_NAMES)}
         pixels["nodata"] = grid.width * grid.height - sum(pixels.values())
@@ -160,109 +190,98 @@ def aggregate(
             name: round(float((class_per_row[:, k] * area_per_row).sum()), 6)
             for k, name in enumerate(CLASS_NAMES)
         }
-        _write_map(outputs["classes"], outputs["map"], grid, len(sources))
+        title = _map_title(plan)
+        _write_map(outputs["classes"], outputs["map"], grid, title)
+        record = flood_outputs.finish(
+            plan, streamed, outputs, grid, dem, title.replace("Water frequency classes", "Flood")
+        )
+    area.update(record.area_km2)
+    start, end = plan.window()
     result = AggregationResult(
-        outputs=outputs, scene_count=len(sources), grid=grid, area_km2=area, pixels=pixels
+        outputs=outputs,
+        scene_count=len(sources),
+        grid=grid,
+        area_km2=area,
+        pixels=pixels,
+        start_datetime=start,
+        end_datetime=end,
     )
+    names = recorded_names([s.path for s in sources], out_dir)
     summary = {
         "scene_count": len(sources),
-        "masks": [str(s.path) for s in sources],
-        "warped_masks": [str(s.path) for s in sources if s.warped],
+        "masks": [names[s.path] for s in sources],
+        "warped_masks": [names[s.path] for s in sources if s.warped],
         "thresholds": {"candidate": candidate, "permanent": permanent},
         "classes": {"0": "dry", "1": "flood candidate", "2": "permanent water", "255": "nodata"},
         "area_km2": area,
         "pixels": pixels,
         "grid": grid.to_dict(),
+        **record.summary,
         "outputs": {k: p.name for k, p in outputs.items() if k != "summary"},
         "s1flood_version": __version__,
     }
     write_text_atomic(outputs["summary"], json.dumps(summary, indent=2) + "\n")
     log.info(
-        "water frequency of %d scenes: %.3f km² permanent water, %.3f km² flood candidate",
+        "water frequency of %d scenes: %.3f km² permanent water, %.3f km² flood candidate; "
+        "%.3f km² flooded",
         len(sources),
         area["permanent_water"],
         area["flood_candidate"],
+        area.get("flooded", 0.0),
     )
     return result
 
 
-def _write_counts(
-    grid: Grid,
-    sources: list[MaskSource],
-    outputs: dict[str, Path],
-    candidate: float,
-    permanent: float,
-    workers: int,
-    progress: bool,
-) -> npt.NDArray[np.int64]:
-    """Stream all masks window by window into the four COGs; return class counts per row."""
-    kept = keep_open(workers)
-    readers = PerThread(lambda: MaskReaders(grid, sources, kept), lambda r: r.close())
-    buffers = PerThread(lambda: _Buffers(BLOCK_ROWS, grid.width), lambda _: None)
-    lock = threading.Lock()
-    write: dict[str, DatasetWriter] = {}
+def recorded_names(paths: Sequence[Path], out_dir: Path) -> dict[Path, str]:
+    """How the summary names each mask: never where a runner happened to stage it.
 
-    def count(window: Window) -> npt.NDArray[np.int64]:
-        rows = int(window.height)
-        mine = buffers.get()
-        mask, water, valid = mine.mask[:rows], mine.water[:rows], mine.valid[:rows]
-        water.fill(0)
-        valid.fill(0)
-        for source in sources:
-            readers.get().read(source, window, mask)
-            if kernels.accumulate_mask(mask, water, valid):
-                values = np.unique(mask)
-                bad = values[(values > kernels.WATER) & (values != kernels.NODATA_U8)]
-                raise InvalidMaskError(source.path, f"value {bad[0]}")
-        frequency, classes = mine.frequency[:rows], mine.classes[:rows]
-        per_row = np.zeros((rows, 3), dtype=np.int64)
-        kernels.frequency_classes(water, valid, candidate, permanent, frequency, classes, per_row)
-        with lock:
-            write["water_count"].write(water, 1, window=window)
-            write["valid_count"].write(valid, 1, window=window)
-            write["frequency"].write(frequency, 1, window=window)
-            write["classes"].write(classes, 1, window=window)
-        return per_row
+    A mask inside the output folder is named relative to it; any other by its file name (the
+    product identifier the classification gave it), or, where two masks share a file name, by
+    its path relative to the folder all the masks share.
 
-    class_per_row = np.zeros((grid.height, 3), dtype=np.int64)
-    windows = row_windows(grid.height, grid.width)
-    count_tags = {"scene_count": str(len(sources))}
+    Args:
+        paths: the masks' paths.
+        out_dir: the aggregation's output folder.
+    """
+    out = out_dir.resolve()
+    resolved = {path: path.resolve() for path in paths}
+    names: dict[Path, str] = {}
+    outside = []
+    for path, full in resolved.items():
+        if full.is_relative_to(out):
+            names[path] = full.relative_to(out).as_posix()
+        else:
+            outside.append(path)
+    if len({resolved[p].name for p in outside}) == len(outside):
+        names.update({p: resolved[p].name for p in outside})
+    else:
+        common = Path(os.path.commonpath([resolved[p] for p in outside]))
+        names.update({p: resolved[p].relative_to(common).as_posix() for p in outside})
+    return names
+
+
+def _count_specs(candidate: float, permanent: float, scenes: int) -> list[tuple[str, BandSpec]]:
+    count_tags = {"scene_count": str(scenes)}
     counts = CogOptions(level=1, predictor="2")
-    specs = [
-        BandSpec("uint16", None, "water_count", counts,
-                 {**count_tags, "long_name": "scenes observing water"}),
-        BandSpec("uint16", None, "valid_count", counts,
-                 {**count_tags, "long_name": "scenes observing the pixel"}),
-        BandSpec("float32", float("nan"), "water_frequency", CogOptions(1, "NO", "NEAREST"),
-                 {**count_tags, "long_name": "water_count / valid_count", "units": "1"}),
-        BandSpec("uint8", kernels.NODATA_U8, "classes", CogOptions(),
-                 {"candidate": str(candidate), "permanent": str(permanent),
-                  "values": "0=dry 1=flood_candidate 2=permanent_water 255=nodata"},
-                 CLASS_COLORMAP),
+    return [
+        ("water_count", BandSpec("uint16", None, "water_count", counts,
+                                 {**count_tags, "long_name": "observations of water",
+                                  "units": "observations"})),
+        ("valid_count", BandSpec("uint16", None, "valid_count", counts,
+                                 {**count_tags, "long_name": "valid observations",
+                                  "units": "observations"})),
+        ("frequency", BandSpec("float32", float("nan"), "water_frequency",
+                               CogOptions(1, "NO", "NEAREST"),
+                               {**count_tags, "long_name": "water_count / valid_count",
+                                "units": "1"})),
+        ("classes", BandSpec("uint8", kernels.NODATA_U8, "classes", CogOptions(),
+                             {"candidate": str(candidate), "permanent": str(permanent),
+                              "values": "0=dry 1=flood_candidate 2=permanent_water 255=nodata"},
+                             CLASS_COLORMAP)),
     ]  # fmt: skip
-    names = ("water_count", "valid_count", "frequency", "classes")
-    paths_specs = [(outputs[name], spec) for name, spec in zip(names, specs, strict=True)]
-    with staged_cogs(paths_specs, grid) as writers:
-        write.update(zip(names, writers, strict=True))
-        try:
-            with tqdm(
-                total=len(windows),
-                desc="aggregate",
-                unit="block",
-                disable=None if progress else True,
-            ) as bar:
-                for window, per_row in zip(
-                    windows, ordered_map(count, windows, workers), strict=True
-                ):
-                    top = int(window.row_off)
-                    class_per_row[top : top + per_row.shape[0]] = per_row
-                    bar.update()
-        finally:
-            readers.close()
-    return class_per_row
 
 
-def _write_map(classes_path: Path, png: Path, grid: Grid, scene_count: int) -> None:
+def _write_map(classes_path: Path, png: Path, grid: Grid, title: str) -> None:
     scale = max(1.0, max(grid.width, grid.height) / MAP_PIXELS)
     shape = (max(1, round(grid.height / scale)), max(1, round(grid.width / scale)))
     with rasterio.open(classes_path) as dataset:
@@ -273,5 +292,15 @@ def _write_map(classes_path: Path, png: Path, grid: Grid, scene_count: int) -> N
         classes,
         grid.bounds,
         f"EPSG:{epsg}" if epsg else grid.crs.name,
-        f"Water frequency classes from {scene_count} scenes",
+        title,
     )
+
+
+def _map_title(plan: RecordPlan) -> str:
+    """The classes map's title: the window's dates and the number of scenes."""
+    scenes = sum(len(o.sources) for o in plan.observations)
+    start, end = plan.window()
+    if start is None or end is None:
+        return f"Water frequency classes from {scenes} scenes"
+    days = f"{start[:10]}" if start[:10] == end[:10] else f"{start[:10]} to {end[:10]}"
+    return f"Water frequency classes, {days}: {scenes} scenes ({plan.timed} observations)"

@@ -8,7 +8,10 @@ tools (which call that command), the tests and the benchmarks:
   is the notebook's one-line error, and the executed notebook is kept.
 - `read_scraps` is the only place scrapbook is used (``read_notebook(...).scraps``), so it
   can be swapped.
-- `arguments` and `require_scenes` are what the notebooks themselves call.
+- `arguments` and `require_scenes` are what the notebooks themselves call;
+  `write_identifiers`, `scene_products` and `write_mask_list` chain them when they run one
+  after the other in JupyterLab with their defaults (notebook 1 lists what it found,
+  notebook 2 maps every scene of that list and lists its masks for notebook 3).
 
 papermill and scrapbook are imported when used: the notebooks import this module too, and
 the command line must start fast.
@@ -35,7 +38,9 @@ if TYPE_CHECKING:
     from s1flood.discovery import DiscoveryResult
 
 __all__ = [
+    "IDENTIFIERS",
     "KERNEL",
+    "MASK_LIST",
     "NoScenesError",
     "NotebookError",
     "NotebookRun",
@@ -47,13 +52,22 @@ __all__ = [
     "read_scraps",
     "require_scenes",
     "run_notebook",
+    "scene_products",
     "staged_catalog",
+    "write_identifiers",
+    "write_mask_list",
 ]
 
 log = logging.getLogger(__name__)
 
 KERNEL = "s1flood"
 """The Jupyter kernel `make install` registers (the project's venv)."""
+
+IDENTIFIERS = "identifiers.txt"
+"""Notebook 1's list of the products it found (one a line), in its working folder."""
+
+MASK_LIST = "masks.txt"
+"""Notebook 2's list of the masks it wrote (one a line, relative to the list), in its out_dir."""
 
 STAGED_CATALOGUE = "catalogue"
 """The parameter that a staged STAC catalog folder (a CWL Directory) sets to ``local:PATH``."""
@@ -177,6 +191,64 @@ def require_scenes(result: DiscoveryResult) -> None:
         result.listed,
         dropped,
     )
+
+
+def write_identifiers(names: list[str], folder: Path | str = ".") -> Path:
+    """List the products discovery found, one a line, as ``identifiers.txt`` in `folder`.
+
+    Notebook 2 maps each of them when its ``product`` is empty (`scene_products`).
+
+    Args:
+        names: the product identifiers (``DiscoveryResult.names``).
+        folder: where the list goes; default the working folder (the notebooks' folder in
+            JupyterLab, the job's output folder in a CWL run).
+    """
+    from s1flood.atomic import write_text_atomic
+
+    path = Path(folder) / IDENTIFIERS
+    write_text_atomic(path, "".join(f"{name}\n" for name in names))
+    return path
+
+
+def scene_products(product: str, folder: Path | str = ".") -> list[str]:
+    """The products notebook 2 maps: ``[product]``, or when it is empty every one listed.
+
+    Args:
+        product: a product name, id or path; empty for every product in ``identifiers.txt``
+            (what notebook 1 wrote, see `write_identifiers`).
+        folder: the folder holding ``identifiers.txt``; default the working folder.
+    """
+    if product.strip():
+        return [product]
+    path = Path(folder) / IDENTIFIERS
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        raise InvalidOptionError(
+            "product", product, f"empty and no {path} (run notebook 1 first, or name a product)"
+        ) from None
+    names = [line.strip() for line in text.splitlines() if line.strip()]
+    if not names:
+        raise InvalidOptionError("product", product, f"empty and {path} lists no product")
+    return names
+
+
+def write_mask_list(masks: list[str], out_dir: Path | str) -> Path:
+    """List water masks as ``out_dir/masks.txt``, one a line, relative to that folder.
+
+    Notebook 3 aggregates them as ``@out_dir/masks.txt``.
+
+    Args:
+        masks: mask paths, absolute or relative to the working folder.
+        out_dir: the folder of the list (notebook 2's ``out_dir``).
+    """
+    from s1flood.atomic import write_text_atomic
+
+    folder = Path(out_dir).resolve()
+    path = folder / MASK_LIST
+    lines = [os.path.relpath(Path(mask).resolve(), folder) for mask in masks]
+    write_text_atomic(path, "".join(f"{line}\n" for line in lines))
+    return path
 
 
 def staged_catalog(folder: Path) -> Path:

@@ -34,10 +34,12 @@ def scene_outputs(out_dir: Path, name: str, polarisation: str) -> tuple[Path, Pa
     Args:
         out_dir: the scene's output folder.
         name: the product name.
-        polarisation: the polarisation preprocessed (VV, VH, HH or HV).
+        polarisation: the polarisation preprocessed (VV, VH, HH or HV), or a pair (VV+VH:
+            ``_sigma0_vv-vh.tif``).
     """
+    pols = "-".join(p.strip().lower() for p in polarisation.replace(",", "+").split("+"))
     return (
-        out_dir / "sigma0" / f"{name}_sigma0_{polarisation.strip().lower()}.tif",
+        out_dir / "sigma0" / f"{name}_sigma0_{pols}.tif",
         out_dir / "masks" / f"{name}_water.tif",
     )
 

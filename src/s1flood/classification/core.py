@@ -7,6 +7,7 @@ from pathlib import Path
 
 import rasterio
 
+from s1flood.acquisition import Acquisition, of_backscatter
 from s1flood.backscatter import Units
 from s1flood.classification.exclusion import exclusion_mask
 from s1flood.classification.reading import Feature, open_feature, parse_bands
@@ -117,6 +118,7 @@ def classify(
     workers: int | None = None,
     progress: bool = False,
     input_nodata: dict[str, int] | None = None,
+    acquisition: Acquisition | None = None,
 ) -> ClassificationResult:
     """Classify a backscatter GeoTIFF into a water mask COG (0 dry, 1 water, 255 nodata).
 
@@ -169,6 +171,10 @@ def classify(
         progress: show a progress bar. Default false.
         input_nodata: pixels the input has no value for, by reason (preprocessing's
             ``shadow`` and ``layover``), recorded in the sidecar. Default none.
+        acquisition: the scene's acquisition start, platform, relative orbit and orbit
+            direction, written into the mask's tags and sidecar; fields it leaves unknown are
+            taken from the STAC Item beside the backscatter (``NAME.json``, as preprocessing
+            writes it). Default none (all from that Item, if any).
     """
     backscatter, mask = Path(backscatter), Path(mask)
     _validate(
@@ -183,4 +189,5 @@ def classify(
     choice = (method, classes, threshold_db, require_bimodal, change_db)
     run = Run(backscatter, mask, grid, feature, before, excluded, *choice)
     run.nodata_reasons = dict(input_nodata or {})
+    run.acquisition = of_backscatter(backscatter).merged(acquisition or Acquisition())
     return run.execute(tile_size, smoothing, refine, workers, progress, counts)

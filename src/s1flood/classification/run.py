@@ -14,6 +14,7 @@ import rasterio
 from tqdm import tqdm
 
 from s1flood._version import __version__
+from s1flood.acquisition import Acquisition
 from s1flood.atomic import write_text_atomic
 from s1flood.classification import dualpol, kernels
 from s1flood.classification.dualpol import BandDecision
@@ -103,6 +104,7 @@ class Run:
         self.two_bands = len(feature.bands) == 2
         self.band_decisions: list[BandDecision] = []
         self.nodata_reasons: dict[str, int] = {}
+        self.acquisition = Acquisition()
 
     def _readers(self, feature: Feature, rows: int) -> PerThread[FeatureReader]:
         grid = self.grid
@@ -328,6 +330,7 @@ class Run:
             "path": decision.path,
             "values": "0=dry 1=water 255=nodata",
             "polarisations": ",".join(self.feature.names),
+            **self.acquisition.tags(),
         }
         for band in self.band_decisions:
             tags[f"water_threshold_db_{band.name}"] = f"{band.decision.threshold_db:.4f}"
@@ -484,6 +487,7 @@ class Run:
         )
         record = {
             "input": str(self.backscatter),
+            "acquisition": self.acquisition.to_dict(),
             **{k: v for k, v in result.to_dict(mask.parent).items() if k not in ("sidecar",)},
             "nbins": NBINS,
             "histogram_range_db": [float(histogram.edges[0]), float(histogram.edges[-1])],

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from s1flood import steps
+from s1flood.classification.describe import describe
 from s1flood.cli.app import State, app, doc
 
 
@@ -15,7 +16,7 @@ from s1flood.cli.app import State, app, doc
 def classify(
     backscatter: Annotated[Path, typer.Argument(help=doc("classify", "backscatter"))],
     mask: Annotated[Path, typer.Argument(help=doc("classify", "mask"))],
-    band: Annotated[str, typer.Option(help=doc("classify", "band"))] = "1",
+    band: Annotated[str, typer.Option(help=doc("classify", "band"))] = "auto",
     units: Annotated[str, typer.Option(help=doc("classify", "units"))] = "auto",
     method: Annotated[str, typer.Option(help=doc("classify", "method"))] = "split",
     tile_size: Annotated[int, typer.Option(help=doc("classify", "tile_size"))] = 32,
@@ -30,6 +31,14 @@ def classify(
     hand_max_m: Annotated[float, typer.Option(help=doc("classify", "hand_max_m"))] = 15.0,
     slope_max_deg: Annotated[float, typer.Option(help=doc("classify", "slope_max_deg"))] = 10.0,
     allow_unimodal: Annotated[bool, typer.Option(help=doc("classify", "allow_unimodal"))] = False,
+    acquisition_start: Annotated[
+        str | None, typer.Option(help=doc("classify", "acquisition_start"))
+    ] = None,
+    platform: Annotated[str | None, typer.Option(help=doc("classify", "platform"))] = None,
+    relative_orbit: Annotated[int, typer.Option(help=doc("classify", "relative_orbit"))] = 0,
+    orbit_direction: Annotated[
+        str | None, typer.Option(help=doc("classify", "orbit_direction"))
+    ] = None,
     overwrite: Annotated[bool, typer.Option(help=doc("classify", "overwrite"))] = False,
 ) -> None:
     """Classify backscatter into a water mask (0 dry, 1 water, 255 nodata)."""
@@ -51,16 +60,12 @@ def classify(
         hand_max_m=hand_max_m,
         slope_max_deg=slope_max_deg,
         allow_unimodal=allow_unimodal,
+        acquisition_start=acquisition_start,
+        platform=platform,
+        relative_orbit=relative_orbit,
+        orbit_direction=orbit_direction,
         overwrite=overwrite,
         progress=State.progress,
     )
-    rule = (
-        "no water"
-        if result.path == "no-water"
-        else f"water below {result.water_threshold_db:.2f} dB"
-    )
-    typer.echo(
-        f"{result.mask}: {result.path} ({result.reason}); {rule}, "
-        f"{result.water_area_km2:.3f} km² water, mean confidence {result.mean_confidence:.0f}; "
-        f"{result.sidecar.name}, {result.histogram_png.name}"
-    )
+    typer.echo(f"{result.mask} ({result.sidecar.name}, {result.histogram_png.name}):")
+    typer.echo("\n".join(describe(result)))

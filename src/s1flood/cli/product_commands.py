@@ -18,15 +18,25 @@ def aggregate(
     like: Annotated[Path | None, typer.Option(help=doc("aggregate", "like"))] = None,
     candidate: Annotated[float, typer.Option(help=doc("aggregate", "candidate"))] = 0.1,
     permanent: Annotated[float, typer.Option(help=doc("aggregate", "permanent"))] = 0.9,
+    event_start: Annotated[str | None, typer.Option(help=doc("aggregate", "event_start"))] = None,
+    reference_water: Annotated[
+        Path | None, typer.Option(help=doc("aggregate", "reference_water"))
+    ] = None,
+    reference_threshold: Annotated[
+        float, typer.Option(help=doc("aggregate", "reference_threshold"))
+    ] = 0.5,
+    dem: Annotated[Path | None, typer.Option(help=doc("aggregate", "dem"))] = None,
     overwrite: Annotated[bool, typer.Option(help=doc("aggregate", "overwrite"))] = False,
 ) -> None:
-    """Aggregate water masks into water frequency (water / valid observations) and classes."""
+    """Aggregate water masks into water frequency, classes and the flood record."""
     result = steps.aggregate(**locals(), progress=State.progress)
     area = result.area_km2
+    depth = f", depth {result.outputs['depth_max']}" if "depth_max" in result.outputs else ""
     typer.echo(
         f"{result.scene_count} scenes -> {out_dir}: permanent water "
-        f"{area['permanent_water']:.3f} km², flood candidate {area['flood_candidate']:.3f} km²; "
-        f"map {result.outputs['map']}"
+        f"{area['permanent_water']:.3f} km², flood candidate {area['flood_candidate']:.3f} km², "
+        f"flooded {area.get('flooded', 0.0):.3f} km²; map {result.outputs['map']}, "
+        f"first/last flooded, durations, episodes{depth}, {result.outputs['timeseries'].name}"
     )
 
 
@@ -48,6 +58,8 @@ def simulate(
     ] = False,
     wind: Annotated[bool, typer.Option(help=doc("simulate", "wind"))] = False,
     map_sigma0: Annotated[bool, typer.Option(help=doc("simulate", "map_sigma0"))] = False,
+    dark_land: Annotated[bool, typer.Option(help=doc("simulate", "dark_land"))] = False,
+    relative_orbits: Annotated[int, typer.Option(help=doc("simulate", "relative_orbits"))] = 1,
 ) -> None:
     """Simulate Sentinel-1 IW GRDH SAFE products of a flood, with water truth and a STAC catalog."""
     result = steps.simulate(**locals(), progress=State.progress)

@@ -18,7 +18,7 @@ def preprocess(
     aoi: Annotated[str, typer.Option(help=doc("preprocess", "aoi"))],
     dem: Annotated[Path, typer.Option(help=doc("preprocess", "dem"))],
     engine: Annotated[str, typer.Option(help=doc("preprocess", "engine"))] = "python",
-    polarisation: Annotated[str, typer.Option(help=doc("preprocess", "polarisation"))] = "VV",
+    polarisation: Annotated[str, typer.Option(help=doc("preprocess", "polarisation"))] = "VV+VH",
     resolution: Annotated[float, typer.Option(help=doc("preprocess", "resolution"))] = 10.0,
     crs: Annotated[str | None, typer.Option(help=doc("preprocess", "crs"))] = None,
     orbit: Annotated[Path | None, typer.Option(help=doc("preprocess", "orbit"))] = None,

@@ -241,9 +241,7 @@ def _query(
     if relative_orbit is not None and not 1 <= relative_orbit <= 175:
         raise InvalidOptionError("relative_orbit", relative_orbit, "between 1 and 175")
     direction = _norm_choice(orbit_direction, "orbit_direction", _DIRECTIONS)
-    pol = polarisation.upper() if polarisation else None
-    if pol is not None and pol not in ("VV", "VH", "HH", "HV"):
-        raise InvalidOptionError("polarisation", polarisation, "one of VV, VH, HH, HV")
+    pol = _wanted_polarisation(polarisation)
     return SearchQuery(
         aoi=aoi,
         start=window.start,
@@ -255,6 +253,16 @@ def _query(
         relative_orbit=relative_orbit,
         platform=platform,
     )
+
+
+def _wanted_polarisation(polarisation: str | None) -> str | None:
+    """One polarisation as asked; of a pair (``VV+VH``) the co-polarised one every 1SDV holds."""
+    pol = polarisation.replace(" ", "").upper() if polarisation else None
+    if pol in ("VV+VH", "HH+HV"):
+        return pol.split("+")[0]
+    if pol is not None and pol not in ("VV", "VH", "HH", "HV"):
+        raise InvalidOptionError("polarisation", polarisation, "VV, VH, HH, HV, VV+VH or HH+HV")
+    return pol
 
 
 def _filters(query: SearchQuery) -> dict[str, Any]:

@@ -79,7 +79,8 @@ def discover(
             ``dhus:URL`` or ``local:PATH`` (a static STAC catalog). Default ``cdse``.
         mode: acquisition mode. Default ``IW``.
         product_type: product type. Default ``GRD``.
-        polarisation: a polarisation every scene must have (VV, VH, HH or HV); default any.
+        polarisation: a polarisation every scene must have (VV, VH, HH or HV); a pair
+            (``VV+VH``, ``HH+HV``) keeps the scenes with its co-polarised one; default any.
         orbit_direction: ``ascending`` or ``descending``; default both.
         relative_orbit: relative orbit number, 1 to 175; 0 (default): any.
         min_coverage: fraction of the AOI (0 to 1) a scene must cover. Default 0.

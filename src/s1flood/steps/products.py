@@ -17,14 +17,23 @@ def aggregate(
     like: Path | str | None = None,
     candidate: float = 0.1,
     permanent: float = 0.9,
+    event_start: str | None = None,
+    reference_water: Path | str | None = None,
+    reference_threshold: float = 0.5,
+    dem: Path | str | None = None,
     overwrite: bool = False,
     progress: bool = False,
 ) -> AggregationResult:
-    """Aggregate water masks into water frequency and classes (step 5).
+    """Aggregate water masks into water frequency, classes and the flood record (step 5).
 
-    Frequency is water / valid observations, never water / number of scenes. Writes
-    ``water_count.tif``, ``valid_count.tif``, ``frequency.tif``, ``classes.tif`` (COGs),
-    ``classes.png`` (map with legend), ``summary.json`` and a STAC catalog of them.
+    Frequency is water / valid observations, never water / number of scenes; masks of one
+    acquisition (times from the masks' tags) are one observation. Writes
+    ``water_count.tif``, ``valid_count.tif``, ``frequency.tif``, ``classes.tif``, the flood
+    record (``reference_water``, ``flood_extent``, ``flood_count``, ``first_flooded``,
+    ``last_flooded`` (days since 1970-01-01 UTC), ``duration_min_days``,
+    ``duration_max_days``, ``flood_episodes``, with a DEM ``depth_max``: COGs),
+    ``classes.png``, ``timeseries.csv``, ``flooded_area.png``, ``summary.json`` and a STAC
+    catalog of them.
 
     Args:
         masks: water masks (uint8 0/1/255 GeoTIFFs), or ``@list.txt`` entries naming a file
@@ -34,7 +43,19 @@ def aggregate(
             masks' extents on the first mask's grid.
         candidate: frequency above which a pixel is a flood candidate (0 to 1). Default 0.1.
         permanent: frequency from which a pixel is permanent water (0 to 1, above
-            ``candidate``). Default 0.9.
+            ``candidate``); without ``event_start``, also the share of valid observations
+            in which a pixel is water that makes it reference water. Default 0.9.
+        event_start: start of the event, ISO 8601 (UTC unless a zone is given): the
+            observations before it give reference water (water in at least half of them)
+            and are not flood; default none (reference water by ``permanent``).
+        reference_water: a reference water raster on any grid, warped nearest (e.g. a JRC
+            Global Surface Water occurrence COG): at or above ``reference_threshold``
+            reference water; where it has no value the series' rule holds. Default none.
+        reference_threshold: the threshold of ``reference_water`` (0.5 for a 0/1 mask, e.g.
+            50 for an occurrence in percent). Default 0.5.
+        dem: a DEM GeoTIFF (m, any CRS), or ``copernicus-30`` / ``copernicus-90`` (fetched
+            over the grid into the cache): writes ``depth_max.tif``, the maximum flood
+            depth from the flood extent. Default none.
         overwrite: replace existing outputs. Default false.
         progress: show a progress bar. Default false.
     """
@@ -49,6 +70,10 @@ def aggregate(
         like=like,
         candidate=candidate,
         permanent=permanent,
+        event_start=event_start,
+        reference_water=reference_water,
+        reference_threshold=reference_threshold,
+        dem=dem,
         overwrite=overwrite,
         progress=progress,
     )
@@ -70,6 +95,8 @@ def simulate(
     zip_products: bool = False,
     wind: bool = False,
     map_sigma0: bool = False,
+    dark_land: bool = False,
+    relative_orbits: int = 1,
     progress: bool = False,
 ) -> SimulationResult:
     """Simulate Sentinel-1 IW GRDH SAFE products of a flood, with water truth and a catalog.
@@ -89,6 +116,10 @@ def simulate(
         wind: roughen open water by wind on some dates. Default false.
         map_sigma0: also write each scene's terrain-corrected sigma0 on the DEM grid.
             Default false.
+        dark_land: add always-dark land (dry sand, a tarmac runway) above the flood levels,
+            as dark as calm water in every scene. Default false.
+        relative_orbits: 1, or 2 for scenes alternating between two orbit tracks (the given
+            direction and the other one, each with its own incidence and footprint). Default 1.
         progress: show a progress bar. Default false.
     """
     from s1flood.synthetic.simulate import simulate as simulate_products
@@ -107,4 +138,6 @@ def simulate(
         zip_products=zip_products,
         wind=wind,
         map_sigma0=map_sigma0,
+        dark_land=dark_land,
+        relative_orbits=relative_orbits,
     )

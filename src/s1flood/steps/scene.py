@@ -25,7 +25,7 @@ def preprocess(
     aoi: str,
     dem: Path | str,
     engine: str = "python",
-    polarisation: str = "VV",
+    polarisation: str = "VV+VH",
     resolution: float = 10.0,
     crs: str | None = None,
     orbit: Path | str | None = None,
@@ -50,7 +50,10 @@ def preprocess(
             once into the cache and converted from EGM2008 to ellipsoidal heights.
         engine: ``python`` (xarray-sentinel reading, own terrain correction) or ``snap``
             (SNAP's gpt). Default ``python``.
-        polarisation: VV, VH, HH or HV. Default VV.
+        polarisation: VV, VH, HH or HV, or a pair (``VV+VH``, ``HH+HV``): both calibrated
+            and terrain-corrected in one pass into a two-band COG (band descriptions VV,
+            VH); a product holding only one of the pair gives that one (a warning says
+            so). Default ``VV+VH``.
         resolution: pixel size of the target grid, metres. Default 10.
         crs: target CRS (EPSG code, WKT or PROJ text); default the UTM zone of the AOI
             centroid.
@@ -87,7 +90,7 @@ def classify(
     backscatter: Path | str,
     mask: Path | str,
     *,
-    band: str = "1",
+    band: str = "auto",
     units: str = "auto",
     method: str = "split",
     tile_size: int = 32,
@@ -102,6 +105,10 @@ def classify(
     hand_max_m: float = 15.0,
     slope_max_deg: float = 10.0,
     allow_unimodal: bool = False,
+    acquisition_start: str | None = None,
+    platform: str | None = None,
+    relative_orbit: int = 0,
+    orbit_direction: str | None = None,
     overwrite: bool = False,
     progress: bool = False,
 ) -> ClassificationResult:
@@ -116,8 +123,10 @@ def classify(
     Args:
         backscatter: calibrated backscatter GeoTIFF, linear power or dB.
         mask: the water mask COG to write (``.tif``).
-        band: band to classify: a 1-based index or a band description such as ``VV``; two
-            joined by a comma (``VV,VH``) are fused (mean of their dB). Default ``1``.
+        band: band to classify: ``auto`` (both polarisations of a two-band VV+VH or HH+HV
+            raster, else band 1; default), a 1-based index or a band description such as
+            ``VV``, or two joined by a comma (``VV,VH``): each band's own threshold, then
+            their mean water membership.
         units: units of the input values: ``auto`` (from the band's metadata, else its
             values), ``linear`` or ``db``. Default ``auto``.
         method: ``split`` (Otsu of the tiles showing water and land; default),
@@ -141,6 +150,14 @@ def classify(
         slope_max_deg: slope limit with ``dem`` (degrees). Default 10.
         allow_unimodal: with ``multiotsu``, threshold even when no distinct water
             population shows. Default false.
+        acquisition_start: the scene's acquisition start, ISO 8601 (UTC unless a zone is
+            given), written into the mask's tags and sidecar for aggregation's time products;
+            default that of the STAC Item beside the backscatter (as preprocessing writes
+            it), else unknown.
+        platform: the scene's platform (``sentinel-1a``); default as ``acquisition_start``.
+        relative_orbit: the scene's relative orbit (1 to 175); 0 (default) as
+            ``acquisition_start``.
+        orbit_direction: ``ascending`` or ``descending``; default as ``acquisition_start``.
         overwrite: replace existing outputs. Default false.
         progress: show a progress bar. Default false.
     """
@@ -151,11 +168,18 @@ def _classify(
     values: dict[str, Any], input_nodata: dict[str, int] | None = None
 ) -> ClassificationResult:
     """`classify` with the step's parameters in `values`, and the input's known nodata."""
+    from s1flood.acquisition import Acquisition
     from s1flood.classification import classify as classify_backscatter
     from s1flood.raster import reading
 
     arguments = arguments_for(classify_backscatter, values)
     arguments["threshold_db"] = values["threshold_db"] or None
+    arguments["acquisition"] = Acquisition.of(
+        values.get("acquisition_start"),
+        values.get("platform"),
+        values.get("relative_orbit") or 0,
+        values.get("orbit_direction"),
+    )
     with reading(values["backscatter"]):
         return classify_backscatter(
             values["backscatter"],
@@ -197,7 +221,7 @@ def process_scene(  # noqa: D417 (the others are documented in the steps it call
     dem: Path | str,
     catalogue: str | None = None,
     engine: str = "python",
-    polarisation: str = "VV",
+    polarisation: str = "VV+VH",
     resolution: float = 10.0,
     crs: str | None = None,
     orbit: Path | str | None = None,
@@ -205,7 +229,7 @@ def process_scene(  # noqa: D417 (the others are documented in the steps it call
     window: int = 5,
     rtc: bool = False,
     dem_vertical: str = "auto",
-    band: str = "1",
+    band: str = "auto",
     units: str = "auto",
     method: str = "split",
     tile_size: int = 32,

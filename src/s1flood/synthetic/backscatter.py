@@ -48,6 +48,8 @@ SURFACES: dict[LandCover, SurfaceModel] = {
     LandCover.FOREST: SurfaceModel(-7.5, -13.0, -0.04, -0.03),
     # double bounce of buildings
     LandCover.URBAN: SurfaceModel(1.0, -7.0, -0.05, -0.05),
+    # dry sand, tarmac: as dark as calm water in every scene
+    LandCover.DARK: SurfaceModel(-23.0, -29.5, -0.25, -0.18),
 }
 WIND_GAIN_DB = {"VV": 1.0, "VH": 0.4}
 """Increase of water sigma0 per dB of wind roughening, by polarisation."""

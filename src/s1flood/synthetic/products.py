@@ -33,6 +33,7 @@ from s1flood.synthetic.scenario import Acquisition, water_truth, write_truth
 from s1flood.synthetic.speckle import GRDH_LOOKS, gamma_speckle
 from s1flood.synthetic.stac_catalog import ProductRecord
 from s1flood.synthetic.terrain import LandCover, Terrain
+from s1flood.synthetic.truth import water_level, write_level
 
 LOGGER = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ class Campaign:
     """What every acquisition of one simulation shares: terrain, geometry, options."""
 
     terrain: Terrain
+    onset: npt.NDArray[np.float32]
+    """The flood onset stage of every DEM cell (`s1flood.synthetic.truth.flood_onset_stage`)."""
     proj: DemProjection
     geom: RadarGeometry
     """The geometry of the first acquisition; the others differ only in their epoch."""
@@ -73,7 +76,10 @@ class Campaign:
 def write_acquisition(
     campaign: Campaign, acq: Acquisition, bar: Any
 ) -> tuple[Path, Path, ProductRecord]:
-    """Write the product, truth (and optional extras) of one date; return their paths.
+    """Write the product, truths (and optional extras) of one date; return their paths.
+
+    The truths: the water mask (``truth/<product>_truth.tif``) and the water level
+    (``truth/<product>_level.tif``: water-surface height and depth, metres).
 
     Args:
         campaign: the simulation's shared terrain, geometry and options.
@@ -88,6 +94,10 @@ def write_acquisition(
     scene = render_scene(c.terrain, c.proj, geom, landcover, POLARISATIONS, texture, acq.wind_db)
     ident = _identity(c, acq, geom)
     truth_path = write_truth(c.terrain, truth, c.out_dir / "truth" / f"{ident.name}_truth.tif")
+    height, depth = water_level(c.terrain, acq.stage, truth, c.onset)
+    level_path = write_level(
+        c.terrain, height, depth, c.out_dir / "truth" / f"{ident.name}_level.tif"
+    )
     sigma0_path = None
     if c.options.map_sigma0:
         sigma0_path = write_map_sigma0(
@@ -127,6 +137,7 @@ def write_acquisition(
         polarisations=POLARISATIONS,
         measurement_files={p: f"measurement/{ident.file_stem(p)}.tiff" for p in POLARISATIONS},
         truth_path=truth_path,
+        level_path=level_path,
         sigma0_path=sigma0_path,
         stage_m=acq.stage,
         phase=acq.phase,

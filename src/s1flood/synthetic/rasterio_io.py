@@ -21,32 +21,36 @@ def write_geotiff(
     transform: Any,
     crs: Any,
     nodata: float | None = None,
-    description: str | None = None,
+    description: str | tuple[str, ...] | None = None,
+    compress: str = "deflate",
 ) -> Path:
-    """Write a single-band tiled, compressed GeoTIFF atomically.
+    """Write a tiled, compressed GeoTIFF atomically: one band, or one per plane of a 3-D array.
 
     Args:
         path: the file to write.
-        array: the band.
+        array: the band (rows, columns), or the bands (bands, rows, columns).
         transform: the affine transform.
         crs: the CRS.
         nodata: the nodata value.
-        description: the band description.
+        description: the band description, or one per band.
+        compress: the GDAL compression (``zstd`` writes several times faster).
     """
+    bands = array if array.ndim == 3 else array[None]
+    descriptions = (description,) if isinstance(description, str) else description
     profile: dict[str, Any] = {
         "driver": "GTiff",
-        "height": array.shape[0],
-        "width": array.shape[1],
-        "count": 1,
+        "height": bands.shape[1],
+        "width": bands.shape[2],
+        "count": bands.shape[0],
         "dtype": array.dtype.name,
         "crs": crs,
         "transform": transform,
-        "compress": "deflate",
+        "compress": compress,
         "tiled": True,
         "blockxsize": 256,
         "blockysize": 256,
     }
-    if array.shape[0] < 256 or array.shape[1] < 256:
+    if bands.shape[1] < 256 or bands.shape[2] < 256:
         profile.update(tiled=False)
         del profile["blockxsize"], profile["blockysize"]
     if nodata is not None:
@@ -54,9 +58,9 @@ def write_geotiff(
     if np.issubdtype(array.dtype, np.floating):
         profile["predictor"] = 3
     with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        dst.write(array, 1)
-        if description:
-            dst.set_band_description(1, description)
+        dst.write(bands)
+        for k, text in enumerate(descriptions or ()):
+            dst.set_band_description(k + 1, text)
     return path
 
 

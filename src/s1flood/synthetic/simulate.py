@@ -2,8 +2,11 @@
 
 ``simulate()`` generates (or reads) a DEM for the AOI (`site`), a flood scenario over the
 time window (`scenario`), one SAFE product per acquisition (VV+VH, written block by block,
-`products`), a truth mask per acquisition on the DEM grid and a static STAC catalog of the
-products (`stac_catalog`).
+`products`), the truth on the DEM grid (`truth`: per acquisition the water mask and the water
+level and depth; once the permanent water, the flood onset stage, each orbit track's footprint
+and any always-dark land) and a static STAC catalog of the products (`stac_catalog`).
+``scenario.json`` lists all of it; `s1flood.synthetic.truth_record` derives from it the truth
+first and last flooded dates and flooded spans.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from tqdm import tqdm
 
 from s1flood.aoi import TimeWindow, parse_aoi_wkt, parse_time_window
@@ -35,9 +39,16 @@ from s1flood.synthetic.products import (
     write_acquisition,
 )
 from s1flood.synthetic.render import DemProjection, project_terrain
-from s1flood.synthetic.scenario import Acquisition, make_scenario
+from s1flood.synthetic.scenario import (
+    FALL_EXPONENT,
+    PEAK_AT,
+    PEAK_STAGE_M,
+    Acquisition,
+    make_scenario,
+)
 from s1flood.synthetic.site import DEM_RESOLUTION, Site, make_site
 from s1flood.synthetic.stac_catalog import ProductRecord, write_catalog
+from s1flood.synthetic.truth import write_static_truth
 
 LOGGER = logging.getLogger(__name__)
 
@@ -96,6 +107,8 @@ class SimulationResult:
                     stage=float(a["stage"]),
                     phase=str(a["phase"]),
                     wind_db=float(a["wind_db"]),
+                    fraction=float(a.get("fraction", 0.0)),
+                    track=int(a.get("track", 0)),
                 )
                 for a in record.get("acquisitions") or []
             ],
@@ -140,6 +153,8 @@ def simulate(
     workers: int = 2,
     write_model: bool = False,
     map_sigma0: bool = False,
+    dark_land: bool = False,
+    relative_orbits: int = 1,
 ) -> SimulationResult:
     """Simulate ``scenes`` GRDH products of a flood over the AOI between start and end.
 
@@ -164,27 +179,46 @@ def simulate(
             geometry (``model/<product>_sigma0_<pol>.tif``, float32, linear).
         map_sigma0: also write each acquisition's speckled VV sigma0 on the DEM grid
             (``sigma0/<product>_sigma0_vv.tif``), what ideal preprocessing would give.
+        dark_land: add always-dark land (dry sand, a tarmac runway) above the flood levels
+            (``truth/always_dark.tif``).
+        relative_orbits: 1, or 2 for acquisitions alternating between the given orbit
+            direction and a second track of the other direction (other incidence, footprint
+            and relative orbit).
     """
     aoi = parse_aoi_wkt(aoi_wkt)
     window = parse_time_window(start, end)
     n_lines, n_samples = parse_size(size)
     direction = _check_options(orbit_direction, scenes, seed)
+    directions = _track_directions(direction, relative_orbits, scenes)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
     image_extent = None if size == "full" else 1.25 * max(n_lines, n_samples) * DEM_RESOLUTION
     site = make_site(aoi, aoi_wkt, dem, image_extent, seed, out_dir)
-    acquisitions = _acquisitions(window, scenes, seed, wind, site.lon, direction)
+    static = write_static_truth(site.terrain, seed, dark_land, out_dir / "truth")
+    acquisitions = _acquisitions(window, scenes, seed, wind, site.lon, directions)
     options = ProductOptions(block_lines, workers, write_model, map_sigma0, zip_products)
     shape, full = (n_lines, n_samples), size == "full"
-    incidence, campaign = _campaign(
-        site, acquisitions, rng, shape, full, direction, seed, out_dir, options
-    )
-    products, truths, records = _write_products(campaign, acquisitions, progress)
+    tracks = [
+        _campaign(site, static.onset, acquisitions, track, shape, full, seed, out_dir, options)
+        for track in enumerate(directions)
+    ]
+    campaigns = [campaign for _, campaign in tracks]
+    for c in campaigns:
+        static.add_footprint(c.terrain, c.proj, shape, c.relative_orbit)
+    products, truths, records = _write_products(campaigns, acquisitions, progress)
     catalog = write_catalog(out_dir / "catalog", records, "s1flood simulated flood")
     scenario_path = out_dir / "scenario.json"
-    doc = _scenario_doc(aoi.wkt, seed, campaign, incidence, site)
-    doc["acquisitions"] = _acquisitions_doc(acquisitions, products, truths, out_dir)
+    doc = _scenario_doc(aoi.wkt, seed, campaigns[0], tracks[0][0], site)
+    doc["hydrograph"] = {
+        "start": window.start.isoformat(),
+        "end": window.end.isoformat(),
+        "peak_at": PEAK_AT,
+        "peak_stage_m": PEAK_STAGE_M,
+        "fall_exponent": FALL_EXPONENT,
+    }
+    doc["truth"] = static.doc(out_dir)
+    doc["tracks"] = [_track_doc(c, incidence) for incidence, c in tracks]
+    doc["acquisitions"] = _acquisitions_doc(acquisitions, records, out_dir)
     scenario_path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     return SimulationResult(
         products=products,
@@ -209,43 +243,59 @@ def _check_options(orbit_direction: str, scenes: int, seed: int) -> str:
     return direction
 
 
+def _track_directions(direction: str, relative_orbits: int, scenes: int) -> list[str]:
+    """The orbit direction of each track: the given one, then the other one."""
+    if relative_orbits not in (1, 2):
+        raise InvalidOptionError("relative_orbits", relative_orbits, "use 1 or 2")
+    if scenes < relative_orbits:
+        raise InvalidOptionError("scenes", scenes, "needs at least one scene per relative orbit")
+    other = ORBIT_DIRECTIONS[1 - ORBIT_DIRECTIONS.index(direction)]
+    return [direction, other][:relative_orbits]
+
+
 def _acquisitions(
-    window: TimeWindow, scenes: int, seed: int, wind: bool, lon: float, direction: str
+    window: TimeWindow, scenes: int, seed: int, wind: bool, lon: float, directions: list[str]
 ) -> list[Acquisition]:
-    """The dates of the scenario, each moved to the pass time of its day."""
+    """The dates of the scenario, on alternate tracks, each moved to its track's pass time."""
     acquisitions = make_scenario(window.start, window.end, scenes, seed, wind=wind)
-    return [
-        dataclasses.replace(a, time=_pass_time(a.time, lon, direction, window.start, window.end))
-        for a in acquisitions
-    ]
+    out = []
+    for a in acquisitions:
+        track = a.index % len(directions)
+        when = _pass_time(a.time, lon, directions[track], window.start, window.end)
+        out.append(dataclasses.replace(a, time=when, track=track))
+    return out
 
 
 def _campaign(
     site: Site,
+    onset: npt.NDArray[np.float32],
     acquisitions: list[Acquisition],
-    rng: np.random.Generator,
+    track: tuple[int, str],
     shape: tuple[int, int],
     full: bool,
-    direction: str,
     seed: int,
     out_dir: Path,
     options: ProductOptions,
 ) -> tuple[float, Campaign]:
-    """The incidence at the scene centre, and what every acquisition shares."""
-    incidence, orbit, geom = _radar_geometry(
-        site, rng, full, shape, direction, acquisitions[0].time
-    )
+    """The incidence at the scene centre, and what every acquisition of one track shares."""
+    index, direction = track
+    first = next(a for a in acquisitions if a.track == index)
+    # the first track draws from the stream a one-track simulation has always used
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0, *([index] if index else [])]))
+    incidence, orbit, geom = _radar_geometry(site, rng, full, shape, direction, first.time)
     LOGGER.info("projecting the DEM (%d x %d) into radar geometry", *site.terrain.shape)
     proj = project_terrain(site.terrain, geom)
+    relative_orbit = orbit_numbers(first.time, None)[1]
     campaign = Campaign(
         terrain=site.terrain,
+        onset=onset,
         proj=proj,
         geom=geom,
         orbit=orbit,
         direction=direction,
         background=Background.make(geom, POLARISATIONS, seed),
         luts=compute_luts(geom),
-        relative_orbit=orbit_numbers(acquisitions[0].time, None)[1],
+        relative_orbit=relative_orbit,
         seed=seed,
         out_dir=out_dir,
         options=options,
@@ -287,13 +337,13 @@ def _radar_geometry(
 
 
 def _write_products(
-    campaign: Campaign, acquisitions: list[Acquisition], progress: bool
+    campaigns: list[Campaign], acquisitions: list[Acquisition], progress: bool
 ) -> tuple[list[Path], list[Path], list[ProductRecord]]:
     """Write every acquisition's product and truth, with one progress bar over all blocks."""
     products: list[Path] = []
     truths: list[Path] = []
     records: list[ProductRecord] = []
-    n_blocks = -(-campaign.geom.n_lines // campaign.options.block_lines)
+    n_blocks = -(-campaigns[0].geom.n_lines // campaigns[0].options.block_lines)
     bar = tqdm(
         total=len(acquisitions) * len(POLARISATIONS) * n_blocks,
         disable=not progress,
@@ -302,7 +352,7 @@ def _write_products(
     )
     try:
         for acq in acquisitions:
-            path, truth_path, record = write_acquisition(campaign, acq, bar)
+            path, truth_path, record = write_acquisition(campaigns[acq.track], acq, bar)
             products.append(path)
             truths.append(truth_path)
             records.append(record)
@@ -329,20 +379,41 @@ def _scenario_doc(
     }
 
 
+def _track_doc(campaign: Campaign, incidence: float) -> dict[str, Any]:
+    """One orbit track of ``scenario.json``: relative orbit, direction, incidence, shadow."""
+    return {
+        "relative_orbit": campaign.relative_orbit,
+        "orbit_direction": campaign.direction,
+        "incidence_at_aoi_deg": incidence,
+        "shadow_fraction": campaign.proj.shadow_fraction,
+        "layover_fraction": campaign.proj.layover_fraction,
+    }
+
+
 def _acquisitions_doc(
-    acquisitions: list[Acquisition], products: list[Path], truths: list[Path], out_dir: Path
+    acquisitions: list[Acquisition], records: list[ProductRecord], out_dir: Path
 ) -> list[dict[str, Any]]:
-    """The acquisitions of ``scenario.json``: product, time, stage, phase, wind, truth."""
+    """The acquisitions of ``scenario.json``: product, time, stage, phase, wind, truths."""
+
+    def rel(path: Path | None) -> str | None:
+        if path is None:
+            return None
+        return str(path.relative_to(out_dir)) if path.is_relative_to(out_dir) else str(path)
+
     return [
         {
-            "product": p.name,
+            "product": r.path.name,
             "time": a.time.isoformat(),
             "stage_m": a.stage,
             "phase": a.phase,
             "wind_db": a.wind_db,
-            "truth": str(t.relative_to(out_dir)) if t.is_relative_to(out_dir) else str(t),
+            "truth": rel(r.truth_path),
+            "level": rel(r.level_path),
+            "fraction": a.fraction,
+            "relative_orbit": r.relative_orbit,
+            "orbit_direction": r.orbit_state,
         }
-        for a, p, t in zip(acquisitions, products, truths, strict=True)
+        for a, r in zip(acquisitions, records, strict=True)
     ]
 
 

@@ -43,6 +43,7 @@ class ProductRecord:
     polarisations: tuple[str, ...]
     measurement_files: dict[str, str]  # pol -> path relative to the SAFE root
     truth_path: Path | None = None
+    level_path: Path | None = None
     sigma0_path: Path | None = None
     stage_m: float | None = None
     phase: str | None = None
@@ -109,6 +110,14 @@ def _assets(rec: ProductRecord, item_dir: Path) -> dict[str, Any]:
             "href": _rel(rec.truth_path, item_dir),
             "type": "image/tiff; application=geotiff",
             "title": "Simulated water truth (uint8: 0 dry, 1 water, 255 nodata)",
+            "roles": ["truth"],
+        }
+    if rec.level_path is not None:
+        assets["truth-level"] = {
+            "href": _rel(rec.level_path, item_dir),
+            "type": "image/tiff; application=geotiff",
+            "title": "Simulated water level (float32 m, NaN dry: band 1 water-surface height, "
+            "band 2 depth)",
             "roles": ["truth"],
         }
     if rec.sigma0_path is not None:

@@ -39,6 +39,8 @@ class LandCover(enum.IntEnum):
     BARE = 3
     FOREST = 4
     URBAN = 5
+    DARK = 6
+    """Land that is dark in every scene (dry sand, tarmac): looks like calm water."""
 
 
 @dataclass

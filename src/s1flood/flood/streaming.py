@@ -1,0 +1,202 @@
+"""Streaming the observations window by window into the counts and the flood record COGs.
+
+Per window, every observation is read once (the masks of one acquisition merged), added to
+the water/valid counts and packed two bits per pixel (`record_kernels`); then one kernel
+walks each pixel's series in time order. Window rows shrink when the packed series would
+pass `PACKED_BUDGET`, so memory stays bounded whatever the number of scenes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from rasterio.io import DatasetWriter
+from rasterio.windows import Window
+from tqdm import tqdm
+
+from s1flood import kernels
+from s1flood.errors import InvalidMaskError
+from s1flood.flood import record_kernels as rk
+from s1flood.flood.observations import Observation
+from s1flood.flood.record import PRE_EVENT_FRACTION, RecordPlan
+from s1flood.flood.reference import ReferenceReader
+from s1flood.mask_sources import MaskReaders, MaskSource, keep_open
+from s1flood.parallel import PerThread, ordered_map
+from s1flood.raster import BLOCK_ROWS, BandSpec, Grid, pixel_area_km2, row_windows, staged_cogs
+
+PACKED_BUDGET = 96 * 2**20
+"""Bytes of one worker's packed series per window (rows shrink to stay below it)."""
+
+
+def window_rows(observations: int, width: int) -> int:
+    """Rows per window: `BLOCK_ROWS`, halved while the packed series passes the budget.
+
+    Args:
+        observations: the number of observations.
+        width: the grid width.
+    """
+    per_row = width * max(1, -(-observations // 4))
+    rows = BLOCK_ROWS
+    while rows > 16 and rows * per_row > PACKED_BUDGET:
+        rows //= 2
+    return rows
+
+
+@dataclass
+class Streamed:
+    """What streaming found besides the COGs: classes per row, per-observation areas."""
+
+    class_per_row: npt.NDArray[np.int64]
+    per_observation: npt.NDArray[np.float64]
+    """(observations, `record_kernels.PER_OBSERVATION`) km²."""
+
+
+class _Buffers:
+    """One worker thread's block arrays, reused from window to window."""
+
+    def __init__(self, rows: int, width: int, observations: int) -> None:
+        shape = (rows, width)
+        self.mask = np.empty(shape, dtype=np.uint8)
+        self.other = np.empty(shape, dtype=np.uint8)
+        self.water = np.empty(shape, dtype=np.uint16)
+        self.valid = np.empty(shape, dtype=np.uint16)
+        self.frequency = np.empty(shape, dtype=np.float32)
+        self.classes = np.empty(shape, dtype=np.uint8)
+        self.packed = np.empty((rows, width, max(1, -(-observations // 4))), dtype=np.uint8)
+        self.given = np.full(shape, 255, dtype=np.uint8)
+        self.record = {
+            key: np.empty(shape, dtype=dtype)
+            for key, dtype in (
+                ("reference_water", np.uint8),
+                ("flood_extent", np.uint8),
+                ("flood_count", np.uint16),
+                ("first_flooded", np.uint16),
+                ("last_flooded", np.uint16),
+                ("duration_min_days", np.uint16),
+                ("duration_max_days", np.uint16),
+                ("flood_episodes", np.uint8),
+            )
+        }
+
+
+def _check(bad: bool, mask: npt.NDArray[np.uint8], source: MaskSource) -> None:
+    if bad:
+        values = np.unique(mask)
+        wrong = values[(values > kernels.WATER) & (values != kernels.NODATA_U8)]
+        raise InvalidMaskError(source.path, f"value {wrong[0]}")
+
+
+def _read_observation(
+    readers: MaskReaders, observation: Observation, window: Window, mine: _Buffers, rows: int
+) -> npt.NDArray[np.uint8]:
+    mask = mine.mask[:rows]
+    first, *others = observation.sources
+    readers.read(first, window, mask)
+    for source in others:
+        other = mine.other[:rows]
+        readers.read(source, window, other)
+        _check(rk.merge_masks(mask, other), other, source)
+    return mask
+
+
+def stream(
+    grid: Grid,
+    plan: RecordPlan,
+    outputs: dict[str, Path],
+    specs: list[tuple[str, BandSpec]],
+    thresholds: tuple[float, float],
+    reference: Callable[[], ReferenceReader] | None,
+    workers: int,
+    progress: bool,
+) -> Streamed:
+    """Write the counts, frequency, classes and flood record COGs of `plan`'s observations.
+
+    Args:
+        grid: the output grid.
+        plan: the observations and how each enters the record.
+        outputs: output paths by key (`specs`' keys).
+        specs: each output's key and band spec, in writing order.
+        thresholds: the frequency classes' candidate and permanent thresholds.
+        reference: makes one thread's reader of a user reference raster, or None.
+        workers: worker threads.
+        progress: show a progress bar.
+    """
+    candidate, permanent = thresholds
+    sources = [s for o in plan.observations for s in o.sources]
+    n = len(plan.observations)
+    rows_per_window = window_rows(n, grid.width)
+    area_per_row = pixel_area_km2(grid)
+    kept = keep_open(workers)
+    readers = PerThread(lambda: MaskReaders(grid, sources, kept), lambda r: r.close())
+    buffers = PerThread(lambda: _Buffers(rows_per_window, grid.width, n), lambda _: None)
+    given = PerThread(reference or (lambda: None), lambda r: r.close() if r else None)
+    lock = threading.Lock()
+    write: dict[str, DatasetWriter] = {}
+
+    def one(window: Window) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        rows, top = int(window.height), int(window.row_off)
+        mine = buffers.get()
+        water, valid, packed = mine.water[:rows], mine.valid[:rows], mine.packed[:rows]
+        water.fill(0)
+        valid.fill(0)
+        packed.fill(0)
+        for index, observation in enumerate(plan.observations):
+            mask = _read_observation(readers.get(), observation, window, mine, rows)
+            _check(
+                rk.pack_observation(mask, index, packed, water, valid), mask, observation.sources[0]
+            )
+        frequency, classes = mine.frequency[:rows], mine.classes[:rows]
+        per_row = np.zeros((rows, 3), dtype=np.int64)
+        kernels.frequency_classes(water, valid, candidate, permanent, frequency, classes, per_row)
+        reader = given.get()
+        if reader is not None:
+            reader.read(window, mine.given[:rows])
+        record = {key: array[:rows] for key, array in mine.record.items()}
+        per_observation = np.zeros((n, rk.PER_OBSERVATION), dtype=np.float64)
+        rk.flood_record(
+            packed, plan.days, plan.kinds, mine.given[:rows], reader is not None,
+            plan.event_mode, permanent, PRE_EVENT_FRACTION, area_per_row[top : top + rows],
+            record["reference_water"], record["flood_extent"], record["flood_count"],
+            record["first_flooded"], record["last_flooded"], record["duration_min_days"],
+            record["duration_max_days"], record["flood_episodes"], per_observation,
+        )  # fmt: skip
+        blocks = {
+            "water_count": water,
+            "valid_count": valid,
+            "frequency": frequency,
+            "classes": classes,
+            **record,
+        }
+        with lock:
+            for key, writer in write.items():
+                writer.write(blocks[key], 1, window=window)
+        return per_row, per_observation
+
+    class_per_row = np.zeros((grid.height, 3), dtype=np.int64)
+    totals = np.zeros((n, rk.PER_OBSERVATION), dtype=np.float64)
+    windows = row_windows(grid.height, grid.width, rows_per_window)
+    with staged_cogs([(outputs[key], spec) for key, spec in specs], grid) as writers:
+        write.update(zip([key for key, _ in specs], writers, strict=True))
+        try:
+            with tqdm(
+                total=len(windows),
+                desc="aggregate",
+                unit="block",
+                disable=None if progress else True,
+            ) as bar:
+                for window, (per_row, per_obs) in zip(
+                    windows, ordered_map(one, windows, workers), strict=True
+                ):
+                    top = int(window.row_off)
+                    class_per_row[top : top + per_row.shape[0]] = per_row
+                    totals += per_obs
+                    bar.update()
+        finally:
+            readers.close()
+            given.close()
+    return Streamed(class_per_row, totals)
