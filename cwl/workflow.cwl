@@ -88,6 +88,8 @@ inputs:
   earthdata_token: {type: string, label: Earthdata token, doc: "NASA Earthdata bearer token for ASF downloads (a secret: only the kernel's environment sees it); empty: none.", default: ""}
 steps:
   discover:
+    label: "Find the scenes (notebook 01-discover)"
+    doc: "Lists the Sentinel-1 GRD products covering the AOI in the time window, in time order."
     run: discover.cwl
     in:
       aoi: aoi
@@ -107,6 +109,8 @@ steps:
       stac_collection: stac_collection
     out: [identifiers, executed_notebook]
   classify:
+    label: "Map water in each scene (notebook 02-classify)"
+    doc: "One job per product found: fetch, calibrate, terrain-correct and classify it into a water mask."
     run: classify.cwl
     scatter: product
     in:
@@ -147,6 +151,8 @@ steps:
       earthdata_token: earthdata_token
     out: [mask, histogram, executed_notebook]
   aggregate:
+    label: "Aggregate the masks (notebook 03-aggregate)"
+    doc: "Water frequency, classes, counts and the flood record from every scene's mask; the PNG map and summary."
     run: aggregate.cwl
     in:
       masks: classify/mask
@@ -160,6 +166,8 @@ steps:
       dem_name: dem_name
     out: [out_dir, executed_notebook]
   gather:
+    label: "Gather the results under one STAC catalog"
+    doc: "Every file of the run (the aggregation's, each scene's, the executed notebooks) in one folder with a self-contained STAC catalog: what is staged out."
     run: results.cwl
     in:
       aggregation: aggregate/out_dir

@@ -200,7 +200,9 @@ def test_toil_gives_byte_identical_rasters(cwltool_run: Run, toil_run: Run) -> N
     expected = sorted(p.relative_to(cwltool_run.outdir) for p in cwltool_run.outdir.rglob("*.tif"))
     found = sorted(p.relative_to(toil_run.outdir) for p in toil_run.outdir.rglob("*.tif"))
     assert found == expected
-    assert len(expected) == len(COGS) + SCENES
+    aggregated = list((cwltool_run.outdir / "results" / "frequency").glob("*.tif"))
+    assert {p.name for p in aggregated} >= set(COGS)
+    assert len(expected) == len(aggregated) + SCENES  # and one mask per scene
     for relative in expected:
         a = (cwltool_run.outdir / relative).read_bytes()
         b = (toil_run.outdir / relative).read_bytes()

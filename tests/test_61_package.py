@@ -75,6 +75,25 @@ def test_package_is_an_application_package(package):
     assert str(ROOT) not in text, "the package names a path on this machine"
 
 
+def test_metadata_is_the_projects_from_one_place(package):
+    import tomllib
+
+    from s1flood.package_metadata import METADATA
+
+    for key, value in METADATA.items():
+        assert package[key] == value, key
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert [a["email"] for a in project["authors"]] == [a["s:email"] for a in METADATA["s:author"]]
+    names = [f"{a['s:givenName']} {a['s:familyName']}" for a in METADATA["s:author"]]
+    assert [a["name"] for a in project["authors"]] == names
+    assert project["keywords"] == METADATA["s:keywords"]
+    assert METADATA["s:license"].endswith("/" + project["license"])
+    assert project["urls"]["Source"] == METADATA["s:codeRepository"]
+    source = yaml.safe_load(WORKFLOW.read_text())
+    assert source["s:license"] == METADATA["s:license"]
+    assert source["s:codeRepository"] == METADATA["s:codeRepository"]
+
+
 def test_package_ids_are_local(package):
     """What the ADES runners' loader reads: ``id: aoi``, ``source: aoi``, ``run: '#discover'``."""
     entry = package["$graph"][0]

@@ -44,6 +44,7 @@ from s1flood.package_cwl import (
     pack,
 )
 from s1flood.package_images import docker_images, push_images
+from s1flood.package_metadata import METADATA
 
 __all__ = [
     "DEFAULT_ID",
@@ -74,13 +75,6 @@ DEFAULT_RESOURCES: dict[str, int] = {"coresMin": 1, "coresMax": 2, "ramMin": 102
 """Cores and RAM (MiB) for a tool whose source CWL does not say."""
 
 SCHEMA_ORG = "https://schema.org/"
-METADATA: dict[str, Any] = {
-    "s:author": [{"class": "s:Organization", "s:name": "s1flood developers"}],
-    "s:license": "https://spdx.org/licenses/Apache-2.0",
-    "s:codeRepository": "https://github.com/s1flood/s1flood",
-    "s:keywords": ["Sentinel-1", "SAR", "flood mapping", "water frequency", "Multi-Otsu", "STAC"],
-}
-"""schema.org metadata of the package (the version is added from ``s1flood._version``)."""
 
 
 @dataclass
@@ -119,8 +113,8 @@ def package_document(
         version: ``s:softwareVersion``.
         resources: cores/RAM filled in where a tool's ``ResourceRequirement`` lacks them
             (default `DEFAULT_RESOURCES`).
-        metadata: schema.org fields of the source workflow (``s:keywords``...); they win over
-            `METADATA`, whose fields fill the gaps.
+        metadata: schema.org fields of the source workflow (``s:keywords``...); they fill
+            the gaps of `s1flood.package_metadata.METADATA`, the project's own.
     """
     if workflow_id == "main" or not workflow_id:
         raise InputError("workflow_id must name the process (not 'main')")
@@ -142,8 +136,8 @@ def package_document(
     document: dict[str, Json] = {
         "cwlVersion": packed.get("cwlVersion", "v1.2"),
         "$namespaces": {**packed.get("$namespaces", {}), "s": SCHEMA_ORG},
-        **METADATA,
         **{k: v for k, v in (metadata or {}).items() if k.startswith("s:")},
+        **METADATA,
         "s:softwareVersion": version,
         "$graph": [entry, *tools],
     }
