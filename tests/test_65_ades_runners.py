@@ -77,6 +77,7 @@ def schema_url() -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/string_format.yaml"
     server.shutdown()
+    server.server_close()
 
 
 def zoo_inputs(demo: Path) -> dict[str, Any]:
@@ -93,7 +94,7 @@ def zoo_inputs(demo: Path) -> dict[str, Any]:
         "start": literal(DEMO_START),
         "end": literal(DEMO_END),
         "catalogue": href(demo / "simulation", "application/json"),
-        "dem": href(demo / "dem.tif", "image/tiff; application=geotiff"),
+        "dem": href(demo / "simulation" / "dem" / "dem.tif", "image/tiff; application=geotiff"),
     }
 
 
