@@ -119,7 +119,8 @@ def run_runner(
     (work / "runner.log").write_text(done.stderr, encoding="utf-8")
     assert done.returncode == 0, done.stderr[-4000:]
     report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"\n{kind}: {report['seconds']} s, statuses {[s for s, _ in report['statuses']]}")
+    progress = sorted({p for p, _ in report["statuses"]})
+    print(f"\n{kind}: {report['seconds']} s, statuses {progress}")
     return report
 
 
