@@ -57,6 +57,8 @@ demo: $(STAMP) demo-data
 	$(CWLTOOL) --outdir $(DEMO_DIR)/workflow cwl/workflow.cwl parameters/demo.yml > $(DEMO_DIR)/workflow.json
 	@echo "map (PNG):      $(DEMO_DIR)/workflow/results/frequency/classes.png"
 	@echo "COGs:           $(DEMO_DIR)/workflow/results/frequency/"
+	@echo "flood record:   $(DEMO_DIR)/workflow/results/frequency/{first,last}_flooded.tif, duration_{min,max}_days.tif, depth_max.tif, flooded_area.png"
+	@$(BIN)/python -m s1flood.flood.report $(DEMO_DIR)/workflow/results/frequency/summary.json
 	@echo "STAC catalog:   $(DEMO_DIR)/workflow/results/catalog.json (every result file)"
 	@echo "notebooks:      $(DEMO_DIR)/workflow/results/notebooks/, results/scenes/*/"
 
@@ -91,6 +93,9 @@ DOCKER_ENV := DOCKER_HOST=unix://$${S1FLOOD_DOCKER_SOCK:-/run/s1flood-docker.soc
 images:
 	scripts/docker-local.sh start >/dev/null
 	scripts/docker-build-images.sh
+	@echo "the steps' images are built; run the workflow in them (venv active):"
+	@echo "  export DOCKER_HOST=unix://$${S1FLOOD_DOCKER_SOCK:-/run/s1flood-docker.sock}"
+	@echo "  cwl-runner cwl/workflow.cwl parameters/demo.yml"
 
 # The application package, its images pushed to the registry on 127.0.0.1 and pinned by digest
 package: images $(STAMP)

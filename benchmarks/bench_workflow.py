@@ -130,7 +130,8 @@ def in_one_process(job: dict[str, object], out: Path) -> tuple[float, float, dic
 ENVELOPES = {
     "empty notebook": "y = x",
     "+ scrapbook glue": "import scrapbook as sb\nsb.glue('x', x)",
-    "+ s1flood imports": "import scrapbook as sb\nimport matplotlib.pyplot as plt\n"
+    "+ s1flood.glue instead": "from s1flood import glue as sb\nsb.glue('x', x)",
+    "+ s1flood imports": "from s1flood import glue as sb\nimport matplotlib.pyplot as plt\n"
     "import s1flood\nfrom s1flood.notebook import arguments\nsb.glue('x', x)",
 }
 

@@ -8,10 +8,12 @@ id: aggregate
 label: "Aggregate water masks into water frequency (notebook 03-aggregate)"
 doc: |
   Count water and valid observations per pixel over the masks, frequency = water / valid,
-  classes (permanent water, flood candidate, dry) (s1flood.aggregate), by running
-  notebooks/03-aggregate.ipynb with papermill. Outputs a folder with the water_count,
-  valid_count, frequency and classes COGs, the PNG map, the summary and a STAC catalog of
-  them, and the executed notebook.
+  classes (permanent water, flood candidate, dry), and the flood record from the masks'
+  acquisition times: reference water, flood extent and count, first/last flooded, minimum
+  and maximum duration, episodes and, with the DEM, the maximum depth (s1flood.aggregate),
+  by running notebooks/03-aggregate.ipynb with papermill. Outputs a folder with the COGs,
+  the PNG maps, timeseries.csv, the summary and a STAC catalog of them, and the executed
+  notebook.
 $namespaces:
   s: https://schema.org/
 s:softwareVersion: "0.1.0"
@@ -50,9 +52,11 @@ inputs:
   reference_water: {"type": "string?", "label": "reference_water", "doc": "a reference water raster on any grid, warped nearest (e.g. a JRC Global Surface Water occurrence COG): at or above ``reference_threshold`` reference water; where it has no value the series' rule holds. Default none."}
   reference_threshold: {"type": "float", "label": "reference_threshold", "doc": "the threshold of ``reference_water`` (0.5 for a 0/1 mask, e.g. 50 for an occurrence in percent). Default 0.5.", "default": 0.5}
   dem: {"type": "File?", "label": "dem", "doc": "a staged DEM GeoTIFF covering the AOI, any CRS; or give ``dem_name``."}
+  change_db: {"type": "float", "label": "change_db", "doc": "with ``event_start``, water is flood only where its sigma0 is at least this much (dB) darker than the mean of the pre-event scenes of its relative orbit (the sigma0 each mask's sidecar names, where it exists); elsewhere the masks alone decide. Default 3.", "default": 3.0}
+  change_rule: {"type": "string", "label": "change_rule", "doc": "``auto`` (that change rule wherever it applies) or ``off`` (the masks alone). Default ``auto``.", "default": "auto"}
   dem_name: {"type": "string?", "label": "DEM name", "doc": "the DEM by name, when ``dem`` is not given: ``copernicus-30`` / ``copernicus-90``, the Copernicus DEM GLO-30/90 tiles covering the AOI, fetched once into the cache and converted from EGM2008 to ellipsoidal heights. One of ``dem`` and ``dem_name`` is required."}
 outputs:
-  out_dir: {type: Directory, label: results, doc: "water_count, valid_count, frequency and classes COGs, classes.png, summary.json and the STAC catalog (catalog.json)."}
+  out_dir: {type: Directory, label: results, doc: "water_count, valid_count, frequency, classes and the flood record COGs (reference_water, flood_extent, flood_count, first_flooded, last_flooded, duration_min_days, duration_max_days, flood_episodes, with a DEM depth_max), classes.png, flooded_area.png, timeseries.csv, summary.json and the STAC catalog (catalog.json)."}
   map: {type: File, label: map, doc: "Quick-look PNG map of the classes, with legend."}
   catalog: {type: File, label: STAC catalog, doc: "STAC catalog of the outputs."}
   executed_notebook: {type: File, label: executed notebook, doc: "The executed notebook, with its scraps."}

@@ -70,6 +70,7 @@ inputs:
   threshold_db: {"type": "float", "label": "threshold_db", "doc": "a fixed water threshold in dB instead of the method; 0 (default): none, the method finds it.", "default": 0.0}
   reference: {"type": "string?", "label": "reference", "doc": "a pre-event or dry-season backscatter raster on the same grid; pixels darker by more than ``change_db`` join water and the change COG. Default none."}
   change_db: {"type": "float", "label": "change_db", "doc": "decrease in dB that marks new water against ``reference``. Default 3.", "default": 3.0}
+  change_rule: {"type": "string", "label": "change_rule", "doc": "``auto`` (that change rule wherever it applies) or ``off`` (the masks alone). Default ``auto``.", "default": "auto"}
   exclusion: {"type": "string?", "label": "exclusion", "doc": "a raster whose non-zero pixels become nodata (e.g. radar shadow/layover). Default none."}
   terrain_exclusion: {"type": "boolean", "label": "terrain_exclusion", "doc": "also give the DEM to `classify` (when it is a file), so that pixels high above the drainage or on steep slopes are nodata, not dry. Default true.", "default": true}
   hand_max_m: {"type": "float", "label": "hand_max_m", "doc": "height above nearest drainage limit with ``dem`` (m). Default 15.", "default": 15.0}
@@ -163,6 +164,8 @@ steps:
       reference_water: reference_water
       reference_threshold: reference_threshold
       dem: dem
+      change_db: change_db
+      change_rule: change_rule
       dem_name: dem_name
     out: [out_dir, executed_notebook]
   gather:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from datetime import UTC, datetime
 
 import numpy as np
@@ -12,6 +13,7 @@ import rasterio
 
 from s1flood import aggregate, classify
 from s1flood.acquisition import Acquisition, of_mask
+from s1flood.aggregation import aggregate as aggregate_masks
 from s1flood.errors import InvalidOptionError
 
 from helpers import bimodal_scene, read, write_tif
@@ -79,6 +81,12 @@ def test_first_last_duration_episodes_by_hand(tmp_path):
     assert section["observations"] == 5  # six masks, two of one acquisition
     assert (section["start_datetime"], section["end_datetime"]) == (DATES[0], DATES[-1])
     assert section["time_note"] == ""
+    assert section["extremes"] == {
+        "first_flooded": "2024-01-01", "last_flooded": "2024-01-25",
+        "longest_duration_min_days": 24, "longest_duration_max_days": 24,
+        "most_flood_episodes": 2,
+    }  # fmt: skip
+    assert summary["area_km2"]["flooded"] == pytest.approx(5e-4)
     series = section["timeseries"]
     assert [r["time"] for r in series] == DATES
     assert series[2]["masks"] == ["c2a.tif", "c2b.tif"]
@@ -277,6 +285,7 @@ def test_outputs_are_cogs_in_a_valid_stac_catalog_with_depth(tmp_path):
 
 
 def test_dem_not_covering_the_flood_warns_once_with_how_much(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="s1flood")
     paths, _, dem, _ = valley_event(tmp_path)
     half = write_tif(tmp_path / "half.tif", dem[:, :48])  # the west half only
     result = aggregate(paths, tmp_path / "out", dem=half)
@@ -287,3 +296,32 @@ def test_dem_not_covering_the_flood_warns_once_with_how_much(tmp_path, caplog):
     warnings = [r.getMessage() for r in caplog.records if "no heights under" in r.getMessage()]
     assert len(warnings) == 1
     assert "% of the flood" in warnings[0]
+
+
+def test_change_rule_keeps_water_that_did_not_darken_out_of_the_flood(tmp_path):
+    # pixels: new water (-8 -> -20 dB), slightly darker (-14 -> -16: below the threshold
+    # now, not 3 dB darker), dark in every scene (-22, water in every mask), dry land
+    sigma0 = np.array([[-8, -14, -22, -6], [-20, -16, -22, -6], [-20, -16, -22, -6]], np.float32)
+    masks = np.array([[0, 0, 1, 0], [1, 1, 1, 0], [1, 1, 1, 0]], np.uint8)
+    paths = []
+    for k in range(3):
+        s = write_tif(tmp_path / f"s{k}.tif", sigma0[k].reshape(1, -1))
+        m = write_mask(tmp_path / f"m{k}.tif", masks[k], DATES[k])
+        m.with_suffix(".json").write_text(json.dumps({"input": str(s)}))
+        paths.append(m)
+    changed = aggregate(paths, tmp_path / "change", event_start=DATES[1])
+    masks_only = aggregate(paths, tmp_path / "off", event_start=DATES[1], change_rule="off")
+    np.testing.assert_array_equal(read(changed.outputs["flood_extent"])[0], [1, 0, 0, 0])
+    np.testing.assert_array_equal(read(masks_only.outputs["flood_extent"])[0], [1, 1, 0, 0])
+    np.testing.assert_array_equal(read(changed.outputs["reference_water"])[0], [0, 0, 1, 0])
+    rule = json.loads(changed.outputs["summary"].read_text())["flood_record"]["change_rule"]
+    assert rule.startswith("water darker by >= 3 dB")
+    # the sigma0s given by file name (as staged by CWL): the same
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    given = [str(staged / f"s{k}.tif") for k in range(3)]
+    for k in range(3):
+        (staged / f"s{k}.tif").write_bytes((tmp_path / f"s{k}.tif").read_bytes())
+        (tmp_path / f"s{k}.tif").unlink()
+    again = aggregate_masks(paths, tmp_path / "staged-out", event_start=DATES[1], sigma0=given)
+    np.testing.assert_array_equal(read(again.outputs["flood_extent"])[0], [1, 0, 0, 0])

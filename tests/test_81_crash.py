@@ -1,4 +1,4 @@
-"""SIGKILL of classify and aggregate at seeded random moments (the long series: bench_faults).
+"""SIGKILL of classify, aggregate and preprocess at seeded random moments (long: bench_faults).
 
 After each kill every output is whole (the previous product or the new one, pixel for pixel);
 the rerun completes, gives what an uninterrupted run gives, and leaves no temporary.
@@ -53,13 +53,36 @@ def aggregate_case(
     return [*command, str(out), "--overwrite"], out, previous, expected, duration
 
 
-@pytest.mark.parametrize(
-    ("name", "case", "kills"), [("classify", classify_case, 2), ("aggregate", aggregate_case, 2)]
-)
+def preprocess_case(
+    tmp: Path, size: int = 1000
+) -> tuple[list[str], Path, Path, dict[str, str], float]:
+    """The preprocess command (a tiny simulated product; `size` is unused), its output folder,
+    previous products (at 20 m), new products (10 m), duration.
+    """
+    from s1flood import steps
+    from s1flood.demo import DEMO_AOI, DEMO_END, DEMO_START
+
+    simulation = tmp / "simulation"
+    steps.simulate(DEMO_AOI, DEMO_START, DEMO_END, simulation, scenes=1, size="tiny", seed=0)
+    (product,) = sorted((simulation / "products").glob("*.SAFE"))
+    previous, fresh, out = tmp / "previous", tmp / "fresh", tmp / "out"
+    command = [str(S1FLOOD), "-q", "preprocess", str(product), "--aoi", DEMO_AOI, "--dem",
+               str(simulation / "dem" / "dem.tif"), "-o"]  # fmt: skip
+    run([*command, str(previous / "s.tif"), "--resolution", "20"])
+    duration = run([*command, str(fresh / "s.tif")])
+    expected = products(fresh)
+    shutil.rmtree(fresh)
+    return [*command, str(out / "s.tif"), "--overwrite"], out, previous, expected, duration
+
+
+CASES = {"classify": classify_case, "aggregate": aggregate_case, "preprocess": preprocess_case}
+
+
+@pytest.mark.parametrize(("name", "kills"), [("classify", 2), ("aggregate", 2), ("preprocess", 2)])
 def test_sigkill_leaves_whole_products_and_the_rerun_clears_temporaries(
-    tmp_path: Path, name: str, case, kills: int
+    tmp_path: Path, name: str, kills: int
 ) -> None:
-    args, out, previous, expected, duration = case(tmp_path)
+    args, out, previous, expected, duration = CASES[name](tmp_path)
     assert expected
     assert not temporaries(previous)
     report = kill_series(name, args, out, previous, expected, duration, kills, seed=2023)

@@ -65,6 +65,14 @@ def environment(*bins: Path) -> dict[str, str]:
 
 def cwltool(document: Path, job_file: Path, work: Path, *extra: str, timeout: float = 900) -> Run:
     """``cwltool --no-container`` with every temporary folder under `work` (kept)."""
+    command, outdir = cwltool_command(document, job_file, work, *extra)
+    return _run(command, outdir, work, environment(BIN), timeout)
+
+
+def cwltool_command(
+    document: Path, job_file: Path, work: Path, *extra: str
+) -> tuple[list[str], Path]:
+    """The `cwltool` command line and its output folder."""
     outdir = work / "out"
     for name in ("tmp", "jobs"):
         (work / name).mkdir(parents=True, exist_ok=True)
@@ -76,19 +84,25 @@ def cwltool(document: Path, job_file: Path, work: Path, *extra: str, timeout: fl
         "--leave-tmpdir",
         "--tmpdir-prefix",
         f"{work}/tmp/",
-        "--tmp-outdir-prefix",
-        f"{work}/jobs/",
+        # (cwltool takes no --tmp-outdir-prefix with --cachedir: the cache holds the jobs)
+        *(() if "--cachedir" in extra else ("--tmp-outdir-prefix", f"{work}/jobs/")),
         *extra,
         "--outdir",
         str(outdir),
         str(document),
         str(job_file),
     ]
-    return _run(command, outdir, work, environment(BIN), timeout)
+    return command, outdir
 
 
 def toil(document: Path, job_file: Path, work: Path, timeout: float = 900) -> Run:
     """``toil-cwl-runner --batchSystem single_machine --no-container`` (Toil's own venv)."""
+    command, outdir = toil_command(document, job_file, work)
+    return _run(command, outdir, work, environment(TOIL_BIN, BIN), timeout)
+
+
+def toil_command(document: Path, job_file: Path, work: Path, *extra: str) -> tuple[list[str], Path]:
+    """The `toil-cwl-runner` command line (job store ``work/jobstore``), its output folder."""
     outdir = work / "out"
     work.mkdir(parents=True, exist_ok=True)
     (work / "work").mkdir(exist_ok=True)
@@ -103,10 +117,11 @@ def toil(document: Path, job_file: Path, work: Path, timeout: float = 900) -> Ru
         str(work / "work"),
         "--outdir",
         str(outdir),
+        *extra,
         str(document),
         str(job_file),
     ]
-    return _run(command, outdir, work, environment(TOIL_BIN, BIN), timeout)
+    return command, outdir
 
 
 def _run(command: list[str], outdir: Path, work: Path, env: dict[str, str], timeout: float) -> Run:

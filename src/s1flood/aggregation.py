@@ -18,6 +18,7 @@ from s1flood import kernels, plots
 from s1flood._version import __version__
 from s1flood.atomic import write_text_atomic
 from s1flood.errors import EmptyInputError, InvalidOptionError
+from s1flood.flood.change import plan_change
 from s1flood.flood.record import RecordPlan
 from s1flood.flood.streaming import stream
 from s1flood.mask_sources import target_grid
@@ -28,6 +29,7 @@ from s1flood.results import JsonValue, fields_to_dict, resolve_path
 log = logging.getLogger(__name__)
 
 MAX_MASKS = int(np.iinfo(np.uint16).max)
+CHANGE_DB = 3.0
 CLASS_NAMES = ("dry", "flood_candidate", "permanent_water")
 CLASS_COLORMAP = {
     0: (242, 239, 230, 255),
@@ -120,9 +122,13 @@ def aggregate(
     reference_water: Path | str | None = None,
     reference_threshold: float = 0.5,
     dem: Path | str | None = None,
+    sigma0: Sequence[Path | str] = (),
+    change_db: float = CHANGE_DB,
+    change_rule: str = "auto",
     overwrite: bool = False,
     workers: int | None = None,
     progress: bool = False,
+    flood_record: bool = True,
 ) -> AggregationResult:
     """Aggregate water masks (0/1/255) into counts, frequency, classes and the flood record.
 
@@ -149,13 +155,27 @@ def aggregate(
             for a JRC occurrence in percent). Default 0.5.
         dem: a DEM (m, any grid) or ``copernicus-30`` / ``copernicus-90`` (fetched over the
             grid): writes ``depth_max`` from the flood extent. Default none.
+        sigma0: the sigma0 COGs the masks were classified from (matched by the file name
+            each mask's sidecar names); with ``event_start``, the backscatter change rule
+            (`s1flood.flood.change`). Default none: the paths the sidecars name, if they
+            exist.
+        change_db: darkening (dB) against the pre-event sigma0 of the same relative orbit
+            that makes water flood under the change rule. Default 3.
+        change_rule: ``auto`` (the change rule wherever it applies), ``off`` (masks only).
+            Default ``auto``.
         overwrite: replace existing outputs. Default false.
         workers: threads; default the CPUs available.
         progress: show a progress bar. Default false.
+        flood_record: write the flood record; False: only the counts (of masks, not
+            merged by acquisition), frequency, classes, map and summary. Default true.
     """
     from s1flood.flood import outputs as flood_outputs
 
     _check_thresholds(candidate, permanent)
+    if change_rule not in ("auto", "off"):
+        raise InvalidOptionError("change_rule", change_rule, "auto or off")
+    if change_db <= 0:
+        raise InvalidOptionError("change_db", change_db, "must be positive (a darkening in dB)")
     paths = [Path(m) for m in masks]
     if not paths:
         raise EmptyInputError("water masks")
@@ -163,7 +183,8 @@ def aggregate(
         raise InvalidOptionError("masks", len(paths), f"at most {MAX_MASKS} masks")
     out_dir = Path(out_dir)
     outputs = {key: out_dir / name for key, name in OUTPUT_NAMES.items()}
-    outputs.update(flood_outputs.output_paths(out_dir, dem is not None))
+    if flood_record:
+        outputs.update(flood_outputs.output_paths(out_dir, dem is not None))
     check_outputs(list(outputs.values()), overwrite)
     flood_outputs.check_dem(dem)
     workers = workers or default_workers()
@@ -177,11 +198,24 @@ def aggregate(
             grid.to_dict()["crs"],
         )
         plan = flood_outputs.plan(sources, grid, event_start, reference_water, permanent)
-        specs = [*_count_specs(candidate, permanent, len(sources)), *plan.specs(permanent)]
+        specs = _count_specs(candidate, permanent, len(sources))
+        if flood_record:
+            specs += plan.specs(permanent)
         reference = flood_outputs.reference_factory(reference_water, reference_threshold, grid)
-        streamed = stream(
-            grid, plan, outputs, specs, (candidate, permanent), reference, workers, progress
+        change = (
+            plan_change(plan, sigma0, change_db, use_paths=not sigma0)
+            if flood_record and change_rule == "auto"
+            else None
         )
+        plan.change = (
+            f"water darker by >= {change_db:g} dB than the pre-event sigma0 of its orbit"
+            if change is not None
+            else ""
+        )
+        streamed = stream(
+            grid, plan, outputs, specs, (candidate, permanent), reference, workers, progress,
+            flood_record, change,
+        )  # fmt: skip
         class_per_row = streamed.class_per_row
         area_per_row = pixel_area_km2(grid)
         pixels = {name: int(class_per_row[:, k].sum()) for k, name in enumerate(CLASS_NAMES)}
@@ -192,8 +226,17 @@ def aggregate(
         }
         title = _map_title(plan)
         _write_map(outputs["classes"], outputs["map"], grid, title)
-        record = flood_outputs.finish(
-            plan, streamed, outputs, grid, dem, title.replace("Water frequency classes", "Flood")
+        record = (
+            flood_outputs.finish(
+                plan,
+                streamed,
+                outputs,
+                grid,
+                dem,
+                title.replace("Water frequency classes", "Flood"),
+            )
+            if flood_record
+            else flood_outputs.RecordSummary()
         )
     area.update(record.area_km2)
     start, end = plan.window()

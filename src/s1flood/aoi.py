@@ -6,7 +6,7 @@ Every failure is an :class:`~s1flood.errors.InvalidOptionError` whose message fi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 
 import shapely
 import shapely.errors
@@ -54,12 +54,25 @@ def parse_aoi_wkt(wkt: str, option: str = "aoi") -> shapely.geometry.Polygon:
     return geom
 
 
-def parse_iso_datetime(value: str | datetime, option: str = "start") -> datetime:
-    """Parse an ISO 8601 date or date-time; naive values are taken as UTC."""
+def parse_iso_datetime(value: str | date | object, option: str = "start") -> datetime:
+    """Parse an ISO 8601 date or date-time; naive values are taken as UTC.
+
+    A `date` (what YAML makes of ``2024-05-01`` in a job file) is its midnight.
+
+    Args:
+        value: the text, a datetime or a date.
+        option: the parameter's name in errors.
+    """
     if isinstance(value, datetime):
         parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time())
+    elif not isinstance(value, str):
+        raise InvalidOptionError(
+            option, value, "not an ISO 8601 date or date-time (e.g. 2024-05-01T06:00:00Z)"
+        )
     else:
-        text = (value or "").strip()
+        text = value.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
         try:
@@ -70,7 +83,10 @@ def parse_iso_datetime(value: str | datetime, option: str = "start") -> datetime
             ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 or 9999-12-31T23:00-05:00
+        raise InvalidOptionError(option, value, "outside the years 1 to 9999 in UTC") from None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ ordinary tools do), not `mkstemp`'s 0600.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import os
@@ -22,6 +23,8 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from s1flood.errors import DiskFullError
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +163,34 @@ def _take_stale(folder: Path, prefix: str) -> bool:
         os.close(fd)
 
 
+FULL_BELOW_BYTES = 1 << 20
+"""A write that failed where less than this is free failed for want of space."""
+
+
+def raise_if_disk_full(exc: BaseException, folder: Path) -> None:
+    """Raise `DiskFullError` for `folder` when `exc` (a failed write there) is a full disk.
+
+    An ``OSError`` with ``ENOSPC`` anywhere in the chain is one; GDAL and libtiff say only
+    "IO error writing", so a failed write where the file system has almost nothing free
+    (`FULL_BELOW_BYTES`) counts as one too.
+
+    Args:
+        exc: the exception the write raised.
+        folder: the folder written to.
+    """
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.errno == errno.ENOSPC:
+            raise DiskFullError(folder) from exc
+        cause = cause.__cause__ or cause.__context__
+    try:
+        stat = os.statvfs(folder)
+    except OSError:
+        return
+    if stat.f_bavail * stat.f_frsize < FULL_BELOW_BYTES:
+        raise DiskFullError(folder) from exc
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds.
@@ -180,6 +211,9 @@ def atomic_path(path: Path) -> Iterator[Path]:
         yield tmp
         os.chmod(tmp, output_mode())
         os.replace(tmp, path)
+    except Exception as exc:
+        raise_if_disk_full(exc, path.parent)
+        raise
     finally:
         group.release()
 

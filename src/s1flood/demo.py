@@ -7,9 +7,12 @@ simulated truth. The CWL workflow makes the same calls, one notebook per step.
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from s1flood import steps
 from s1flood.aggregation import OUTPUT_NAMES, AggregationResult
@@ -70,8 +73,33 @@ class DemoResult:
             f"summary:          {outputs['summary']}",
             f"permanent water {area['permanent_water']:.2f} km², "
             f"flood candidate {area['flood_candidate']:.2f} km²",
+            *self.record_lines(),
         ]
         return "\n".join(lines)
+
+    def record_lines(self) -> list[str]:
+        """The flood record: flooded area, first/last flooded, durations, depth, files."""
+        from s1flood.flood.report import record_lines
+
+        outputs = self.aggregation.outputs
+        summary = json.loads(Path(outputs["summary"]).read_text(encoding="utf-8"))
+        return [
+            *record_lines(summary),
+            f"first/last flooded: {outputs['first_flooded']}, {outputs['last_flooded'].name}",
+            f"duration (days):  {outputs['duration_min_days']}, "
+            f"{outputs['duration_max_days'].name}",
+            f"depth (m):        {outputs.get('depth_max', '-')}",
+            f"flooded area:     {outputs['flooded_area_plot']}, {outputs['timeseries'].name}",
+        ]
+
+
+def _event_start(scenes: Sequence[Any], phases: list[str]) -> str | None:
+    """The start of the first scene past the simulated 'before' phase, if one came before."""
+    timed = sorted(zip((s.start for s in scenes), phases, strict=True))
+    for position, (start, phase) in enumerate(timed):
+        if phase != "before":
+            return start.isoformat() if position else None
+    return None
 
 
 def run_demo(
@@ -125,17 +153,23 @@ def run_demo(
         )
         for scene in found.scenes
     ]
+    phases = [scenario_phase(simulation.scenario, scene.name) for scene in found.scenes]
     aggregation = steps.aggregate(
-        [str(scene.mask) for scene in mapped], frequency_dir, overwrite=overwrite, progress=progress
+        [str(scene.mask) for scene in mapped],
+        frequency_dir,
+        event_start=_event_start(found.scenes, phases),
+        dem=simulation.dem,
+        overwrite=overwrite,
+        progress=progress,
     )
     results = [
         DemoScene(
             name=scene.name,
             datetime=scene.start.isoformat(),
-            phase=scenario_phase(simulation.scenario, scene.name),
+            phase=phase,
             classification=result.classified,
             iou=water_iou(result.mask, scene_assets(simulation.catalog, scene.id)["truth"]),
         )
-        for scene, result in zip(found.scenes, mapped, strict=True)
+        for scene, result, phase in zip(found.scenes, mapped, phases, strict=True)
     ]
     return DemoResult(out_dir, simulation.catalog, results, aggregation)

@@ -168,6 +168,17 @@ class OutputNotWritableError(InputError):
         super().__init__(f"{path}: cannot write output ({reason})")
 
 
+class DiskFullError(OutputNotWritableError):
+    """The file system holding an output is full (ENOSPC); nothing was written."""
+
+    def __init__(self, path: Path | str) -> None:
+        super().__init__(path, "no space left on device (ENOSPC)")
+        self.args = (
+            f"{path}: no space left on device (ENOSPC): the disk is full; nothing was written, "
+            "free space there or write the output elsewhere",
+        )
+
+
 class DegenerateInputError(S1FloodError):
     """A raster cannot be thresholded meaningfully (constant, too few pixels, unimodal)."""
 

@@ -19,6 +19,7 @@ the command line must start fast.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import logging
@@ -29,6 +30,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from s1flood.errors import InputError, InvalidOptionError, S1FloodError, first_line
@@ -274,6 +276,8 @@ def _plain(value: Any, name: str) -> Any:
         return [_plain(item, name) for item in value]
     if isinstance(value, dict) and value.get("class") in ("File", "Directory"):
         path = value.get("path") or str(value.get("location", "")).removeprefix("file://")
+        if not isinstance(path, str) or not path:
+            raise InvalidOptionError(name, value, f"a {value['class']} needs a path or location")
         if name == STAGED_CATALOGUE and value["class"] == "Directory":
             return f"local:{staged_catalog(Path(path))}"
         return path
@@ -307,14 +311,35 @@ def load_parameters(path: Path | str | None = None, **values: Any) -> dict[str, 
     return {str(name): _plain(value, str(name)) for name, value in loaded.items()}
 
 
+def _papermill() -> ModuleType:
+    """papermill, imported without pyarrow.
+
+    ``papermill.iorw`` imports ``pyarrow.fs`` (and with it numpy) for ``hdfs://`` paths
+    whenever pyarrow is installed: 0.15 CPU-s of every notebook job's runner, which reads
+    and writes local paths only. With ``pyarrow.fs`` hidden while papermill loads, papermill
+    keeps its own "missing dependency" stub for HDFS; pyarrow stays importable afterwards.
+    """
+    import sys
+
+    if "papermill" in sys.modules:
+        return importlib.import_module("papermill")
+    hide = "pyarrow.fs" not in sys.modules
+    if hide:
+        sys.modules["pyarrow.fs"] = None  # type: ignore[assignment]
+    try:
+        return importlib.import_module("papermill")
+    finally:
+        if hide and sys.modules.get("pyarrow.fs", ModuleType("x")) is None:
+            del sys.modules["pyarrow.fs"]
+
+
 def notebook_parameters(notebook: Path | str) -> dict[str, dict[str, Any]]:
     """The parameters cell of a notebook: each name's type, default and comment.
 
     Args:
         notebook: an ``.ipynb`` with a cell tagged ``parameters``.
     """
-    import papermill
-
+    papermill = _papermill()
     found: dict[str, dict[str, Any]] = papermill.inspect_notebook(str(notebook))
     return found
 
@@ -420,7 +445,7 @@ def run_notebook(
         ignore_unknown: drop parameters the notebook does not have instead of refusing
             them (a CWL job object may hold the whole workflow's job). Default false.
     """
-    import papermill
+    papermill = _papermill()
     from jupyter_client.kernelspec import NoSuchKernel
     from papermill.exceptions import PapermillExecutionError
 

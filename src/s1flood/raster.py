@@ -27,7 +27,7 @@ from rasterio.transform import array_bounds
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
-from s1flood.atomic import TempGroup, atomic_path, clear_stale
+from s1flood.atomic import TempGroup, atomic_path, clear_stale, raise_if_disk_full
 from s1flood.errors import (
     MissingCRSError,
     OutputExistsError,
@@ -331,6 +331,10 @@ def staged_cogs(
             yield [s.writer for s in staged]
         with ThreadPoolExecutor(len(staged), thread_name_prefix="s1flood-cog") as pool:
             list(pool.map(StagedCog.finish, staged))
+    except Exception as exc:
+        for folder in dict.fromkeys(path.parent for path, _ in outputs):
+            raise_if_disk_full(exc, folder)
+        raise
     finally:
         for s in staged:
             s.discard()

@@ -7,6 +7,7 @@ A server can bind another loopback address (127.0.0.2, ``::1``): Linux routes al
 from __future__ import annotations
 
 import json
+import random
 import re
 import socket
 import threading
@@ -32,7 +33,11 @@ def sample(rel: str) -> Path:
 
 @dataclass
 class Fault:
-    """One injected failure: ``kind`` is status, timeout, cut, html, malformed, corrupt, empty."""
+    """One injected failure: ``kind`` is status, timeout, cut, html, malformed, corrupt, empty,
+    latency (``headers["delay"]`` seconds, then the normal answer), short (a truncated body
+    whose ``Content-Length`` matches it: a complete-looking answer) or expire (every access
+    token revoked, then the normal answer: 401 where a token is needed).
+    """
 
     kind: str
     status: int = 500
@@ -54,6 +59,11 @@ class MockServer:
         self.httpd.daemon_threads = True
         self.httpd.mock = self  # type: ignore[attr-defined]
         self.faults: dict[str, list[Fault]] = defaultdict(list)
+        self.chaos: dict[str, tuple[random.Random, float, list[Fault]]] = {}
+        self.throttle = 0.0
+        """Download bodies are sent at this many bytes per second (0: as fast as possible)."""
+        self.body_bytes = 0
+        """Download body bytes sent, all requests together."""
         self.log: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -72,10 +82,21 @@ class MockServer:
         with self.lock:
             self.faults[route].extend(faults)
 
+    def inject_randomly(self, route: str, rate: float, faults: list[Fault], seed: int) -> None:
+        """Once the queue of `route` is empty, each request draws a fault with `rate`."""
+        with self.lock:
+            self.chaos[route] = (random.Random(seed), rate, faults)
+
     def take(self, route: str) -> Fault | None:
         with self.lock:
             queue = self.faults.get(route)
-            return queue.pop(0) if queue else None
+            if queue:
+                return queue.pop(0)
+            if route in self.chaos:
+                rng, rate, faults = self.chaos[route]
+                if rng.random() < rate:
+                    return rng.choice(faults)
+            return None
 
     def close(self) -> None:
         self.httpd.shutdown()
@@ -147,6 +168,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.reply(416, b"", headers={"Content-Range": f"bytes */{len(data)}"})
                 return
         chunk = data[start:]
+        short = isinstance(fault, Fault) and fault.kind == "short"
+        if short:
+            chunk = chunk[: len(chunk) // 2]
         self.send_response(206 if start else 200)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(chunk)))
@@ -156,11 +180,21 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         self.end_headers()
         if isinstance(fault, Fault) and fault.kind == "cut":
-            self.wfile.write(chunk[: len(chunk) // 2])
+            self._send_body(chunk[: len(chunk) // 2])
             self.wfile.flush()
             self.close_connection = True
             return
-        self.wfile.write(chunk)
+        self._send_body(chunk)
+
+    def _send_body(self, data: bytes, piece: int = 1 << 16) -> None:
+        """Write `data` (at the mock's ``throttle``), counting the bytes that left."""
+        for at in range(0, len(data), piece):
+            part = data[at : at + piece]
+            self.wfile.write(part)
+            with self.mock.lock:
+                self.mock.body_bytes += len(part)
+            if self.mock.throttle:
+                time.sleep(len(part) / self.mock.throttle)
 
     def apply_fault(self, route: str) -> Fault | bool | None:
         """Serve an injected fault (True); return it when the handler must act (cut, corrupt,
@@ -180,6 +214,9 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(fault.status, html, "text/html")
         elif fault.kind == "malformed":
             self.reply(200, b'{"value": [{"Id": ', "application/json")
+        elif fault.kind == "latency":
+            time.sleep(float(fault.headers.get("delay", "0.2")))
+            return None
         else:
             return fault
         return True

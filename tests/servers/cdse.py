@@ -406,6 +406,9 @@ class CdseHandler(Handler):
         fault = self.apply_fault("download")
         if fault is True:
             return
+        if isinstance(fault, Fault) and fault.kind == "expire":
+            with self.state.lock:
+                self.state.tokens.clear()
         if not self.state.valid(self.headers.get("Authorization")):
             self.reply(401, {"detail": "Expired signature!"})
             return
@@ -430,6 +433,7 @@ def start_cdse(
     zipper = MockServer(handler, zipper_host or "127.0.0.1")
     handler.zipper_url = zipper.url if zipper_host else f"http://localhost:{zipper.port}"
     zipper.faults, zipper.log, zipper.lock = main.faults, main.log, main.lock  # one view of both
+    zipper.httpd.mock = main  # type: ignore[attr-defined]  # (throttle, bytes sent, chaos too)
     return main, zipper, st
 
 

@@ -6,8 +6,10 @@ taken from the step's docstring; errors name parameters as the flags that set th
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
+from pathlib import Path
 
 import typer
 
@@ -23,7 +25,7 @@ from s1flood.cli import (
 )
 from s1flood.cli.app import app
 from s1flood.cli.extras import missing_extra_message
-from s1flood.errors import S1FloodError, cli_flag, first_line
+from s1flood.errors import DiskFullError, S1FloodError, cli_flag, first_line
 
 __all__ = ["app", "flag_names", "main"]
 
@@ -109,15 +111,31 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            return _defect(exc)
+        # a write no step turned into DiskFullError (papermill's notebook, a library's file)
+        where = Path(exc.filename).parent if exc.filename else Path.cwd()
+        print(f"s1flood: error: {DiskFullError(where)}", file=sys.stderr)
+        return DiskFullError.exit_code
     except Exception as exc:  # a defect, not a user mistake: one line, the traceback at -vv
-        logging.getLogger("s1flood").debug("unexpected error", exc_info=True)
-        print(
-            f"s1flood: error: unexpected {type(exc).__name__}: {first_line(exc)} "
-            "(run with -vv for the traceback)",
-            file=sys.stderr,
-        )
-        return 1
+        return _defect(exc)
     return 0
+
+
+def _defect(exc: Exception) -> int:
+    """Say in one line that `exc` is a defect (the traceback at -vv); the exit code.
+
+    Args:
+        exc: the exception no handler expected.
+    """
+    logging.getLogger("s1flood").debug("unexpected error", exc_info=True)
+    print(
+        f"s1flood: error: unexpected {type(exc).__name__}: {first_line(exc)} "
+        "(run with -vv for the traceback)",
+        file=sys.stderr,
+    )
+    return 1
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from s1flood import steps
-from s1flood.classification.describe import describe
 from s1flood.cli.app import State, app, doc
 
 
@@ -68,4 +67,6 @@ def classify(
         progress=State.progress,
     )
     typer.echo(f"{result.mask} ({result.sidecar.name}, {result.histogram_png.name}):")
+    from s1flood.classification.describe import describe  # numpy: not at CLI start
+
     typer.echo("\n".join(describe(result)))

@@ -26,6 +26,8 @@ def aggregate(
         float, typer.Option(help=doc("aggregate", "reference_threshold"))
     ] = 0.5,
     dem: Annotated[Path | None, typer.Option(help=doc("aggregate", "dem"))] = None,
+    change_db: Annotated[float, typer.Option(help=doc("aggregate", "change_db"))] = 3.0,
+    change_rule: Annotated[str, typer.Option(help=doc("aggregate", "change_rule"))] = "auto",
     overwrite: Annotated[bool, typer.Option(help=doc("aggregate", "overwrite"))] = False,
 ) -> None:
     """Aggregate water masks into water frequency, classes and the flood record."""

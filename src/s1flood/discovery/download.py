@@ -7,6 +7,7 @@ checked against the catalogue's checksum (MD5, SHA256 or BLAKE3) and renamed ont
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import ipaddress
 import logging
@@ -27,6 +28,7 @@ from s1flood.discovery.retries import RETRY_STATUS, RetryPolicy, log_retry, tran
 from s1flood.errors import (
     CatalogueError,
     ChecksumError,
+    DiskFullError,
     OutputExistsError,
     ProductOfflineError,
 )
@@ -49,11 +51,9 @@ class HeaderAuth(Protocol):
 
     def headers(self) -> dict[str, str]:
         """Headers to add to requests sent to trusted hosts."""
-        ...
 
     def refresh(self) -> bool:
         """Renew the credentials; False when nothing can be renewed."""
-        ...
 
 
 def _new_hash(algorithm: str) -> Any:
@@ -194,11 +194,17 @@ def download_file(
         raise OutputExistsError(dest)
     transfer = _Transfer(url, dest, session, policy, options, auth, trusted_hosts, size, sleep)
     expected = _pick_checksum(checksums or {}) if options.verify_checksum else None
-    while True:
-        transfer.receive_all()
-        if transfer.verified(expected):
-            os.replace(transfer.part, dest)
-            return dest
+    try:
+        while True:
+            transfer.receive_all()
+            if transfer.verified(expected):
+                os.replace(transfer.part, dest)
+                return dest
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        transfer.part.unlink(missing_ok=True)  # a part that cannot grow only holds the space
+        raise DiskFullError(dest.parent) from exc
 
 
 _DONE, _AGAIN = "done", "again"  # outcomes of one request other than a problem to retry

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from s1flood.flood import timeseries
 from s1flood.flood.observations import read_observations
@@ -21,7 +24,7 @@ from s1flood.flood.record import (
 from s1flood.flood.reference import ReferenceReader, check_overlap
 from s1flood.flood.streaming import Streamed
 from s1flood.mask_sources import MaskSource
-from s1flood.raster import Grid, pixel_area_km2
+from s1flood.raster import Grid
 
 log = logging.getLogger(__name__)
 
@@ -161,29 +164,19 @@ def dem_file(dem: Path | str, grid: Grid) -> Path:
     return resolve_dem(dem, bounds).path
 
 
+def _date(day: float) -> str | None:
+    """A day number (days since 1970-01-01) as an ISO date; None for NaN."""
+    if math.isnan(day):
+        return None
+    return str(np.datetime64(int(day), "D"))
+
+
 @dataclass
 class RecordSummary:
     """The record's areas and its section of ``summary.json``."""
 
     area_km2: dict[str, float] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
-
-
-def _area(path: Path, grid: Grid, value: int) -> float:
-    """km² of the pixels of `path` equal to `value`, read by row bands."""
-    import rasterio
-
-    from s1flood.raster import row_windows
-
-    area_per_row = pixel_area_km2(grid)
-    total = 0.0
-    with rasterio.open(path) as dataset:
-        for window in row_windows(grid.height, grid.width):
-            block = dataset.read(1, window=window)
-            top = int(window.row_off)
-            per_row = (block == value).sum(axis=1)
-            total += float((per_row * area_per_row[top : top + block.shape[0]]).sum())
-    return round(total, 6)
 
 
 def finish(
@@ -210,9 +203,21 @@ def finish(
     flagged = [r for r in records if r["advisory"]]
     for record in flagged:
         log.warning("%s: %s", record["time"] or record["masks"][0], record["advisory"])
+    stats = streamed.stats
     area = {
-        "flooded": _area(outputs["flood_extent"], grid, 1),
-        "reference_water": _area(outputs["reference_water"], grid, 1),
+        "flooded": round(stats["flooded_km2"], 6),
+        "reference_water": round(stats["reference_water_km2"], 6),
+    }
+    extremes = {
+        "first_flooded": _date(stats["first_flooded"]),
+        "last_flooded": _date(stats["last_flooded"]),
+        **{
+            f"longest_{key}": None if math.isnan(stats[key]) else int(stats[key])
+            for key in ("duration_min_days", "duration_max_days")
+        },
+        "most_flood_episodes": None
+        if math.isnan(stats["flood_episodes"])
+        else int(stats["flood_episodes"]),
     }
     start, end = plan.window()
     section: dict[str, Any] = {
@@ -224,8 +229,10 @@ def finish(
         if plan.event_start
         else None,
         "reference_rule": plan.reference,
+        "change_rule": plan.change or "off: water that is not reference water",
         "time_note": plan.note,
         "time_products": list(TIME_PRODUCTS),
+        "extremes": extremes,
         "record_outputs": {
             key: {"units": units, "nodata": nodata, "meaning": meaning}
             for key, (_, nodata, units, _, meaning) in RECORD_OUTPUTS.items()

@@ -66,6 +66,8 @@ class RecordPlan:
     reference: str
     """How reference water is found (one line, for the summary and tags)."""
     note: str = ""
+    change: str = ""
+    """The change rule applied ('' when masks only)."""
     days: npt.NDArray[np.int32] = field(init=False)
     kinds: npt.NDArray[np.uint8] = field(init=False)
 

@@ -15,6 +15,9 @@ NODATA_U8 = 255
 NODATA_U16 = 65535
 CODE_DRY = 1
 CODE_WATER = 2
+CODE_UNCHANGED = 3
+"""Water that the change rule says is not new (not darker than the pre-event reference)."""
+UNCHANGED_WATER_VALUE = 3
 PRE_EVENT = 0
 """Observation kinds: before ``event_start`` (reference only), in the event (every product),
 without a time (counts, flood_count and flood_extent only)."""
@@ -28,6 +31,7 @@ U8 = npt.NDArray[np.uint8]
 U16 = npt.NDArray[np.uint16]
 I32 = npt.NDArray[np.int32]
 F64 = npt.NDArray[np.float64]
+F32 = npt.NDArray[np.float32]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -50,10 +54,13 @@ def merge_masks(merged: U8, other: U8) -> bool:
 
 
 @numba.njit(cache=True, nogil=True)
-def pack_observation(mask: U8, index: int, packed: U8, water: U16, valid: U16) -> bool:
+def pack_observation(
+    mask: U8, index: int, packed: U8, water: U16, valid: U16, marked: bool
+) -> bool:
     """Add observation `index` (a 0/1/255 mask block) to the packed series and the counts.
 
-    Returns True if the mask holds a value other than 0, 1 and 255.
+    With `marked`, value 3 is water the change rule found unchanged (`mark_unchanged`).
+    Returns True if the mask holds another value.
     """
     byte = index >> 2
     shift = (index & 3) * 2
@@ -64,10 +71,13 @@ def pack_observation(mask: U8, index: int, packed: U8, water: U16, valid: U16) -
             v = mask[i, j]
             if v == NODATA_U8:
                 continue
-            invalid |= v > 1
+            invalid |= v > 1 and not (marked and v == UNCHANGED_WATER_VALUE)
             wet = v == 1
-            packed[i, j, byte] |= (CODE_WATER if wet else CODE_DRY) << shift
-            water[i, j] += wet
+            code = CODE_WATER if wet else CODE_DRY
+            if v == UNCHANGED_WATER_VALUE:
+                code = CODE_UNCHANGED
+            packed[i, j, byte] |= code << shift
+            water[i, j] += v != 0
             valid[i, j] += 1
     return invalid
 
@@ -121,10 +131,10 @@ def flood_record(
                 codes[k] = c
                 if c:
                     all_v += 1
-                    all_w += c == CODE_WATER
+                    all_w += c >= CODE_WATER
                     if kinds[k] == PRE_EVENT:
                         pre_v += 1
-                        pre_w += c == CODE_WATER
+                        pre_w += c >= CODE_WATER
             r = NODATA_U8
             if use_given and given[i, j] != NODATA_U8:
                 r = 1 if given[i, j] else 0
@@ -146,7 +156,7 @@ def flood_record(
                 if c == 0:
                     continue
                 per_observation[k, 0] += area
-                water = c == CODE_WATER
+                water = c >= CODE_WATER
                 if water:
                     per_observation[k, 1] += area
                 if r == 1:
@@ -160,7 +170,7 @@ def flood_record(
                     previous_wet = False
                     continue
                 eligible += 1
-                wet = water and r != 1
+                wet = c == CODE_WATER and r != 1
                 if wet:
                     per_observation[k, 2] += area
                     flooded += 1
@@ -201,3 +211,38 @@ def flood_record(
                 last[i, j] = NODATA_U16
                 duration_min[i, j] = NODATA_U16
                 duration_max[i, j] = NODATA_U16
+
+
+@numba.njit(cache=True, nogil=True)
+def add_reference(sigma0: F32, total: F32, count: U16) -> None:
+    """Add a pre-event sigma0 block (dB, NaN nodata) to the per-pixel reference sums."""
+    rows, cols = sigma0.shape
+    for i in range(rows):
+        for j in range(cols):
+            v = sigma0[i, j]
+            if v == v:
+                total[i, j] += v
+                count[i, j] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def mark_unchanged(mask: U8, sigma0: F32, total: F32, count: U16, change_db: float) -> bool:
+    """Water not darker than the pre-event mean by `change_db` becomes unchanged water (3).
+
+    Pixels without a pre-event reference or without a sigma0 value stay as they are.
+    Returns True if the mask holds a value other than 0, 1 and 255 (before marking).
+    """
+    rows, cols = mask.shape
+    invalid = False
+    for i in range(rows):
+        for j in range(cols):
+            invalid |= mask[i, j] > 1 and mask[i, j] != NODATA_U8
+    if invalid:
+        return True
+    for i in range(rows):
+        for j in range(cols):
+            n = count[i, j]
+            v = sigma0[i, j]
+            if mask[i, j] == 1 and n > 0 and v == v and v > total[i, j] / n - change_db:
+                mask[i, j] = UNCHANGED_WATER_VALUE
+    return False

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +23,8 @@ from tqdm import tqdm
 from s1flood import kernels
 from s1flood.errors import InvalidMaskError
 from s1flood.flood import record_kernels as rk
+from s1flood.flood.change import ChangeBuffers, ChangePlan
+from s1flood.flood.change import apply as apply_change
 from s1flood.flood.observations import Observation
 from s1flood.flood.record import PRE_EVENT_FRACTION, RecordPlan
 from s1flood.flood.reference import ReferenceReader
@@ -54,6 +57,34 @@ class Streamed:
     class_per_row: npt.NDArray[np.int64]
     per_observation: npt.NDArray[np.float64]
     """(observations, `record_kernels.PER_OBSERVATION`) km²."""
+    stats: dict[str, float] = field(default_factory=dict)
+    """Flooded and reference water km², earliest first / latest last flooded day, longest
+    durations, most episodes (NaN where none)."""
+
+
+STAT_NAMES = ("flooded_km2", "reference_water_km2", "first_flooded", "last_flooded",
+              "duration_min_days", "duration_max_days", "flood_episodes")  # fmt: skip
+
+
+def _window_stats(
+    blocks: dict[str, npt.NDArray[Any]], area: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """A window's `STAT_NAMES` values (NaN where the window has none)."""
+    out = np.full(len(STAT_NAMES), np.nan)
+    out[0] = float(((blocks["flood_extent"] == 1).sum(axis=1) * area).sum())
+    out[1] = float(((blocks["reference_water"] == 1).sum(axis=1) * area).sum())
+    for position, key in enumerate(STAT_NAMES[2:], start=2):
+        block = blocks[key]
+        known = block[block != (rk.NODATA_U8 if block.dtype == np.uint8 else rk.NODATA_U16)]
+        if known.size:
+            out[position] = float(known.min() if key == "first_flooded" else known.max())
+    return out
+
+
+def _combine(totals: npt.NDArray[np.float64], window: npt.NDArray[np.float64]) -> None:
+    totals[:2] += window[:2]
+    totals[2] = np.fmin(totals[2], window[2])
+    totals[3:] = np.fmax(totals[3:], window[3:])
 
 
 class _Buffers:
@@ -113,6 +144,8 @@ def stream(
     reference: Callable[[], ReferenceReader] | None,
     workers: int,
     progress: bool,
+    record: bool = True,
+    change: ChangePlan | None = None,
 ) -> Streamed:
     """Write the counts, frequency, classes and flood record COGs of `plan`'s observations.
 
@@ -125,60 +158,86 @@ def stream(
         reference: makes one thread's reader of a user reference raster, or None.
         workers: worker threads.
         progress: show a progress bar.
+        record: also the flood record; False: the counts of every mask (not merged by
+            acquisition), frequency and classes only, as before the record existed.
+        change: the backscatter change rule's plan (`s1flood.flood.change`), or None.
     """
     candidate, permanent = thresholds
     sources = [s for o in plan.observations for s in o.sources]
     n = len(plan.observations)
-    rows_per_window = window_rows(n, grid.width)
+    rows_per_window = window_rows(n if record else 0, grid.width)
     area_per_row = pixel_area_km2(grid)
     kept = keep_open(workers)
     readers = PerThread(lambda: MaskReaders(grid, sources, kept), lambda r: r.close())
-    buffers = PerThread(lambda: _Buffers(rows_per_window, grid.width, n), lambda _: None)
+    buffers = PerThread(
+        lambda: _Buffers(rows_per_window, grid.width, n if record else 0), lambda _: None
+    )
     given = PerThread(reference or (lambda: None), lambda r: r.close() if r else None)
+    orbits = change.orbits if change is not None else 0
+    change_buffers = PerThread(
+        lambda: ChangeBuffers(orbits, rows_per_window, grid.width), lambda _: None
+    )
     lock = threading.Lock()
     write: dict[str, DatasetWriter] = {}
 
-    def one(window: Window) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    def one(
+        window: Window,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         rows, top = int(window.height), int(window.row_off)
         mine = buffers.get()
         water, valid, packed = mine.water[:rows], mine.valid[:rows], mine.packed[:rows]
         water.fill(0)
         valid.fill(0)
+        if not record:
+            for source in sources:
+                readers.get().read(source, window, mine.mask[:rows])
+                bad = kernels.accumulate_mask(mine.mask[:rows], water, valid)
+                _check(bad, mine.mask[:rows], source)
         packed.fill(0)
-        for index, observation in enumerate(plan.observations):
+        changes = change_buffers.get() if change is not None else None
+        if changes is not None:
+            changes.reset(rows)
+        for index, observation in enumerate(plan.observations if record else ()):
             mask = _read_observation(readers.get(), observation, window, mine, rows)
-            _check(
-                rk.pack_observation(mask, index, packed, water, valid), mask, observation.sources[0]
-            )
+            marked = False
+            if change is not None and changes is not None:
+                kind = int(plan.kinds[index])
+                marked, bad = apply_change(change, changes, index, kind, mask, grid, window)
+                _check(bad, mask, observation.sources[0])
+            bad = rk.pack_observation(mask, index, packed, water, valid, marked)
+            _check(bad, mask, observation.sources[0])
         frequency, classes = mine.frequency[:rows], mine.classes[:rows]
         per_row = np.zeros((rows, 3), dtype=np.int64)
         kernels.frequency_classes(water, valid, candidate, permanent, frequency, classes, per_row)
+        per_observation = np.zeros((n, rk.PER_OBSERVATION), dtype=np.float64)
+        if not record:
+            with lock:
+                for key, writer in write.items():
+                    writer.write({"water_count": water, "valid_count": valid,
+                                  "frequency": frequency, "classes": classes}[key], 1,
+                                 window=window)  # fmt: skip
+            return per_row, per_observation, np.zeros(len(STAT_NAMES))
         reader = given.get()
         if reader is not None:
             reader.read(window, mine.given[:rows])
-        record = {key: array[:rows] for key, array in mine.record.items()}
-        per_observation = np.zeros((n, rk.PER_OBSERVATION), dtype=np.float64)
+        blocks = {key: array[:rows] for key, array in mine.record.items()}
         rk.flood_record(
             packed, plan.days, plan.kinds, mine.given[:rows], reader is not None,
             plan.event_mode, permanent, PRE_EVENT_FRACTION, area_per_row[top : top + rows],
-            record["reference_water"], record["flood_extent"], record["flood_count"],
-            record["first_flooded"], record["last_flooded"], record["duration_min_days"],
-            record["duration_max_days"], record["flood_episodes"], per_observation,
+            blocks["reference_water"], blocks["flood_extent"], blocks["flood_count"],
+            blocks["first_flooded"], blocks["last_flooded"], blocks["duration_min_days"],
+            blocks["duration_max_days"], blocks["flood_episodes"], per_observation,
         )  # fmt: skip
-        blocks = {
-            "water_count": water,
-            "valid_count": valid,
-            "frequency": frequency,
-            "classes": classes,
-            **record,
-        }
+        blocks.update(water_count=water, valid_count=valid, frequency=frequency, classes=classes)
         with lock:
             for key, writer in write.items():
                 writer.write(blocks[key], 1, window=window)
-        return per_row, per_observation
+        return per_row, per_observation, _window_stats(blocks, area_per_row[top : top + rows])
 
     class_per_row = np.zeros((grid.height, 3), dtype=np.int64)
     totals = np.zeros((n, rk.PER_OBSERVATION), dtype=np.float64)
+    summed = np.zeros(len(STAT_NAMES))
+    summed[2:] = np.nan
     windows = row_windows(grid.height, grid.width, rows_per_window)
     with staged_cogs([(outputs[key], spec) for key, spec in specs], grid) as writers:
         write.update(zip([key for key, _ in specs], writers, strict=True))
@@ -189,14 +248,16 @@ def stream(
                 unit="block",
                 disable=None if progress else True,
             ) as bar:
-                for window, (per_row, per_obs) in zip(
+                for window, (per_row, per_obs, window_stats) in zip(
                     windows, ordered_map(one, windows, workers), strict=True
                 ):
                     top = int(window.row_off)
                     class_per_row[top : top + per_row.shape[0]] = per_row
                     totals += per_obs
+                    _combine(summed, window_stats)
                     bar.update()
         finally:
             readers.close()
             given.close()
-    return Streamed(class_per_row, totals)
+    stats = {name: float(v) for name, v in zip(STAT_NAMES, summed, strict=True)}
+    return Streamed(class_per_row, totals, stats)

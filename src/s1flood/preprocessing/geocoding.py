@@ -39,7 +39,7 @@ from s1flood.preprocessing.shadow import (
 from s1flood.raster import Grid
 from s1flood.srgr import ground_range, time_weights
 
-__all__ = ["LAYOVER", "SHADOW", "Geocoder", "MappedRegion", "RegionMapper"]
+__all__ = ["LAYOVER", "SHADOW", "Coverage", "Geocoder", "MappedRegion", "RegionMapper", "coverage"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ U8 = npt.NDArray[np.uint8]
 
 TOLERANCE_PX = 0.1
 NODE_STEP = 32
+OUTSIDE_MARGIN_PX = 16.0
+"""Pixels beyond the image edge all nodes of a region must lie for it to be skipped."""
 
 
 @numba.njit(cache=True, nogil=True)
@@ -206,6 +208,63 @@ class Geocoder:
         return line.reshape(np.shape(lon)), sample.reshape(np.shape(lon))
 
 
+@numba.njit(cache=True, nogil=True)
+def _coverage(
+    line: F32, sample: F32, mask: U8, n_lines: int, n_samples: int, shadow: int, layover: int
+) -> tuple[int, int, int, float, float, float, float]:
+    rows, cols = line.shape
+    n = 0
+    n_shadow = 0
+    n_layover = 0
+    l_min = math.inf
+    l_max = -math.inf
+    s_min = math.inf
+    s_max = -math.inf
+    for i in range(rows):
+        for j in range(cols):
+            li = line[i, j]
+            si = sample[i, j]
+            if not (li >= 0.0 and li <= n_lines - 1 and si >= 0.0 and si <= n_samples - 1):
+                continue
+            n += 1
+            if mask[i, j] == shadow:
+                n_shadow += 1
+            elif mask[i, j] == layover:
+                n_layover += 1
+            l_min = min(l_min, li)
+            l_max = max(l_max, li)
+            s_min = min(s_min, si)
+            s_max = max(s_max, si)
+    return n, n_shadow, n_layover, l_min, l_max, s_min, s_max
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which pixels of a region fall on the image: counts and their radar bounds."""
+
+    inside: int
+    shadow: int
+    layover: int
+    bounds: tuple[float, float, float, float]
+    """Smallest and largest line, smallest and largest sample of the pixels inside."""
+
+
+def coverage(line: F32, sample: F32, mask: U8, n_lines: int, n_samples: int) -> Coverage:
+    """The pixels whose (line, sample) lie on an image of `n_lines` x `n_samples`, in one pass.
+
+    Args:
+        line: image line of every pixel (NaN: none).
+        sample: image sample of every pixel (NaN: none).
+        mask: `SHADOW`, `LAYOVER` or 0 per pixel.
+        n_lines: image lines.
+        n_samples: image samples.
+    """
+    n, n_shadow, n_layover, l0, l1, s0, s1 = _coverage(
+        line, sample, mask, n_lines, n_samples, SHADOW, LAYOVER
+    )
+    return Coverage(n, n_shadow, n_layover, (l0, l1, s0, s1))
+
+
 @dataclass
 class MappedRegion:
     """(line, sample) of every pixel of a region of the target grid, and its mask."""
@@ -285,6 +344,8 @@ class RegionMapper:
             l1 = ln[lon.size :].reshape(shape)
             s0 = sm[: lon.size].reshape(shape)
             s1 = sm[lon.size :].reshape(shape)
+            if self._outside(ln, sm):
+                return MappedRegion(line, sample, mask, step, 0.0)
             interpolate_nodes(l0, s0, l1, s1, step, h0, h1, heights, line, sample)
             if step == 1:
                 error = 0.0
@@ -300,6 +361,22 @@ class RegionMapper:
         if shadow:
             mark_shadow_and_layover(heights, sample, direction, mask)
         return MappedRegion(line, sample, mask, step, error, direction.look())
+
+    def _outside(self, line: F64, sample: F64) -> bool:
+        """Whether the nodes say that the whole region lies off the image.
+
+        A pixel's radar coordinates are a convex blend of its cell's nodes at the two
+        heights; `OUTSIDE_MARGIN_PX` covers what a finer node step could move.
+        """
+        g = self.geocoder
+        m = OUTSIDE_MARGIN_PX
+        with np.errstate(invalid="ignore"):
+            return bool(
+                np.all(line < -m)
+                or np.all(line > g.n_lines - 1 + m)
+                or np.all(sample < -m)
+                or np.all(sample > g.n_samples - 1 + m)
+            )
 
     def _check(
         self,

@@ -45,39 +45,36 @@ def interpolate_nodes(
     rows, cols = heights.shape
     inv_dh = 1.0 / (h1 - h0)
     inv_step = 1.0 / step
+    # per row: the four node arrays blended between their two node rows, then per pixel only
+    # the blend between two node columns (the same bilinear weights, in another order)
+    along = np.empty((4, nx))
+    j0s = np.empty(cols, np.int64)
+    fjs = np.empty(cols)
+    for j in range(cols):
+        gj = j * inv_step
+        j0s[j] = min(int(gj), nx - 2)
+        fjs[j] = gj - j0s[j]
     for i in range(rows):
         gi = i * inv_step
         i0 = min(int(gi), ny - 2)
         fi = gi - i0
+        for k in range(nx):
+            along[0, k] = l0[i0, k] * (1.0 - fi) + l0[i0 + 1, k] * fi
+            along[1, k] = l1[i0, k] * (1.0 - fi) + l1[i0 + 1, k] * fi
+            along[2, k] = s0[i0, k] * (1.0 - fi) + s0[i0 + 1, k] * fi
+            along[3, k] = s1[i0, k] * (1.0 - fi) + s1[i0 + 1, k] * fi
         for j in range(cols):
             h = heights[i, j]
             if not math.isfinite(h):
                 line[i, j] = math.nan
                 sample[i, j] = math.nan
                 continue
-            gj = j * inv_step
-            j0 = min(int(gj), nx - 2)
-            fj = gj - j0
-            a = _bilinear(l0, i0, j0, fi, fj)
-            b = _bilinear(l1, i0, j0, fi, fj)
-            c = _bilinear(s0, i0, j0, fi, fj)
-            d = _bilinear(s1, i0, j0, fi, fj)
+            j0 = j0s[j]
+            fj = fjs[j]
+            a = along[0, j0] * (1.0 - fj) + along[0, j0 + 1] * fj
+            b = along[1, j0] * (1.0 - fj) + along[1, j0 + 1] * fj
+            c = along[2, j0] * (1.0 - fj) + along[2, j0 + 1] * fj
+            d = along[3, j0] * (1.0 - fj) + along[3, j0 + 1] * fj
             w = (h - h0) * inv_dh
             line[i, j] = a + (b - a) * w
             sample[i, j] = c + (d - c) * w
-
-
-@numba.njit(cache=True, nogil=True)
-def _bilinear(nodes: F64, i0: int, j0: int, fi: float, fj: float) -> float:
-    """The value at fractions (fi, fj) of the node cell whose first node is (i0, j0)."""
-    w00 = (1.0 - fi) * (1.0 - fj)
-    w01 = (1.0 - fi) * fj
-    w10 = fi * (1.0 - fj)
-    w11 = fi * fj
-    value: float = (
-        w00 * nodes[i0, j0]
-        + w01 * nodes[i0, j0 + 1]
-        + w10 * nodes[i0 + 1, j0]
-        + w11 * nodes[i0 + 1, j0 + 1]
-    )
-    return value

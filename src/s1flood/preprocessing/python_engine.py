@@ -19,6 +19,7 @@ import math
 import queue
 import warnings
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,14 +37,13 @@ from s1flood.errors import ProductError, first_line
 from s1flood.parallel import BlockPool, default_workers
 from s1flood.preprocessing.calibration import calibrate
 from s1flood.preprocessing.dem import DemSampler
-from s1flood.preprocessing.geocoding import Geocoder, RegionMapper
+from s1flood.preprocessing.geocoding import Geocoder, RegionMapper, coverage
 from s1flood.preprocessing.inputs import open_inputs
 from s1flood.preprocessing.model import PreprocessOptions, PreprocessResult, stac_item_path
 from s1flood.preprocessing.orbit import OrbitModel, select_orbit_file
 from s1flood.preprocessing.product import SarImage
 from s1flood.preprocessing.radiometry import flattening_factor, resample_to_db
 from s1flood.preprocessing.safe_source import measurement_opener
-from s1flood.preprocessing.shadow import LAYOVER, SHADOW
 from s1flood.preprocessing.speckle import speckle_filter
 from s1flood.preprocessing.stac_item import write_output_item
 from s1flood.pyramid import pyramid, pyramid_cog
@@ -57,7 +57,9 @@ MARGIN = 32
 """Pixels around a tile whose heights are read, for radar shadow cast from outside it."""
 MEASUREMENT_ENV = {"GTIFF_VIRTUAL_MEM_IO": "IF_ENOUGH_RAM", "GTIFF_DIRECT_IO": "YES"}
 """Windows of an uncompressed measurement TIFF (one-line strips) read from a memory map or
-directly, not strip by strip through GDAL's block cache: 45x less CPU per window here."""
+directly, not strip by strip through GDAL's block cache: 45x less CPU per window here.
+GDAL takes these options when the dataset is opened (set only around reads, a full scene's
+windows cost 4x the CPU)."""
 
 
 @dataclass
@@ -120,8 +122,13 @@ class _Datasets:
             for _ in range(count):
                 members = []
                 for href in hrefs:
+                    opener = measurement_opener(href)
+                    # GDAL takes MEASUREMENT_ENV when a local file is opened (a remote one,
+                    # read through the opener, is read by ranges whatever the options)
+                    local = rasterio.Env(**MEASUREMENT_ENV) if opener is None else nullcontext()
                     try:
-                        ds = rasterio.open(href, opener=measurement_opener(href))
+                        with local:
+                            ds = rasterio.open(href, opener=opener)
                     except RasterioIOError as exc:
                         self.close()
                         raise ProductError(
@@ -380,28 +387,22 @@ def _tile(
     line = np.ascontiguousarray(region.line[core])
     sample = np.ascontiguousarray(region.sample[core])
     mask = np.ascontiguousarray(region.mask[core])
-    inside = (
-        np.isfinite(line)
-        & (line >= 0)
-        & (line <= sar.n_lines - 1)
-        & (sample >= 0)
-        & (sample <= sar.n_samples - 1)
-    )
-    empty = np.full((len(sars), rows, cols), np.nan, np.float32)
-    n_inside = int(inside.sum())
+    cover = coverage(line, sample, mask, sar.n_lines, sar.n_samples)
     counts: dict[str, Any] = {
-        "inside": n_inside,
-        "shadow": int(((mask == SHADOW) & inside).sum()),
-        "layover": int(((mask == LAYOVER) & inside).sum()),
+        "inside": cover.inside,
+        "shadow": cover.shadow,
+        "layover": cover.layover,
         "error_px": region.max_error_px,
         "step": region.step,
     }
-    if n_inside == 0:
+    if cover.inside == 0:
+        empty = np.full((len(sars), rows, cols), np.nan, np.float32)
         return TileResult(row0, col0, empty, window=None, **counts)
-    l_lo = max(0, math.floor(float(line[inside].min())) - pad)
-    l_hi = min(sar.n_lines, math.ceil(float(line[inside].max())) + pad + 1)
-    s_lo = max(0, math.floor(float(sample[inside].min())) - pad)
-    s_hi = min(sar.n_samples, math.ceil(float(sample[inside].max())) + pad + 1)
+    lines_lo, lines_hi, samples_lo, samples_hi = cover.bounds
+    l_lo = max(0, math.floor(lines_lo) - pad)
+    l_hi = min(sar.n_lines, math.ceil(lines_hi) + pad + 1)
+    s_lo = max(0, math.floor(samples_lo) - pad)
+    s_hi = min(sar.n_samples, math.ceil(samples_hi) + pad + 1)
     window = (l_lo, l_hi, s_lo, s_hi)
     dns = datasets.read(Window(s_lo, l_lo, s_hi - s_lo, l_hi - l_lo))
     lut = "beta" if options.rtc else options.lut

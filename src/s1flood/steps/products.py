@@ -21,6 +21,8 @@ def aggregate(
     reference_water: Path | str | None = None,
     reference_threshold: float = 0.5,
     dem: Path | str | None = None,
+    change_db: float = 3.0,
+    change_rule: str = "auto",
     overwrite: bool = False,
     progress: bool = False,
 ) -> AggregationResult:
@@ -56,6 +58,12 @@ def aggregate(
         dem: a DEM GeoTIFF (m, any CRS), or ``copernicus-30`` / ``copernicus-90`` (fetched
             over the grid into the cache): writes ``depth_max.tif``, the maximum flood
             depth from the flood extent. Default none.
+        change_db: with ``event_start``, water is flood only where its sigma0 is at least
+            this much (dB) darker than the mean of the pre-event scenes of its relative
+            orbit (the sigma0 each mask's sidecar names, where it exists); elsewhere the
+            masks alone decide. Default 3.
+        change_rule: ``auto`` (that change rule wherever it applies) or ``off`` (the masks
+            alone). Default ``auto``.
         overwrite: replace existing outputs. Default false.
         progress: show a progress bar. Default false.
     """
@@ -74,6 +82,8 @@ def aggregate(
         reference_water=reference_water,
         reference_threshold=reference_threshold,
         dem=dem,
+        change_db=change_db,
+        change_rule=change_rule,
         overwrite=overwrite,
         progress=progress,
     )

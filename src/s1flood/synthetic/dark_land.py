@@ -21,7 +21,7 @@ STRIP_LENGTH_M, STRIP_WIDTH_M = 1500.0, 60.0
 """A runway (tarmac) strip."""
 
 
-def add_dark_land(terrain: Terrain, seed: int, above_m: float) -> Bool:
+def add_dark_land(terrain: Terrain, seed: int, above_m: float, within: Bool | None = None) -> Bool:
     """Turn a few patches of flat land above ``above_m`` into always-dark land, in place.
 
     Returns the mask of the dark cells (also ``LandCover.DARK`` in ``terrain.landcover``).
@@ -31,6 +31,8 @@ def add_dark_land(terrain: Terrain, seed: int, above_m: float) -> Bool:
         seed: the random seed of the patches.
         above_m: height above the river level the patches stay above (the highest flood
             stage plus a margin), metres.
+        within: the cells the patches are centred in (e.g. the AOI), if it holds any
+            allowed cell; default anywhere.
     """
     rng = np.random.default_rng(np.random.SeedSequence([seed, 12]))
     hand = terrain.elevation - terrain.river_level
@@ -42,7 +44,10 @@ def add_dark_land(terrain: Terrain, seed: int, above_m: float) -> Bool:
     allowed = land & (hand > above_m) & (hand < above_m + 15.0) & (slope_deg < 4.0)
     dark = np.zeros(terrain.shape, bool)
     rows, cols = np.ogrid[: terrain.shape[0], : terrain.shape[1]]
-    seeds = np.argwhere(ndimage.binary_erosion(allowed, iterations=5))
+    inner = ndimage.binary_erosion(allowed, iterations=5)
+    if within is not None and (inner & within).any():
+        inner &= within
+    seeds = np.argwhere(inner)
     if not seeds.size:
         return dark
     picks = seeds[rng.choice(len(seeds), size=min(SAND_PATCHES + 1, len(seeds)))]

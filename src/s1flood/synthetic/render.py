@@ -20,7 +20,7 @@ import rasterio.warp
 from s1flood.geodesy import WGS84_A, WGS84_B, ecef_to_geodetic, ellipsoid_normal
 from s1flood.synthetic.backscatter import sigma0_linear
 from s1flood.synthetic.geometry import RadarGeometry
-from s1flood.synthetic.terrain import Terrain
+from s1flood.synthetic.terrain import Terrain, horizontal_crs
 
 LOGGER = logging.getLogger(__name__)
 
@@ -57,7 +57,10 @@ def dem_to_ecef(terrain: Terrain, rows: slice | None = None) -> F64:
     rws = t.f + t.e * (np.arange(row0, row0 + ny) + 0.5)
     xx, yy = np.meshgrid(cols, rws)
     zz = np.where(np.isfinite(elev), elev, 0.0)
-    x, y, z = rasterio.warp.transform(terrain.crs, ECEF_CRS, xx.ravel(), yy.ravel(), zz.ravel())
+    if terrain.geoid_height is not None:  # geoid heights: to the ellipsoid, as preprocessing
+        zz = zz + (terrain.geoid_height if rows is None else terrain.geoid_height[rows])
+    crs = horizontal_crs(terrain.crs)
+    x, y, z = rasterio.warp.transform(crs, ECEF_CRS, xx.ravel(), yy.ravel(), zz.ravel())
     out = np.stack([np.asarray(x), np.asarray(y), np.asarray(z)], axis=-1).reshape(ny, nx, 3)
     out[~np.isfinite(elev)] = np.nan
     return out

@@ -29,7 +29,7 @@ from s1flood.geodesy import geodetic_to_ecef
 from s1flood.results import JsonValue, fields_to_dict, resolve_path
 from s1flood.synthetic.calibration import compute_luts
 from s1flood.synthetic.geometry import RadarGeometry, build_geometry
-from s1flood.synthetic.identity import orbit_numbers
+from s1flood.synthetic.identity import ORBITS_PER_CYCLE, orbit_numbers
 from s1flood.synthetic.measurement import Background
 from s1flood.synthetic.orbit import ORBIT_DIRECTIONS, CircularOrbit, solve_orbit
 from s1flood.synthetic.products import (
@@ -48,7 +48,7 @@ from s1flood.synthetic.scenario import (
 )
 from s1flood.synthetic.site import DEM_RESOLUTION, Site, make_site
 from s1flood.synthetic.stac_catalog import ProductRecord, write_catalog
-from s1flood.synthetic.truth import write_static_truth
+from s1flood.synthetic.truth import aoi_cells, write_static_truth
 
 LOGGER = logging.getLogger(__name__)
 
@@ -194,14 +194,21 @@ def simulate(
     out_dir.mkdir(parents=True, exist_ok=True)
     image_extent = None if size == "full" else 1.25 * max(n_lines, n_samples) * DEM_RESOLUTION
     site = make_site(aoi, aoi_wkt, dem, image_extent, seed, out_dir)
-    static = write_static_truth(site.terrain, seed, dark_land, out_dir / "truth")
+    within = aoi_cells(site.terrain, aoi) if dark_land else None
+    static = write_static_truth(site.terrain, seed, dark_land, out_dir / "truth", within)
     acquisitions = _acquisitions(window, scenes, seed, wind, site.lon, directions)
     options = ProductOptions(block_lines, workers, write_model, map_sigma0, zip_products)
     shape, full = (n_lines, n_samples), size == "full"
-    tracks = [
-        _campaign(site, static.onset, acquisitions, track, shape, full, seed, out_dir, options)
-        for track in enumerate(directions)
-    ]
+    tracks: list[tuple[float, Campaign]] = []
+    for track in enumerate(directions):
+        taken = {c.relative_orbit for _, c in tracks}
+        tracks.append(
+            _campaign(site, static.onset, acquisitions, track, shape, full, seed, out_dir, options)
+        )
+        incidence, campaign = tracks[-1]
+        if campaign.relative_orbit in taken:  # two tracks never share a relative orbit
+            other = campaign.relative_orbit % ORBITS_PER_CYCLE + 1
+            tracks[-1] = (incidence, dataclasses.replace(campaign, relative_orbit=other))
     campaigns = [campaign for _, campaign in tracks]
     for c in campaigns:
         static.add_footprint(c.terrain, c.proj, shape, c.relative_orbit)

@@ -63,6 +63,8 @@ def make_site(
         terrain = _generate_valley(aoi, aoi_wkt, lon, lat, image_extent_m, seed)
         dem_path = write_dem(terrain, out_dir / "dem" / "dem.tif")
     valid_heights = terrain.elevation[terrain.valid]
+    if terrain.geoid_height is not None:  # the annotation's height is ellipsoidal
+        valid_heights = valid_heights + terrain.geoid_height[terrain.valid]
     ref_height = float(np.round(np.median(valid_heights), 2))
     if dem is not None:
         lon, lat = _dem_centre(terrain, aoi, dem)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pyproj
 from rasterio.crs import CRS
 from rasterio.transform import Affine
 from scipy import ndimage
@@ -57,6 +58,9 @@ class Terrain:
     texture_db: F32  # per-parcel backscatter offset (dB)
     parcel: npt.NDArray[np.int32]  # parcel id, for date-to-date changes of crops
     path: Path | None = None
+    geoid_height: F32 | None = None
+    """EGM96 geoid height above the ellipsoid (m) per cell where the DEM holds geoid heights
+    (a compound CRS with a vertical datum, as preprocessing reads it); None: ellipsoidal."""
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -177,7 +181,41 @@ def load_dem(path: Path, seed: int) -> Terrain:
     river = _trace_river(elevation)
     terrain = _finish(elevation, transform, crs, river, np.zeros_like(river), rng)
     terrain.path = path
+    if pyproj.CRS.from_user_input(crs.to_wkt()).is_compound:
+        terrain.geoid_height = _geoid_heights(terrain)
     return terrain
+
+
+def horizontal_crs(crs: CRS) -> CRS:
+    """The horizontal part of a compound CRS (the CRS itself otherwise).
+
+    Args:
+        crs: a CRS.
+    """
+    full = pyproj.CRS.from_user_input(crs.to_wkt())
+    if full.is_compound and full.sub_crs_list:
+        return CRS.from_wkt(full.sub_crs_list[0].to_wkt())
+    return crs
+
+
+def _geoid_heights(terrain: Terrain, step: int = 16) -> F32:
+    """EGM96 undulation per DEM cell, from a net of every ``step``-th cell (it is smooth)."""
+    from rasterio.warp import transform as warp_transform
+    from scipy.interpolate import RegularGridInterpolator
+
+    from s1flood.preprocessing.dem import egm96_undulation
+
+    ny, nx = terrain.shape
+    rows = np.unique(np.r_[np.arange(0, ny, step), ny - 1]).astype(np.float64)
+    cols = np.unique(np.r_[np.arange(0, nx, step), nx - 1]).astype(np.float64)
+    cc, rr = np.meshgrid(cols + 0.5, rows + 0.5)
+    t = terrain.transform
+    xs, ys = t.c + t.a * cc + t.b * rr, t.f + t.d * cc + t.e * rr
+    lon, lat = warp_transform(horizontal_crs(terrain.crs), "EPSG:4326", xs.ravel(), ys.ravel())
+    net = egm96_undulation(np.asarray(lon), np.asarray(lat)).reshape(rr.shape)
+    interp = RegularGridInterpolator((rows, cols), net)
+    r, c = np.mgrid[0:ny, 0:nx]
+    return np.asarray(interp((r, c)), dtype=np.float32)
 
 
 def _trace_river(elevation: F32) -> Bool:

@@ -17,6 +17,9 @@ from typing import Any
 import numba
 import numpy as np
 import numpy.typing as npt
+import rasterio.features
+import rasterio.warp
+import shapely.geometry
 
 from s1flood.synthetic.dark_land import add_dark_land
 from s1flood.synthetic.rasterio_io import write_geotiff
@@ -32,6 +35,7 @@ from s1flood.synthetic.terrain import Terrain
 
 F32 = npt.NDArray[np.float32]
 U8 = npt.NDArray[np.uint8]
+Bool = npt.NDArray[np.bool_]
 
 LEVEL_BANDS = ("water_surface_height_m", "depth_m")
 """The bands of a level truth: the water surface (m, the DEM's heights) and the water depth
@@ -254,7 +258,9 @@ class StaticTruth:
         return out
 
 
-def write_static_truth(terrain: Terrain, seed: int, dark_land: bool, folder: Path) -> StaticTruth:
+def write_static_truth(
+    terrain: Terrain, seed: int, dark_land: bool, folder: Path, aoi: Bool | None = None
+) -> StaticTruth:
     """Write the permanent water, the flood onset stage and (optionally) add always-dark land.
 
     Args:
@@ -262,9 +268,10 @@ def write_static_truth(terrain: Terrain, seed: int, dark_land: bool, folder: Pat
         seed: the random seed.
         dark_land: add always-dark land above the highest flood level.
         folder: the truth folder.
+        aoi: the AOI's cells, where the dark patches are put when it has room.
     """
     onset = flood_onset_stage(terrain)
-    files = {
+    files: dict[str, Path] = {
         "permanent_water": write_mask(
             terrain, permanent_water(terrain), folder / "permanent_water.tif", "permanent water"
         ),
@@ -279,8 +286,20 @@ def write_static_truth(terrain: Terrain, seed: int, dark_land: bool, folder: Pat
         ),
     }
     if dark_land:
-        dark = add_dark_land(terrain, seed, PEAK_STAGE_M + 1.0)
+        dark = add_dark_land(terrain, seed, PEAK_STAGE_M + 1.0, aoi)
         mask = np.where(dark, TRUTH_WATER, TRUTH_DRY).astype(np.uint8)
         mask[~terrain.valid] = TRUTH_NODATA
         files["always_dark"] = write_mask(terrain, mask, folder / "always_dark.tif", "always dark")
     return StaticTruth(onset, files)
+
+
+def aoi_cells(terrain: Terrain, aoi: shapely.geometry.Polygon) -> Bool:
+    """The DEM cells inside an AOI polygon (lon/lat).
+
+    Args:
+        terrain: the terrain (DEM grid).
+        aoi: the area of interest, lon/lat.
+    """
+    shape = rasterio.warp.transform_geom("EPSG:4326", terrain.crs, shapely.geometry.mapping(aoi))
+    inside = rasterio.features.geometry_mask([shape], terrain.shape, terrain.transform, invert=True)
+    return np.asarray(inside, dtype=bool)
