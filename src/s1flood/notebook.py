@@ -446,7 +446,7 @@ def run_notebook(
             them (a CWL job object may hold the whole workflow's job). Default false.
     """
     papermill = _papermill()
-    from jupyter_client.kernelspec import NoSuchKernel
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
     from papermill.exceptions import PapermillExecutionError
 
     notebook, output = Path(notebook), Path(output)
@@ -462,6 +462,12 @@ def run_notebook(
         raise InvalidOptionError(
             "parameters", ", ".join(unknown), f"not parameters of {notebook.name}"
         )
+    try:  # before papermill, whose kernel manager logs a missing kernel with a traceback
+        KernelSpecManager().get_kernel_spec(kernel)
+    except NoSuchKernel:
+        raise InvalidOptionError(
+            "kernel", kernel, "no such Jupyter kernel; `make install` registers s1flood"
+        ) from None
     work = Path(cwd) if cwd is not None else Path.cwd()
     output.parent.mkdir(parents=True, exist_ok=True)
     log.info("running %s on kernel %s -> %s", notebook, kernel, output)
@@ -481,10 +487,6 @@ def run_notebook(
             )
     except PapermillExecutionError as exc:
         raise NotebookError(notebook, output, exc.exec_count, exc.ename, exc.evalue) from None
-    except NoSuchKernel:
-        raise InvalidOptionError(
-            "kernel", kernel, "no such Jupyter kernel; `make install` registers s1flood"
-        ) from None
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     scraps = read_scraps(output)
