@@ -125,7 +125,9 @@ def resume(
     found = products(outdir)
     assert found
     assert "invalid" not in found.values(), found
-    summary = json.loads((outdir / "frequency" / "summary.json").read_text(encoding="utf-8"))
+    summary = json.loads(
+        (outdir / "results" / "frequency" / "summary.json").read_text(encoding="utf-8")
+    )
     assert summary["scene_count"] == SCENES
 
 

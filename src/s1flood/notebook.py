@@ -368,7 +368,12 @@ def _cwl_value(value: Any, base: Path) -> Any:
         path = Path(value) if Path(value).is_absolute() else base / value
         try:
             if path.is_file():
-                return {"class": "File", "path": str(path.resolve())}
+                record: dict[str, Any] = {"class": "File", "path": str(path.resolve())}
+                sidecar = path.with_suffix(".json")
+                if sidecar != path and sidecar.is_file():
+                    # a product's sidecar (what made it) travels with it
+                    record["secondaryFiles"] = [{"class": "File", "path": str(sidecar.resolve())}]
+                return record
             if path.is_dir():
                 return {"class": "Directory", "path": str(path.resolve())}
         except OSError:
@@ -380,8 +385,9 @@ def cwl_outputs(scraps: Mapping[str, Any], executed: Path, base: Path) -> dict[s
     """A CWL output object from a notebook's scraps.
 
     A scrap that names an existing file or folder (relative to `base` or absolute) becomes a
-    ``File`` or ``Directory``, a list of them a list; other values stay as they are. The
-    executed notebook is ``executed_notebook``.
+    ``File`` (with its ``.json`` sidecar, when there is one, as a secondary file) or
+    ``Directory``, a list of them a list; other values stay as they are. The executed
+    notebook is ``executed_notebook``.
 
     Args:
         scraps: what `read_scraps` returned.
