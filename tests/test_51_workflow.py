@@ -191,7 +191,11 @@ def toil_run(simulation: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
     if not (TOIL_BIN / "toil-cwl-runner").is_file():
         pytest.skip("Toil is not installed: `make toil` makes .venv-toil")
     base = tmp_path_factory.mktemp("toil")
-    run = toil(CWL / "workflow.cwl", job(base / "job.yml", simulation), base / "run")
+    work = base / "run"
+    # given the credentials too; the job store and Toil's log are kept to be scanned
+    job_file = job(base / "job.yml", simulation, **SECRETS)
+    run = toil(CWL / "workflow.cwl", job_file, work, "--clean", "never", "--logFile",
+               str(work / "toil.log"), "--logDebug")  # fmt: skip
     assert run.returncode == 0, run.log[-4000:]
     return run
 
@@ -218,3 +222,14 @@ def test_summary_names_masks_by_product_not_staging_path(cwltool_run: Run) -> No
     assert len(masks) == SCENES
     assert sorted(summary["masks"]) == masks
     assert not any("/" in name or "stg" in name for name in summary["masks"])
+
+
+def test_credentials_reach_no_toil_job_store_log_or_output(toil_run: Run) -> None:
+    forms = secret_forms()
+    files = [p for p in toil_run.workdir.rglob("*") if p.is_file()]
+    assert any(p.is_relative_to(toil_run.workdir / "jobstore") for p in files)
+    assert (toil_run.workdir / "toil.log").is_file()
+    assert any(p.name == "summary.json" for p in files)
+    leaks = [str(p) for p in files for form in forms if form in p.read_bytes()]
+    assert not leaks, f"files holding a credential: {leaks[:5]}"
+    assert not [form for form in forms if form in toil_run.log.encode()]
