@@ -16,6 +16,10 @@ KERNEL ?= s1flood
 # Toil pins cwltool exactly, so it lives in its own venv
 TOIL_VENV ?= .venv-toil
 TOIL_STAMP := $(TOIL_VENV)/.installed-stamp
+# The ADES's runner code, Toil's WES server and the package validators: the `ades` extra's pins
+# (pyproject.toml), in their own venv (they pin cwltool through Toil)
+ADES_VENV ?= .venv-ades
+ADES_STAMP := $(ADES_VENV)/.installed-stamp
 # The tools call `s1flood` from PATH (no containers here; the images are issue 12)
 RUN_PATH := PATH="$(abspath $(BIN)):$$PATH"
 # One cache (DEM tiles, orbits, matplotlib's and IPython's) for every job of a run: cwltool
@@ -31,7 +35,7 @@ WARM_DIR := $(VENV)/.warm-kernels
 WARM_KERNELS = $(BIN)/s1flood -q demo --size tiny --scenes 2 --out-dir $(WARM_DIR) --overwrite \
 	>/dev/null && rm -rf $(WARM_DIR)
 
-.PHONY: install demo demo-data demo-python lab toil test lint bench clean images package infra-stop
+.PHONY: install demo demo-data demo-python lab toil ades test lint bench clean images package infra-stop
 
 install: $(STAMP)
 
@@ -51,11 +55,12 @@ $(DEMO_DATA)/dem.tif: | $(STAMP)
 demo: $(STAMP) demo-data
 	rm -rf $(DEMO_DIR)/workflow && mkdir -p $(DEMO_DIR)
 	$(CWLTOOL) --outdir $(DEMO_DIR)/workflow cwl/workflow.cwl parameters/demo.yml > $(DEMO_DIR)/workflow.json
-	@echo "map (PNG):      $(DEMO_DIR)/workflow/frequency/classes.png"
-	@echo "COGs and STAC:  $(DEMO_DIR)/workflow/frequency/ (catalog.json)"
-	@echo "flood record:   $(DEMO_DIR)/workflow/frequency/{first,last}_flooded.tif, duration_{min,max}_days.tif, depth_max.tif, flooded_area.png"
-	@$(BIN)/python -m s1flood.flood.report $(DEMO_DIR)/workflow/frequency/summary.json
-	@echo "notebooks:      $(DEMO_DIR)/workflow/*.ipynb"
+	@echo "map (PNG):      $(DEMO_DIR)/workflow/results/frequency/classes.png"
+	@echo "COGs:           $(DEMO_DIR)/workflow/results/frequency/"
+	@echo "flood record:   $(DEMO_DIR)/workflow/results/frequency/{first,last}_flooded.tif, duration_{min,max}_days.tif, depth_max.tif, flooded_area.png"
+	@$(BIN)/python -m s1flood.flood.report $(DEMO_DIR)/workflow/results/frequency/summary.json
+	@echo "STAC catalog:   $(DEMO_DIR)/workflow/results/catalog.json (every result file)"
+	@echo "notebooks:      $(DEMO_DIR)/workflow/results/notebooks/, results/scenes/*/"
 
 # The same steps called in one Python process, with accuracy against the simulated truth
 demo-python: $(STAMP)
@@ -73,6 +78,14 @@ $(TOIL_STAMP): cwl/requirements-toil.txt
 	$(TOIL_VENV)/bin/python -m pip install --quiet -r cwl/requirements-toil.txt
 	touch $(TOIL_STAMP)
 
+ades: $(ADES_STAMP)
+
+$(ADES_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(ADES_VENV)
+	$(PYTHON) -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['ades']))" > $(ADES_VENV)/requirements.txt
+	$(ADES_VENV)/bin/python -m pip install --quiet -r $(ADES_VENV)/requirements.txt
+	touch $(ADES_STAMP)
+
 # Step images (docker/) on the project's own Docker engine, started by hand (root; see
 # scripts/docker-local.sh); the base from debootstrap here (S1FLOOD_BASE_IMAGE=default: Debian's)
 DOCKER_ENV := DOCKER_HOST=unix://$${S1FLOOD_DOCKER_SOCK:-/run/s1flood-docker.sock} S1FLOOD_DOCKER=/usr/bin/docker
@@ -80,6 +93,9 @@ DOCKER_ENV := DOCKER_HOST=unix://$${S1FLOOD_DOCKER_SOCK:-/run/s1flood-docker.soc
 images:
 	scripts/docker-local.sh start >/dev/null
 	scripts/docker-build-images.sh
+	@echo "the steps' images are built; run the workflow in them (venv active):"
+	@echo "  export DOCKER_HOST=unix://$${S1FLOOD_DOCKER_SOCK:-/run/s1flood-docker.sock}"
+	@echo "  cwl-runner cwl/workflow.cwl parameters/demo.yml"
 
 # The application package, its images pushed to the registry on 127.0.0.1 and pinned by digest
 package: images $(STAMP)
@@ -99,7 +115,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # The browser test installs Debian's chromium itself (root; it skips where apt cannot)
-test: lint $(TOIL_STAMP)
+test: lint $(TOIL_STAMP) $(ADES_STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
@@ -112,4 +128,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_workflow.py
 
 clean:
-	rm -rf $(VENV) $(TOIL_VENV) $(DEMO_DIR) $(DEMO_DATA) benchmarks/.cache
+	rm -rf $(VENV) $(TOIL_VENV) $(ADES_VENV) $(DEMO_DIR) $(DEMO_DATA) benchmarks/.cache

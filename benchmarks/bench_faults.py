@@ -9,10 +9,16 @@
    requests mixed; status counts, requests/s, p50/p99 latency, peak RSS of the server, the most
    jobs seen running at once. 5xx other than 503 + Retry-After (queue full) is a failure.
 3. Secrets: the job folders, logs and database of that server are scanned for the credential it
-   was given (plain, URL-encoded, base64).
+   was given (plain, URL-encoded, base64); so are every file and log of a cwltool and a Toil
+   run given credentials (job store, notebooks, summary.json, STAC).
+4. More series (benchmarks/fault_series.py): ``preprocess`` kills, ``fetch`` kills (resumed by
+   Range, bytes sent twice counted), whole workflow runs killed after a scene and resumed by
+   ``cwltool --cachedir`` / ``toil-cwl-runner --restart``, 8 parallel fetches through injected
+   download faults, full disks (tmpfs, root only), fuzzing (hypothesis).
 
     .venv/bin/python benchmarks/bench_faults.py [--kills 25] [--size 1000] [--clients 50]
-        [--seconds 30] [--seed 2023]
+        [--seconds 30] [--seed 2023] [--preprocess-kills 5] [--fetch-kills 10]
+        [--fetch-rounds 3] [--workflow-kills 2] [--fuzz-examples 500]
 """
 
 from __future__ import annotations
@@ -20,7 +26,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import shutil
 import statistics
 import sys
 import tempfile
@@ -35,18 +40,19 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+import fault_series  # noqa: E402
 from faults import KillReport, Load, kill_series  # noqa: E402
 from test_70_ogc import ECHO, SECRET, OgcServer  # noqa: E402
-from test_81_crash import aggregate_case, classify_case  # noqa: E402
+from test_81_crash import CASES  # noqa: E402
 
 
-def kills(work: Path, count: int, size: int, seed: int) -> list[KillReport]:
-    """Kill series of classify and aggregate."""
+def kills(work: Path, counts: dict[str, int], size: int, seed: int) -> list[KillReport]:
+    """Kill series of classify, aggregate and preprocess (`counts` kills each)."""
     reports = []
-    for name, case in (("classify", classify_case), ("aggregate", aggregate_case)):
+    for name, count in counts.items():
         folder = work / name
         folder.mkdir()
-        args, out, previous, expected, duration = case(folder, size)
+        args, out, previous, expected, duration = CASES[name](folder, size)
         reports.append(kill_series(name, args, out, previous, expected, duration, count, seed))
     return reports
 
@@ -122,19 +128,34 @@ def scan(folder: Path) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kills", type=int, default=25, help="kills per command")
+    parser.add_argument("--kills", type=int, default=25, help="kills of classify and aggregate")
     parser.add_argument("--size", type=int, default=1000, help="raster side in pixels")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--queue", type=int, default=20, help="max_queued_jobs of the server")
     parser.add_argument("--seed", type=int, default=2023)
+    parser.add_argument("--preprocess-kills", type=int, default=5)
+    parser.add_argument("--fetch-kills", type=int, default=10)
+    parser.add_argument("--fetch-rounds", type=int, default=3, help="rounds of 8 fetches")
+    parser.add_argument("--workflow-kills", type=int, default=2, help="per runner")
+    parser.add_argument("--fuzz-examples", type=int, default=500, help="per fuzz test")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-faults-"))
+    counts = {"classify": args.kills, "aggregate": args.kills, "preprocess": args.preprocess_kills}
     try:
-        reports = kills(work, args.kills, args.size, args.seed)
+        reports = kills(work, counts, args.size, args.seed)
+        more = [
+            fault_series.fetch_kills(work, args.fetch_kills, args.seed),
+            *(fault_series.workflow_kills(work, r, args.workflow_kills, args.seed)
+              for r in ("cwltool", "toil")),
+            fault_series.fetch_under_faults(work, args.fetch_rounds, args.seed),
+            fault_series.full_disk(work),
+            fault_series.fuzz(work, args.fuzz_examples),
+            fault_series.workflow_secrets(work),
+        ]  # fmt: skip
         figures = load(work, args.clients, args.seconds, args.queue, args.seed)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        fault_series.cleanup(work)
     rows = [["what", "count", "bad", "detail"]]
     for r in reports:
         rows.append(
@@ -148,6 +169,7 @@ def main() -> int:
                 f"{r.finished_before_kill}",
             ]
         )
+    rows += [[what, str(count), str(bad), detail] for what, count, bad, detail, _ in more]
     statuses = ", ".join(f"{k}: {v}" for k, v in figures["statuses"].items())
     rows.append(
         [
@@ -171,6 +193,7 @@ def main() -> int:
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)), row[3])
     problems = [p for r in reports for p in r.problems] + figures["unexpected"]
+    problems += [p for *_, found in more for p in found]
     problems += figures["secret_hits"]
     if figures["peak_running"] > 2:
         problems.append(f"{figures['peak_running']} jobs ran at once (limit 2)")

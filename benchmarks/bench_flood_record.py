@@ -22,11 +22,14 @@ Peers' rules, on the same masks: HYDRAFloods (``flood_duration``: flooded = wate
 permanent class, duration = last minus first flooded observation, no bracket), today's
 frequency classes (flood extent = 0.1 < frequency < 0.9, reference = frequency >= 0.9; at the
 peak: the peak mask's water outside the reference). s1flood rows: the record with
-``event_start`` between the first (dry) scene and the second, and without it (the default
-rule); a change rule row where `steps.aggregate` takes sigma0s (printed as unavailable
-otherwise). OMBRIA before/after chips of ``../shared/data/flood-chips`` (flood-only labels):
-flood IoU of the single-scene split of the after chip, of the record over the pair (mask rule)
-and of classify's single-scene change against the before chip, pooled and mean per chip.
+``event_start`` between the first (dry) scene and the second, with its backscatter change
+rule (``change_rule`` auto, the default) and without it (``off``: the mask rule), and without
+``event_start`` (reference water by frequency); and the record of the true water masks (same
+tags and sidecars): the record's own rules without classification errors. OMBRIA
+before/after chips of ``../shared/data/flood-chips`` (flood-only labels): flood IoU of the
+single-scene split of the after chip, of the record over the pair (mask and change rule) and
+of classify's single-scene change against the before chip, pooled and mean per chip.
+About 6 min for the events and 8 min for OMBRIA on a loaded 2-core machine.
 
     .venv/bin/python benchmarks/bench_flood_record.py [--size tiny] [--events NAME ...]
         [--no-ombria] [--out DIR]

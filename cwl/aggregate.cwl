@@ -28,7 +28,9 @@ requirements:
   # window, so memory grows with the number of masks kept open (at most 32), not with the
   # scene size or the AOI
   ResourceRequirement: {coresMin: 1, coresMax: 2, ramMin: 1024, ramMax: 4096}
-  NetworkAccess: {networkAccess: false}
+  # a DEM by name (dem_name) is fetched over the output grid for depth_max (its tiles from
+  # the cache when the classify jobs shared it)
+  NetworkAccess: {networkAccess: true}
   InlineJavascriptRequirement:
     expressionLib:
       - $include: notebook.js

@@ -93,7 +93,7 @@ inputs:
   settings: {"type": "string[]", "label": "settings", "doc": "discovery settings as ``KEY=VALUE`` (see `discover`).", "default": []}
   read: {"type": "string", "label": "read", "doc": "how a named product is fetched: ``auto`` (only the bytes the AOI needs, wherever the catalogue serves byte ranges, else the whole product), ``aoi`` or ``whole`` (see `fetch`). Default ``auto``.", "default": "auto"}
 outputs:
-  mask: {type: File, label: water mask, doc: "Water mask COG: 0 dry, 1 water, 255 nodata."}
+  mask: {type: File, label: water mask, doc: "Water mask COG: 0 dry, 1 water, 255 nodata; its sidecar (thresholds, method, path taken) as a secondary file.", secondaryFiles: [{pattern: "^.json", required: false}]}
   confidence: {type: "File?", label: confidence, doc: "Confidence COG of the water mask, when the method gives one."}
   sigma0: {type: File, label: sigma0, doc: "Calibrated, terrain-corrected backscatter COG (dB) on the AOI's grid."}
   histogram: {type: File, label: histogram, doc: "Histogram PNG with the thresholds."}

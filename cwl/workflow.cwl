@@ -1,5 +1,6 @@
 #!/usr/bin/env cwl-runner
-# discover -> classify (scattered over the identifiers) -> aggregate, each a notebook tool.
+# discover -> classify (scattered over the identifiers) -> aggregate, each a notebook tool;
+# results gathers their files under one STAC catalog (the one folder an ADES stages out).
 # Every input's name, type, default and doc are those of the step function it goes to
 # (s1flood.steps.discover / process_scene / aggregate; tests/test_50_interfaces.py).
 # Adding a step parameter: one input line here, one `in:` line in the step, one line in the tool.
@@ -12,8 +13,9 @@ doc: |
   in each scene (fetch, calibrate, terrain-correct, classify; one job per scene, in parallel
   where the runner can) and aggregates the masks into water frequency (water / valid
   observations) and classes: permanent water, flood candidate, dry. Each step runs one of the
-  project's notebooks with papermill; the executed notebooks are outputs. The result folder
-  holds Cloud Optimized GeoTIFFs, a PNG map and a STAC catalog of them.
+  project's notebooks with papermill. The one folder output, results, holds all of it (Cloud
+  Optimized GeoTIFFs, the PNG map, the per-scene masks, the executed notebooks) under one STAC
+  catalog; the product identifiers and the scene count are plain values.
 $namespaces:
   s: https://schema.org/
   cwltool: http://commonwl.org/cwltool#
@@ -87,6 +89,8 @@ inputs:
   earthdata_token: {type: string, label: Earthdata token, doc: "NASA Earthdata bearer token for ASF downloads (a secret: only the kernel's environment sees it); empty: none.", default: ""}
 steps:
   discover:
+    label: "Find the scenes (notebook 01-discover)"
+    doc: "Lists the Sentinel-1 GRD products covering the AOI in the time window, in time order."
     run: discover.cwl
     in:
       aoi: aoi
@@ -106,6 +110,8 @@ steps:
       stac_collection: stac_collection
     out: [identifiers, executed_notebook]
   classify:
+    label: "Map water in each scene (notebook 02-classify)"
+    doc: "One job per product found: fetch, calibrate, terrain-correct and classify it into a water mask."
     run: classify.cwl
     scatter: product
     in:
@@ -144,8 +150,10 @@ steps:
       cdse_username: cdse_username
       cdse_password: cdse_password
       earthdata_token: earthdata_token
-    out: [mask, executed_notebook]
+    out: [mask, histogram, executed_notebook]
   aggregate:
+    label: "Aggregate the masks (notebook 03-aggregate)"
+    doc: "Water frequency, classes, counts and the flood record from every scene's mask; the PNG map and summary."
     run: aggregate.cwl
     in:
       masks: classify/mask
@@ -159,12 +167,20 @@ steps:
       change_db: change_db
       change_rule: change_rule
       dem_name: dem_name
-    out: [out_dir, map, executed_notebook]
+    out: [out_dir, executed_notebook]
+  gather:
+    label: "Gather the results under one STAC catalog"
+    doc: "Every file of the run (the aggregation's, each scene's, the executed notebooks) in one folder with a self-contained STAC catalog: what is staged out."
+    run: results.cwl
+    in:
+      aggregation: aggregate/out_dir
+      masks: classify/mask
+      histograms: classify/histogram
+      scene_notebooks: classify/executed_notebook
+      discover_notebook: discover/executed_notebook
+      aggregate_notebook: aggregate/executed_notebook
+    out: [results, scene_count]
 outputs:
+  results: {type: Directory, label: results, doc: "Everything the run made, in one folder with one self-contained STAC catalog (catalog.json): the aggregation's Item (water frequency, classes and counts COGs, classes.png map, summary.json, the executed discover and aggregate notebooks) under frequency/ and notebooks/, one Item per scene (water mask, its sidecar and histogram, the executed classification notebook) under scenes/<product>/.", outputSource: gather/results}
   identifiers: {type: "string[]", label: identifiers, doc: "The products found and mapped.", outputSource: discover/identifiers}
-  masks: {type: "File[]", label: water masks, doc: "One water mask COG per scene (0 dry, 1 water, 255 nodata).", outputSource: classify/mask}
-  results: {type: Directory, label: water frequency, doc: "water_count, valid_count, frequency and classes COGs, classes.png, summary.json and a STAC catalog (catalog.json) of them.", outputSource: aggregate/out_dir}
-  map: {type: File, label: map, doc: "Quick-look PNG map of the classes, with legend.", outputSource: aggregate/map}
-  discover_notebook: {type: File, label: discover notebook, doc: "The executed 01-discover notebook.", outputSource: discover/executed_notebook}
-  classify_notebooks: {type: "File[]", label: classify notebooks, doc: "The executed 02-classify notebooks, one per scene.", outputSource: classify/executed_notebook}
-  aggregate_notebook: {type: File, label: aggregate notebook, doc: "The executed 03-aggregate notebook.", outputSource: aggregate/executed_notebook}
+  scene_count: {type: int, label: scene count, doc: "Number of water masks aggregated.", outputSource: gather/scene_count}

@@ -133,3 +133,76 @@ def run_fetch(product: dict[str, Any], out: Path, env: dict[str, str], limit: fl
     if not all(" INFO " in line for line in retry_lines):
         outcome.problems.append(f"{product['Id']}: retries not logged at INFO")
     return outcome
+
+
+@dataclass
+class KillFigures:
+    """A series of kills of ``s1flood fetch`` mid-download."""
+
+    kills: int = 0
+    finished_before_kill: int = 0
+    partial_files: int = 0
+    resent_bytes: int = 0
+    not_resumed: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def kill_series(
+    main: MockServer, product: dict[str, Any], out: Path, env: dict[str, str], kills: int,
+    seed: int, window: tuple[float, float] = (0.8, 3.0),
+) -> KillFigures:  # fmt: skip
+    """SIGKILL a throttled fetch `kills` times at seeded moments in `window` (seconds), rerun.
+
+    After each kill nothing partial may be under the final name; the rerun must resume the
+    ``.part`` with Range, end whole and leave no temporary; bytes sent twice are counted.
+    """
+    import random
+    import shutil
+    import signal
+
+    from faults import temporaries
+
+    rng = random.Random(seed)
+    figures = KillFigures()
+    size = len(product["_body"])
+    target = final_path(product, out)
+    part = target.with_name(target.name + ".part")
+    for _ in range(kills):
+        shutil.rmtree(out, ignore_errors=True)
+        process = subprocess.Popen(
+            command(product, out, "-q"),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            process.wait(rng.uniform(*window))
+            figures.finished_before_kill += 1
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        figures.kills += 1
+        if target.exists():
+            if not whole(target, product):
+                figures.partial_files += 1
+                figures.problems.append(f"partial {target.name} under its final name")
+            continue
+        kept = part.stat().st_size if part.exists() else 0
+        settled = -1
+        while settled != main.body_bytes:  # the killed request's server thread may still write
+            settled = main.body_bytes
+            time.sleep(0.3)
+        main.body_bytes = 0
+        log_start = len(main.log)
+        done = subprocess.run(command(product, out, "-q"), env=env, capture_output=True,
+                              text=True, check=False)  # fmt: skip
+        if done.returncode != 0 or not whole(target, product) or temporaries(out):
+            figures.problems.append(f"rerun: exit {done.returncode}, {done.stderr[-300:]}")
+            continue
+        ranges = [r["headers"].get("Range") for r in main.log[log_start:]]
+        if 0 < kept < size and f"bytes={kept}-" not in ranges:
+            figures.not_resumed += 1
+            figures.problems.append(f"not resumed at byte {kept}: {ranges}")
+        figures.resent_bytes += main.body_bytes - (size - kept)
+    return figures

@@ -14,9 +14,12 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.transform import Affine
 
 from s1flood import errors
+from s1flood.geodesy import ecef_to_geodetic
+from s1flood.preprocessing.dem import egm96_undulation
+from s1flood.synthetic.render import dem_to_ecef
 from s1flood.synthetic.scenario import hydrograph, hydrograph_crossings, water_truth
 from s1flood.synthetic.simulate import SimulationResult, simulate
-from s1flood.synthetic.terrain import LandCover, Terrain
+from s1flood.synthetic.terrain import LandCover, Terrain, load_dem
 from s1flood.synthetic.truth import flood_onset_stage
 from s1flood.synthetic.truth_record import NO_DATE, truth_depth, truth_record
 
@@ -196,3 +199,19 @@ def test_bad_truth_options(sim: SimulationResult, tmp_path: Path) -> None:
     old.write_text(json.dumps(doc))
     with pytest.raises(errors.InvalidOptionError, match="no truth section"):
         truth_record(old)
+
+
+ROME_DEM = Path(__file__).resolve().parents[2] / "shared" / "data" / "s1-grd" / "Rome-30m-DEM.tif"
+
+
+@pytest.mark.skipif(not ROME_DEM.exists(), reason="shared/data/s1-grd is absent")
+def test_geoid_heights_of_a_user_dem_go_to_the_ellipsoid() -> None:
+    terrain = load_dem(ROME_DEM, 0)  # EPSG:9707: EGM96 heights, as preprocessing reads them
+    assert terrain.geoid_height is not None
+    undulation = terrain.geoid_height[180, 180]
+    assert undulation == pytest.approx(egm96_undulation(12.5, 42.0), abs=0.05)
+    # the cell lies its DEM height plus the undulation above the ellipsoid
+    ecef = dem_to_ecef(terrain, slice(180, 181))[0, 180]
+    height = float(np.asarray(ecef_to_geodetic(ecef)[2]))
+    assert height == pytest.approx(float(terrain.elevation[180, 180] + undulation), abs=0.01)
+    assert _terrain([[0.0, 1.0]]).geoid_height is None  # a generated terrain: ellipsoidal

@@ -6,6 +6,7 @@ import csv
 import json
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from s1flood.acquisition import Acquisition, of_mask
 from s1flood.aggregation import aggregate as aggregate_masks
 from s1flood.errors import InvalidOptionError
 
-from helpers import bimodal_scene, read, write_tif
+from helpers import ORIGIN, bimodal_scene, read, write_tif
 
 N = 65535
 DATES = ["2024-01-01T05:30:00Z", "2024-01-07T17:10:00Z", "2024-01-13T05:30:00Z",
@@ -325,3 +326,39 @@ def test_change_rule_keeps_water_that_did_not_darken_out_of_the_flood(tmp_path):
         (tmp_path / f"s{k}.tif").unlink()
     again = aggregate_masks(paths, tmp_path / "staged-out", event_start=DATES[1], sigma0=given)
     np.testing.assert_array_equal(read(again.outputs["flood_extent"])[0], [1, 0, 0, 0])
+
+
+def test_masks_of_another_pixel_size_are_warped_into_the_record(tmp_path):
+    from affine import Affine
+
+    fine = [write_mask(tmp_path / f"f{k}.tif", SERIES[:, k], DATES[k]) for k in (0, 1)]
+    # the third date at 20 m: each of its pixels covers two 10 m pixels of the grid
+    coarse_values = np.array([1, 1, 0, 255], np.uint8).reshape(1, -1)
+    tags = Acquisition.of(DATES[2], "sentinel-1a", 95, "descending").tags()
+    coarse = write_tif(
+        tmp_path / "c.tif", np.vstack([coarse_values]), nodata=255, tags=tags,
+        affine=Affine(20, 0, ORIGIN[0], 0, -20, ORIGIN[1]),
+    )  # fmt: skip
+    result = aggregate([*fine, coarse], tmp_path / "out", like=fine[0])
+    last = read(result.outputs["last_flooded"])[0]
+    # the third date: p0..p3 water (20 m pixels 0 and 1), p4, p5 dry, p6, p7 unseen; p2 and
+    # p3 water in every valid observation: reference water
+    np.testing.assert_array_equal(last, [DAY[2], DAY[2], N, N, N, N, DAY[0], N])
+    warped = json.loads(result.outputs["summary"].read_text())["warped_masks"]
+    assert [Path(p).name for p in warped] == ["c.tif"]
+
+
+def test_cli_aggregate_takes_the_record_options_and_refuses_bad_ones_in_one_line(tmp_path, capsys):
+    from s1flood.cli import main
+
+    paths, dem, _, _ = valley_event(tmp_path)
+    args = ["-q", "aggregate", *map(str, paths), "-o", str(tmp_path / "out")]
+    assert main([*args, "--event-start", DATES[1], "--dem", str(dem)]) == 0
+    out = capsys.readouterr().out
+    assert "flooded" in out
+    assert "depth_max.tif" in out
+    assert main([*args, "--event-start", "soon", "--overwrite"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "--event-start" in err[0]
+    assert "not an ISO 8601" in err[0]

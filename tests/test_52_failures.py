@@ -37,8 +37,8 @@ def error_lines(log: str, notebook: str) -> list[str]:
 def test_one_product_works(tmp_path: Path, one_scene: Path) -> None:
     run = run_workflow(tmp_path, one_scene)
     assert run.returncode == 0, run.log[-3000:]
-    assert len(list(run.outdir.glob("*_water.tif"))) == 1
-    assert (run.outdir / "frequency" / "classes.png").is_file()
+    assert len(list(run.outdir.glob("results/scenes/*/*_water.tif"))) == 1
+    assert (run.outdir / "results" / "frequency" / "classes.png").is_file()
 
 
 def test_bad_aoi_fails_the_discover_step(tmp_path: Path, one_scene: Path) -> None:

@@ -299,8 +299,9 @@ def _check_cells(name: str, state: dict[str, Any], saved: Path) -> None:
 
 
 def test_notebooks_run_in_order_in_a_browser_end_at_the_demo_map(
-    lab: Lab, browser: Any, screenshots: Path
+    browser: Any, lab: Lab, screenshots: Path
 ) -> None:
+    # `browser` first: where Chromium cannot be had, the test skips before simulating data
     notebooks, output = lab.work / "notebooks", lab.work / "demo-output" / "notebooks"
     catalog = pystac.Catalog.from_file(
         lab.work / "demo-data" / "simulation" / "catalog" / "catalog.json"

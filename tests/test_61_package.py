@@ -59,19 +59,71 @@ def test_package_is_an_application_package(package):
     assert check_package(package) == []
     entry = package["$graph"][0]
     assert entry["class"] == "Workflow"
-    assert entry["id"] == "#s1flood-water-frequency"
+    assert entry["id"] == "s1flood-water-frequency"
     assert package["s:softwareVersion"] == __version__
     tools = [p for p in package["$graph"] if p["class"] == "CommandLineTool"]
-    assert {t["id"] for t in tools} == {"#discover", "#classify", "#aggregate"}
+    assert {t["id"] for t in tools} == {"discover", "classify", "aggregate", "results"}
     for tool in tools:
         assert "hints" not in tool or not any(
             h["class"] == "DockerRequirement" for h in tool["hints"]
         )
         # the notebook baked into the image, not a path on the packer's disk
-        assert not any(p["id"].endswith("/notebook") for p in tool["inputs"])
-        assert any(str(a).startswith(f"{NOTEBOOK_DIR}/") for a in tool["arguments"])
+        assert not any(p["id"] == "notebook" for p in tool["inputs"])
+        if tool["id"] != "results":
+            assert any(str(a).startswith(f"{NOTEBOOK_DIR}/") for a in tool["arguments"])
     text = yaml.safe_dump(package)
     assert str(ROOT) not in text, "the package names a path on this machine"
+
+
+def test_metadata_is_the_projects_from_one_place(package):
+    import tomllib
+
+    from s1flood.package_metadata import METADATA
+
+    for key, value in METADATA.items():
+        assert package[key] == value, key
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert [a["email"] for a in project["authors"]] == [a["s:email"] for a in METADATA["s:author"]]
+    names = [f"{a['s:givenName']} {a['s:familyName']}" for a in METADATA["s:author"]]
+    assert [a["name"] for a in project["authors"]] == names
+    assert project["keywords"] == METADATA["s:keywords"]
+    assert METADATA["s:license"].endswith("/" + project["license"])
+    assert project["urls"]["Source"] == METADATA["s:codeRepository"]
+    source = yaml.safe_load(WORKFLOW.read_text())
+    assert source["s:license"] == METADATA["s:license"]
+    assert source["s:codeRepository"] == METADATA["s:codeRepository"]
+
+
+def test_package_ids_are_local(package):
+    """What the ADES runners' loader reads: ``id: aoi``, ``source: aoi``, ``run: '#discover'``."""
+    entry = package["$graph"][0]
+    names = {p["id"] for p in package["$graph"]}
+    for process in package["$graph"]:
+        for port in [*process["inputs"], *process["outputs"]]:
+            assert "/" not in port["id"], port["id"]
+            assert "#" not in port["id"], port["id"]
+    steps = {step["id"]: step for step in entry["steps"]}
+    assert set(steps) == {"discover", "classify", "aggregate", "gather"}
+    assert steps["discover"]["run"] == "#discover"
+    assert all(step["run"].lstrip("#") in names for step in steps.values())
+    sources = {port["id"]: port["source"] for port in steps["classify"]["in"]}
+    assert sources["aoi"] == "aoi"
+    assert sources["product"] == "discover/identifiers"
+    assert steps["classify"]["scatter"] == "product"
+    assert steps["discover"]["out"] == ["identifiers", "executed_notebook"]
+    outputs = {port["id"]: port for port in entry["outputs"]}
+    assert outputs["results"]["outputSource"] == "gather/results"
+    assert outputs["results"]["type"] == "Directory"
+    assert all(port["type"] != "File" for port in entry["outputs"]), "a File output"
+
+
+def test_packed_ids_are_reported(package):
+    broken = yaml.safe_load(yaml.safe_dump(package))
+    broken["$graph"][0]["steps"][0]["in"][0]["source"] = "#s1flood-water-frequency/aoi"
+    broken["$graph"][0]["steps"][1]["run"] = "#nowhere"
+    problems = "\n".join(check_package(broken))
+    assert "#s1flood-water-frequency/aoi is not a local id" in problems
+    assert "runs #nowhere, not a process of the $graph" in problems
 
 
 def test_package_problems_are_named(package):

@@ -149,7 +149,7 @@ def _deploy_execute_replace_undeploy(
         assert raster.height > 0
         assert raster.crs is not None
         raster.read(1)
-    expected = Path(reference.outputs()["results"]["path"]) / "frequency.tif"
+    expected = Path(reference.outputs()["results"]["path"]) / "frequency" / "frequency.tif"
     with rasterio.open(expected) as raster:
         assert raster.driver == "GTiff"
     assert frequency == expected.read_bytes()

@@ -12,11 +12,6 @@
 
 from __future__ import annotations
 
-import os
-import random
-import shutil
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from faults import temporaries
-from fetching import FAULTS, command, enlarge, environment, final_path, run_fetch, whole
+from fetching import FAULTS, enlarge, environment, kill_series, run_fetch
 from servers import MockServer
 from servers.cdse import CdseState, start_cdse
 
@@ -45,50 +40,13 @@ def test_sigkill_mid_download_resumes_by_range(
 ) -> None:
     main, state = cdse
     product = enlarge(state, 0, 3_000_000)
-    size = len(product["_body"])
-    main.throttle = 1_000_000.0
+    main.throttle = 1_000_000.0  # start-up about 0.5 s, the body 3 s
     env = environment(main, state, tmp_path, retries=3, backoff=0.05, timeout=5)
-    out = tmp_path / "out"
-    rng = random.Random(2023)
-    resent = kills = 0
-    for _ in range(3):
-        shutil.rmtree(out, ignore_errors=True)
-        process = subprocess.Popen(
-            command(product, out, "-q"),
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            process.wait(rng.uniform(0.8, 3.0))  # start-up about 0.5 s, the body 3 s
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            kills += 1
-        target = final_path(product, out)
-        assert not target.exists() or whole(target, product), "partial product, final name"
-        if target.exists():
-            continue  # finished before the kill
-        part = target.with_name(target.name + ".part")
-        kept = part.stat().st_size if part.exists() else 0
-        settled = -1
-        while settled != main.body_bytes:  # the killed request's server thread may still write
-            settled = main.body_bytes
-            time.sleep(0.3)
-        main.body_bytes = 0
-        log_start = len(main.log)
-        done = subprocess.run(command(product, out, "-q"), env=env, capture_output=True,
-                              text=True, check=False)  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        assert whole(target, product)
-        assert not temporaries(out), temporaries(out)
-        ranges = [r["headers"].get("Range") for r in main.log[log_start:]]
-        if 0 < kept < size:
-            assert f"bytes={kept}-" in ranges, ranges  # resumed where the kill left it
-        resent += main.body_bytes - (size - kept)
-    assert kills >= 2
-    assert resent == 0  # the rerun sends only what the part file lacks
+    figures = kill_series(main, product, tmp_path / "out", env, kills=3, seed=2023)
+    assert not figures.problems, figures.problems
+    assert figures.kills - figures.finished_before_kill >= 2
+    assert figures.partial_files == 0
+    assert figures.resent_bytes == 0  # the rerun sends only what the part file lacks
 
 
 def test_eight_parallel_fetches_through_injected_faults(

@@ -102,6 +102,7 @@ def resume(
     again: Callable[[Path], tuple[list[str], Path]],
     bins: tuple[Path, ...],
     simulation: Path,
+    seed: int = 23,
 ) -> None:
     record = tmp / "record.txt"
     env = environment(recording_bin(tmp / "bin", record), *bins)
@@ -109,7 +110,7 @@ def resume(
     work.mkdir()
     job_file = job(tmp / "job.yml", simulation)
     command, outdir = first(job_file)
-    ended = kill_after_first_scene(command, env, work, record, seed=23)
+    ended = kill_after_first_scene(command, env, work, record, seed)
     assert ended
     before = classified(record, "start")
     record.rename(tmp / "record-killed.txt")
@@ -124,7 +125,9 @@ def resume(
     found = products(outdir)
     assert found
     assert "invalid" not in found.values(), found
-    summary = json.loads((outdir / "frequency" / "summary.json").read_text(encoding="utf-8"))
+    summary = json.loads(
+        (outdir / "results" / "frequency" / "summary.json").read_text(encoding="utf-8")
+    )
     assert summary["scene_count"] == SCENES
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,10 @@ from s1flood.notebook import load_parameters, parse_values
 from s1flood.ogcapi.inputs import input_specs, to_job_order
 from s1flood.ogcapi.problems import Problem
 
-EXAMPLES = 80
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+EXAMPLES = int(os.environ.get("S1FLOOD_FUZZ_EXAMPLES", "80"))
+"""Examples per test; benchmarks/bench_faults.py sets more (and random ones)."""
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
+                derandomize="S1FLOOD_FUZZ_EXAMPLES" not in os.environ,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 WORKFLOW = yaml.safe_load(
     (Path(__file__).resolve().parents[1] / "cwl" / "workflow.cwl").read_text(encoding="utf-8")

@@ -95,9 +95,9 @@ def cwltool_command(
     return command, outdir
 
 
-def toil(document: Path, job_file: Path, work: Path, timeout: float = 900) -> Run:
+def toil(document: Path, job_file: Path, work: Path, *extra: str, timeout: float = 900) -> Run:
     """``toil-cwl-runner --batchSystem single_machine --no-container`` (Toil's own venv)."""
-    command, outdir = toil_command(document, job_file, work)
+    command, outdir = toil_command(document, job_file, work, *extra)
     return _run(command, outdir, work, environment(TOIL_BIN, BIN), timeout)
 
 

@@ -368,7 +368,12 @@ def _cwl_value(value: Any, base: Path) -> Any:
         path = Path(value) if Path(value).is_absolute() else base / value
         try:
             if path.is_file():
-                return {"class": "File", "path": str(path.resolve())}
+                record: dict[str, Any] = {"class": "File", "path": str(path.resolve())}
+                sidecar = path.with_suffix(".json")
+                if sidecar != path and sidecar.is_file():
+                    # a product's sidecar (what made it) travels with it
+                    record["secondaryFiles"] = [{"class": "File", "path": str(sidecar.resolve())}]
+                return record
             if path.is_dir():
                 return {"class": "Directory", "path": str(path.resolve())}
         except OSError:
@@ -380,8 +385,9 @@ def cwl_outputs(scraps: Mapping[str, Any], executed: Path, base: Path) -> dict[s
     """A CWL output object from a notebook's scraps.
 
     A scrap that names an existing file or folder (relative to `base` or absolute) becomes a
-    ``File`` or ``Directory``, a list of them a list; other values stay as they are. The
-    executed notebook is ``executed_notebook``.
+    ``File`` (with its ``.json`` sidecar, when there is one, as a secondary file) or
+    ``Directory``, a list of them a list; other values stay as they are. The executed
+    notebook is ``executed_notebook``.
 
     Args:
         scraps: what `read_scraps` returned.
@@ -440,7 +446,7 @@ def run_notebook(
             them (a CWL job object may hold the whole workflow's job). Default false.
     """
     papermill = _papermill()
-    from jupyter_client.kernelspec import NoSuchKernel
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
     from papermill.exceptions import PapermillExecutionError
 
     notebook, output = Path(notebook), Path(output)
@@ -456,6 +462,12 @@ def run_notebook(
         raise InvalidOptionError(
             "parameters", ", ".join(unknown), f"not parameters of {notebook.name}"
         )
+    try:  # before papermill, whose kernel manager logs a missing kernel with a traceback
+        KernelSpecManager().get_kernel_spec(kernel)
+    except NoSuchKernel:
+        raise InvalidOptionError(
+            "kernel", kernel, "no such Jupyter kernel; `make install` registers s1flood"
+        ) from None
     work = Path(cwd) if cwd is not None else Path.cwd()
     output.parent.mkdir(parents=True, exist_ok=True)
     log.info("running %s on kernel %s -> %s", notebook, kernel, output)
@@ -475,10 +487,6 @@ def run_notebook(
             )
     except PapermillExecutionError as exc:
         raise NotebookError(notebook, output, exc.exec_count, exc.ename, exc.evalue) from None
-    except NoSuchKernel:
-        raise InvalidOptionError(
-            "kernel", kernel, "no such Jupyter kernel; `make install` registers s1flood"
-        ) from None
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     scraps = read_scraps(output)

@@ -44,6 +44,7 @@ from s1flood.package_cwl import (
     pack,
 )
 from s1flood.package_images import docker_images, push_images
+from s1flood.package_metadata import METADATA
 
 __all__ = [
     "DEFAULT_ID",
@@ -74,13 +75,6 @@ DEFAULT_RESOURCES: dict[str, int] = {"coresMin": 1, "coresMax": 2, "ramMin": 102
 """Cores and RAM (MiB) for a tool whose source CWL does not say."""
 
 SCHEMA_ORG = "https://schema.org/"
-METADATA: dict[str, Any] = {
-    "s:author": [{"class": "s:Organization", "s:name": "s1flood developers"}],
-    "s:license": "https://spdx.org/licenses/Apache-2.0",
-    "s:codeRepository": "https://github.com/s1flood/s1flood",
-    "s:keywords": ["Sentinel-1", "SAR", "flood mapping", "water frequency", "Multi-Otsu", "STAC"],
-}
-"""schema.org metadata of the package (the version is added from ``s1flood._version``)."""
 
 
 @dataclass
@@ -119,8 +113,8 @@ def package_document(
         version: ``s:softwareVersion``.
         resources: cores/RAM filled in where a tool's ``ResourceRequirement`` lacks them
             (default `DEFAULT_RESOURCES`).
-        metadata: schema.org fields of the source workflow (``s:keywords``...); they win over
-            `METADATA`, whose fields fill the gaps.
+        metadata: schema.org fields of the source workflow (``s:keywords``...); they fill
+            the gaps of `s1flood.package_metadata.METADATA`, the project's own.
     """
     if workflow_id == "main" or not workflow_id:
         raise InputError("workflow_id must name the process (not 'main')")
@@ -133,8 +127,8 @@ def package_document(
     if not entry_ids:
         raise PackageError("the packed workflow has no #main Workflow")
     _check_port_ids(graph)
-    graph = _rename(graph, _renames(graph, workflow_id))
-    entry = next(p for p in graph if p["id"] == f"#{workflow_id}")
+    graph = [_local_ids(p) for p in _rename(graph, _renames(graph, workflow_id))]
+    entry = next(p for p in graph if p["id"] == workflow_id)
     tools = [p for p in graph if p is not entry]
     for tool in tools:
         if tool.get("class") == "CommandLineTool":
@@ -142,8 +136,8 @@ def package_document(
     document: dict[str, Json] = {
         "cwlVersion": packed.get("cwlVersion", "v1.2"),
         "$namespaces": {**packed.get("$namespaces", {}), "s": SCHEMA_ORG},
-        **METADATA,
         **{k: v for k, v in (metadata or {}).items() if k.startswith("s:")},
+        **METADATA,
         "s:softwareVersion": version,
         "$graph": [entry, *tools],
     }
@@ -151,8 +145,15 @@ def package_document(
 
 
 def _check_port_ids(graph: list[dict[str, Json]]) -> None:
-    """Refuse a port cwltool --pack wrote as ``{$import: ...}`` (its id is another port's)."""
+    """Refuse a port or step cwltool --pack wrote as ``{$import: ...}`` (its id is taken)."""
     for process in graph:
+        for step in process.get("steps") or []:
+            if "id" not in step:
+                raise PackageError(
+                    f"{process['id'].lstrip('#')}: a step has the id of an input or output "
+                    f"({_short(str(step.get('$import', step)))}; CWL ids are unique per "
+                    "process): rename one"
+                )
         for key in ("inputs", "outputs"):
             for port in _ports(process, key):
                 if "id" not in port:
@@ -182,6 +183,49 @@ def _renames(graph: list[dict[str, Json]], workflow_id: str) -> dict[str, str]:
             renames[f"{old}/{inner.pop()}"] = new
         renames[old] = new
     return renames
+
+
+def _local(reference: Json, scope: str) -> Json:
+    """A reference (or list of them) without the ``scope`` prefix it was packed with."""
+    if isinstance(reference, list):
+        return [_local(r, scope) for r in reference]
+    if isinstance(reference, str) and reference.startswith(scope):
+        return reference[len(scope) :]
+    return reference
+
+
+def _local_ids(process: dict[str, Json]) -> dict[str, Json]:
+    """`process` with the local ids a hand-written package has (what the ADES runners load).
+
+    ``cwltool --pack`` writes every id and reference in full (``#wf/aoi``, ``source:
+    #wf/aoi``, ``#wf/step/in``); in a ``$graph`` an id is relative to its process, so the
+    package says ``id: aoi``, ``source: aoi``, ``discover/identifiers``, ``out: [identifiers]``
+    and ``run: '#discover'``; the processes' own ids lose their ``#``.
+    """
+    own = str(process["id"])
+    scope = own + "/"
+    for key in ("inputs", "outputs"):
+        for port in _ports(process, key):
+            port["id"] = _local(port["id"], scope)
+            if "outputSource" in port:
+                port["outputSource"] = _local(port["outputSource"], scope)
+    for step in process.get("steps") or []:
+        step_scope = f"{step['id']}/"
+        step["id"] = _local(step["id"], scope)
+        for port in step.get("in") or []:
+            port["id"] = _local(port["id"], step_scope)
+            if "source" in port:
+                port["source"] = _local(port["source"], scope)
+        step["out"] = [
+            _local(o, step_scope)
+            if isinstance(o, str)
+            else {**o, "id": _local(o["id"], step_scope)}
+            for o in step.get("out") or []
+        ]
+        if "scatter" in step:
+            step["scatter"] = _local(step["scatter"], step_scope)
+    process["id"] = own.removeprefix("#")
+    return process
 
 
 def _tool_name(ident: str) -> str:

@@ -151,6 +151,39 @@ def _types(port: dict[str, Json]) -> Iterator[str]:
             stack.append(t.get("items"))
 
 
+def _nonlocal_ids(graph: list[dict[str, Json]]) -> list[str]:
+    """Ids and references that are not local (``#wf/aoi`` where a package says ``aoi``).
+
+    The ADES runners' loader (cwl-loader) refuses a ``$graph`` whose ids are packed in full.
+    """
+    problems: list[str] = []
+    names = {str(p.get("id", "")) for p in graph}
+
+    def check(where: str, value: Json) -> None:
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and text.startswith("#"):
+                problems.append(f"{where}: {text} is not a local id")
+
+    for process in graph:
+        name = str(process.get("id", ""))
+        check("process id", name)
+        for key in ("inputs", "outputs"):
+            for port in _ports(process, key):
+                check(f"{name.lstrip('#')} {key[:-1]}", port.get("id"))
+                check(f"{name.lstrip('#')} outputSource", port.get("outputSource"))
+        for step in process.get("steps") or []:
+            where = f"{name.lstrip('#')} step {step.get('id')}"
+            check(where, step.get("id"))
+            for port in step.get("in") or []:
+                check(where, port.get("id"))
+                check(where, port.get("source"))
+            check(where, [o if isinstance(o, str) else o.get("id") for o in step.get("out", [])])
+            run = step.get("run")
+            if isinstance(run, str) and run.removeprefix("#") not in names:
+                problems.append(f"{where}: runs {run}, not a process of the $graph")
+    return problems
+
+
 def check_package(document: dict[str, Json]) -> list[str]:
     """What keeps a document from being an application package as OGC 20-089 writes it.
 
@@ -184,6 +217,7 @@ def check_package(document: dict[str, Json]) -> list[str]:
         problems.append("no Directory input (a staged STAC catalog: stage-in)")
     if not any("Directory" in _types(p) for p in _ports(entry, "outputs")):
         problems.append("no Directory output (a STAC catalog of the results: stage-out)")
+    problems += _nonlocal_ids(graph)
     for tool in graph[1:]:
         if tool.get("class") != "CommandLineTool":
             continue

@@ -12,7 +12,7 @@ import re
 import socket
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -64,6 +64,8 @@ class MockServer:
         """Download bodies are sent at this many bytes per second (0: as fast as possible)."""
         self.body_bytes = 0
         """Download body bytes sent, all requests together."""
+        self.injected: Counter[str] = Counter()
+        """Faults drawn at random (`inject_randomly`), by kind."""
         self.log: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -95,7 +97,9 @@ class MockServer:
             if route in self.chaos:
                 rng, rate, faults = self.chaos[route]
                 if rng.random() < rate:
-                    return rng.choice(faults)
+                    fault = rng.choice(faults)
+                    self.injected[fault.kind] += 1
+                    return fault
             return None
 
     def close(self) -> None:

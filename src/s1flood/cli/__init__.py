@@ -19,6 +19,7 @@ from s1flood.cli import (
     notebook_command,
     package_command,
     product_commands,
+    results_command,
     scene_commands,
     serve_command,
 )
@@ -34,6 +35,7 @@ COMMAND_MODULES = (
     notebook_command,
     package_command,
     product_commands,
+    results_command,
     scene_commands,
     serve_command,
 )

@@ -9,6 +9,7 @@ import typer
 
 from s1flood import steps
 from s1flood.cli.app import State, app, doc
+from s1flood.errors import InvalidOptionError
 
 _FORMATS = "json, ids (JSON array of product names), lines or summary."
 
@@ -40,6 +41,9 @@ def discover(
     """Find Sentinel-1 scenes covering an area in a time window (step 1 of the workflow)."""
     arguments = {k: v for k, v in locals().items() if k != "output_format"}
     from s1flood.discovery import render
+
+    if output_format.lower() not in ("json", "ids", "lines", "summary"):  # before searching
+        raise InvalidOptionError("output_format", output_format, _FORMATS)
 
     result = steps.discover(**arguments)
     typer.echo(render(result, output_format))

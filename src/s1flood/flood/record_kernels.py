@@ -1,8 +1,10 @@
 """Compiled kernels of the flood record (numba, GIL released): one window at a time.
 
 A window's observations are packed two bits per pixel and observation (0 nodata, 1 dry,
-2 water), pixel-major, so that `flood_record` walks each pixel's series in time order with
-the window's memory bounded by rows x width x observations / 4 bytes.
+2 water, 3 water the change rule found unchanged) in planes of four observations
+(``packed[plane, row, col]``: contiguous writes per observation, and `flood_record` reads
+the planes as parallel sequential streams while it walks each pixel's series in time
+order), the window's memory bounded by rows x width x observations / 4 bytes.
 """
 
 from __future__ import annotations
@@ -62,29 +64,28 @@ def pack_observation(
     With `marked`, value 3 is water the change rule found unchanged (`mark_unchanged`).
     Returns True if the mask holds another value.
     """
-    byte = index >> 2
-    shift = (index & 3) * 2
+    plane = packed[index >> 2]
+    shift = np.uint8((index & 3) * 2)
     rows, cols = mask.shape
     invalid = False
     for i in range(rows):
         for j in range(cols):
             v = mask[i, j]
-            if v == NODATA_U8:
-                continue
-            invalid |= v > 1 and not (marked and v == UNCHANGED_WATER_VALUE)
-            wet = v == 1
-            code = CODE_WATER if wet else CODE_DRY
-            if v == UNCHANGED_WATER_VALUE:
-                code = CODE_UNCHANGED
-            packed[i, j, byte] |= code << shift
-            water[i, j] += v != 0
-            valid[i, j] += 1
+            observed = v != NODATA_U8
+            # 0 -> 1 dry, 1 -> 2 water, 3 -> 3 unchanged water, 255 -> 0 nodata
+            code = np.uint8((v + 1) if v < 2 else (3 if v == UNCHANGED_WATER_VALUE else 0))
+            plane[i, j] |= code << shift
+            water[i, j] += observed & (v != 0)
+            valid[i, j] += observed
+            invalid |= observed and v > 1 and not (marked and v == UNCHANGED_WATER_VALUE)
     return invalid
 
 
 @numba.njit(cache=True, nogil=True)
 def flood_record(
     packed: U8,
+    water_count: U16,
+    valid_count: U16,
     days: I32,
     kinds: U8,
     given: U8,
@@ -105,112 +106,139 @@ def flood_record(
 ) -> None:
     """The flood record of a window from its packed, time-ordered observations.
 
+    `water_count` and `valid_count` are the window's counts over every observation.
     Reference water per pixel: the given raster where it has a value (`given` 0/1, 255
     none, when `use_given`); else with `event_mode` water in at least `pre_fraction` of the
     valid pre-event observations; else water in at least `permanent` of all valid ones.
-    Flooded = water and not reference water, in an ``EVENT`` (or ``UNTIMED``) observation.
+    Flooded = water (not unchanged water) and not reference water, in an ``EVENT`` (or
+    ``UNTIMED``) observation.
 
     Writes per pixel: reference (0/1, 255 never seen), extent (0/1, 255 no eligible valid
     observation), flood count, first/last flooded day, duration_min = last - first,
     duration_max = first dry after the last flood - last dry before the first (65535
     where the window never saw it dry on that side), episodes (wet runs between valid dry
     observations); adds each observation's areas (km²) to `per_observation`.
+
+    Row by row, observation by observation, branch-free over the row's pixels: the row's
+    state stays in cache and the inner loops vectorise.
     """
-    rows, cols, _ = packed.shape
+    _, rows, cols = packed.shape
     n = days.size
-    codes = np.empty(n, dtype=np.uint8)
+    none = NODATA_U16
+    pre_w = np.empty(cols, np.int32)
+    pre_v = np.empty(cols, np.int32)
+    ref = np.empty(cols, np.uint8)
+    first_day = np.empty(cols, np.uint16)
+    last_day = np.empty(cols, np.uint16)
+    dry_before = np.empty(cols, np.uint16)
+    dry_after = np.empty(cols, np.uint16)
+    previous_wet = np.empty(cols, np.uint8)
+    runs = np.empty(cols, np.uint16)
+    flooded = np.empty(cols, np.uint16)
+    eligible = np.empty(cols, np.uint16)
     for i in range(rows):
-        area = area_per_row[i]
+        pre_w[:] = 0
+        pre_v[:] = 0
+        for k in range(n):
+            if kinds[k] != PRE_EVENT:
+                continue
+            plane = packed[k >> 2, i]
+            shift = (k & 3) * 2
+            for j in range(cols):
+                c = (plane[j] >> shift) & 3
+                pre_v[j] += c != 0
+                pre_w[j] += c >= CODE_WATER
         for j in range(cols):
-            all_w = 0
-            all_v = 0
-            pre_w = 0
-            pre_v = 0
-            for k in range(n):
-                c = (packed[i, j, k >> 2] >> ((k & 3) * 2)) & 3
-                codes[k] = c
-                if c:
-                    all_v += 1
-                    all_w += c >= CODE_WATER
-                    if kinds[k] == PRE_EVENT:
-                        pre_v += 1
-                        pre_w += c >= CODE_WATER
             r = NODATA_U8
             if use_given and given[i, j] != NODATA_U8:
                 r = 1 if given[i, j] else 0
-            elif event_mode and pre_v > 0:
-                r = 1 if pre_w / pre_v >= pre_fraction else 0
-            elif all_v > 0:
-                r = 1 if all_w / all_v >= permanent else 0
+            elif event_mode and pre_v[j] > 0:
+                r = 1 if pre_w[j] / pre_v[j] >= pre_fraction else 0
+            elif valid_count[i, j] > 0:
+                r = 1 if water_count[i, j] / valid_count[i, j] >= permanent else 0
+            ref[j] = r
             reference[i, j] = r
-            first_day = -1
-            last_day = -1
-            dry_before = -1
-            dry_after = -1
-            previous_wet = False
-            runs = 0
-            flooded = 0
-            eligible = 0
-            for k in range(n):
-                c = codes[k]
-                if c == 0:
-                    continue
-                per_observation[k, 0] += area
+        first_day[:] = none
+        last_day[:] = none
+        dry_before[:] = none
+        dry_after[:] = none
+        previous_wet[:] = 0
+        runs[:] = 0
+        flooded[:] = 0
+        eligible[:] = 0
+        area = area_per_row[i]
+        for k in range(n):
+            plane = packed[k >> 2, i]
+            shift = (k & 3) * 2
+            kind = kinds[k]
+            d = np.uint16(days[k])
+            n_valid = 0
+            n_water = 0
+            n_flooded = 0
+            n_ref = 0
+            n_ref_water = 0
+            for j in range(cols):
+                c = (plane[j] >> shift) & 3
+                seen = c != 0
                 water = c >= CODE_WATER
-                if water:
-                    per_observation[k, 1] += area
-                if r == 1:
-                    per_observation[k, 3] += area
-                    if water:
-                        per_observation[k, 4] += area
-                kind = kinds[k]
-                if kind == PRE_EVENT:
-                    if not water:
-                        dry_before = days[k]
-                    previous_wet = False
-                    continue
-                eligible += 1
-                wet = c == CODE_WATER and r != 1
-                if wet:
-                    per_observation[k, 2] += area
-                    flooded += 1
-                if kind == UNTIMED:
-                    continue
-                if wet:
-                    if first_day < 0:
-                        first_day = days[k]
-                    last_day = days[k]
-                    dry_after = -1
-                    if not previous_wet:
-                        runs += 1
-                    previous_wet = True
-                else:
-                    if first_day < 0:
-                        dry_before = days[k]
-                    elif dry_after < 0:
-                        dry_after = days[k]
-                    previous_wet = False
-            if eligible == 0:
+                is_ref = ref[j] == 1
+                n_valid += seen
+                n_water += water
+                n_ref += seen & is_ref
+                n_ref_water += water & is_ref
+            if kind == PRE_EVENT:
+                for j in range(cols):
+                    c = (plane[j] >> shift) & 3
+                    dry_before[j] = d if c == CODE_DRY else dry_before[j]
+                    previous_wet[j] = 0 if c != 0 else previous_wet[j]
+            elif kind == UNTIMED:
+                for j in range(cols):
+                    c = (plane[j] >> shift) & 3
+                    wet = (c == CODE_WATER) & (ref[j] != 1)
+                    eligible[j] += c != 0
+                    flooded[j] += wet
+                    n_flooded += wet
+            else:
+                for j in range(cols):
+                    c = (plane[j] >> shift) & 3
+                    seen = c != 0
+                    wet = (c == CODE_WATER) & (ref[j] != 1)
+                    dry = seen & ~wet
+                    eligible[j] += seen
+                    flooded[j] += wet
+                    n_flooded += wet
+                    unset = first_day[j] == none
+                    first_day[j] = d if (wet & unset) else first_day[j]
+                    last_day[j] = d if wet else last_day[j]
+                    dry_before[j] = d if (dry & unset) else dry_before[j]
+                    after = d if (dry & ~unset & (dry_after[j] == none)) else dry_after[j]
+                    dry_after[j] = none if wet else after
+                    runs[j] += wet & (previous_wet[j] == 0)
+                    previous_wet[j] = 1 if wet else (0 if dry else previous_wet[j])
+            per_observation[k, 0] += n_valid * area
+            per_observation[k, 1] += n_water * area
+            per_observation[k, 2] += n_flooded * area
+            per_observation[k, 3] += n_ref * area
+            per_observation[k, 4] += n_ref_water * area
+        for j in range(cols):
+            if eligible[j] == 0:
                 extent[i, j] = NODATA_U8
                 count[i, j] = NODATA_U16
                 episodes[i, j] = NODATA_U8
             else:
-                extent[i, j] = 1 if flooded else 0
-                count[i, j] = flooded
-                episodes[i, j] = min(runs, 254)
-            if first_day >= 0:
-                first[i, j] = first_day
-                last[i, j] = last_day
-                duration_min[i, j] = last_day - first_day
-                if dry_before >= 0 and dry_after >= 0:
-                    duration_max[i, j] = dry_after - dry_before
-                else:
-                    duration_max[i, j] = NODATA_U16
+                extent[i, j] = 1 if flooded[j] else 0
+                count[i, j] = flooded[j]
+                episodes[i, j] = min(runs[j], 254)
+            f, lst = first_day[j], last_day[j]
+            first[i, j] = f
+            last[i, j] = lst
+            if f != none:
+                duration_min[i, j] = lst - f
+                b, a = dry_before[j], dry_after[j]
+                duration_max[i, j] = a - b if (b != none and a != none) else none
             else:
-                first[i, j] = NODATA_U16
-                last[i, j] = NODATA_U16
-                duration_min[i, j] = NODATA_U16
-                duration_max[i, j] = NODATA_U16
+                duration_min[i, j] = none
+                duration_max[i, j] = none
 
 
 @numba.njit(cache=True, nogil=True)

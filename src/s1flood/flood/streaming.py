@@ -98,7 +98,7 @@ class _Buffers:
         self.valid = np.empty(shape, dtype=np.uint16)
         self.frequency = np.empty(shape, dtype=np.float32)
         self.classes = np.empty(shape, dtype=np.uint8)
-        self.packed = np.empty((rows, width, max(1, -(-observations // 4))), dtype=np.uint8)
+        self.packed = np.empty((max(1, -(-observations // 4)), rows, width), dtype=np.uint8)
         self.given = np.full(shape, 255, dtype=np.uint8)
         self.record = {
             key: np.empty(shape, dtype=dtype)
@@ -185,7 +185,7 @@ def stream(
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         rows, top = int(window.height), int(window.row_off)
         mine = buffers.get()
-        water, valid, packed = mine.water[:rows], mine.valid[:rows], mine.packed[:rows]
+        water, valid, packed = mine.water[:rows], mine.valid[:rows], mine.packed[:, :rows]
         water.fill(0)
         valid.fill(0)
         if not record:
@@ -222,7 +222,7 @@ def stream(
             reader.read(window, mine.given[:rows])
         blocks = {key: array[:rows] for key, array in mine.record.items()}
         rk.flood_record(
-            packed, plan.days, plan.kinds, mine.given[:rows], reader is not None,
+            packed, water, valid, plan.days, plan.kinds, mine.given[:rows], reader is not None,
             plan.event_mode, permanent, PRE_EVENT_FRACTION, area_per_row[top : top + rows],
             blocks["reference_water"], blocks["flood_extent"], blocks["flood_count"],
             blocks["first_flooded"], blocks["last_flooded"], blocks["duration_min_days"],

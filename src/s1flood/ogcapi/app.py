@@ -185,6 +185,7 @@ def _add_process_routes(app: Flask, call: Caller, api: API, store: PackageStore)
 
     @app.get("/processes/<process_id>")
     def process(process_id: str) -> Response:
+        store.path(process_id)  # a 404 naming the process (pygeoapi: "Identifier not found")
         return call(processes_api.describe_processes, process_id)
 
     @app.post("/processes/<process_id>/execution")

@@ -5,28 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from s1flood.results_catalog import media_type
+
 __all__ = ["media_type", "results_document"]
-
-MEDIA_TYPES = {
-    ".tif": "image/tiff; application=geotiff; profile=cloud-optimized",
-    ".tiff": "image/tiff; application=geotiff",
-    ".png": "image/png",
-    ".json": "application/json",
-    ".geojson": "application/geo+json",
-    ".ipynb": "application/x-ipynb+json",
-    ".txt": "text/plain",
-    ".yml": "application/yaml",
-    ".yaml": "application/yaml",
-}
-
-
-def media_type(path: Path | str) -> str:
-    """The media type of an output file, by its suffix.
-
-    Args:
-        path: the file.
-    """
-    return MEDIA_TYPES.get(Path(path).suffix.lower(), "application/octet-stream")
 
 
 def results_document(cwl_outputs: dict[str, Any], outdir: Path, base: str) -> dict[str, Any]:
