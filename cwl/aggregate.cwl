@@ -23,10 +23,9 @@ hints:
   DockerRequirement:
     dockerPull: ghcr.io/s1flood/s1flood-aggregate:0.1.0
 requirements:
-  # measured (benchmarks/bench_scale.py, cwltool's "Max memory used" of the job's process
-  # tree, kernel included): 504 MiB for 4 masks (446 MB alone in a process); window by
-  # window, so memory grows with the number of masks kept open (at most 32), not with the
-  # scene size or the AOI
+  # measured (benchmarks/bench_workflow.py, cwltool's "Max memory used" of the job's process
+  # tree, kernel included): 540 MiB for 4 masks; window by window, so memory grows with the
+  # number of masks kept open (at most 32), not with the scene size
   ResourceRequirement: {coresMin: 1, coresMax: 2, ramMin: 1024, ramMax: 4096}
   # a DEM by name (dem_name) is fetched over the output grid for depth_max (its tiles from
   # the cache when the classify jobs shared it)
