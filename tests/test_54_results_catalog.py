@@ -108,6 +108,17 @@ def test_every_file_is_an_asset_with_a_type_and_roles(
     _, aggregation = found["water-frequency"]
     assets = aggregation["assets"]
     assert assets["frequency"]["roles"] == ["data"]  # type: ignore[index]
+    # the aggregation's own asset metadata (extension fields too) is kept
+    own = json.loads(
+        (Path(run["aggregation"]) / "water-frequency" / "water-frequency.json").read_text()
+    )  # type: ignore[arg-type]
+    for key, field in own["assets"].items():
+        assert {k: v for k, v in field.items() if k != "href"} == {
+            k: v
+            for k, v in assets[key].items()
+            if k != "href"  # type: ignore[index]
+        }, key
+    assert aggregation["stac_extensions"] == own["stac_extensions"]
     assert assets["first_flooded"]["type"].endswith("cloud-optimized")  # type: ignore[index]
     assert assets["timeseries"]["type"] == "text/csv"  # type: ignore[index]
     assert assets["map"]["roles"] == ["overview", "visual"]  # type: ignore[index]

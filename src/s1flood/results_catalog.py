@@ -156,18 +156,27 @@ def _asset_names(folder: Path, item: pystac.Item | None) -> dict[Path, tuple[str
 
 
 def _asset(path: Path, own: Any = None, title: str | None = None) -> Any:
-    """A STAC asset for a result file (its own metadata where the step gave some)."""
+    """A STAC asset for a result file, from its suffix or the step's own asset.
+
+    Where the step gave an asset for the file, its title, type, roles, description and
+    extension fields (``raster:bands``...) are kept.
+    """
     import pystac
 
     suffix = path.suffix.lower()
-    return pystac.Asset(
+    asset = pystac.Asset(
         os.path.abspath(path),
-        title=(own.title if own is not None and own.title else None) or title or path.name,
-        media_type=(own.media_type if own is not None and own.media_type else media_type(path)),
-        roles=(
-            list(own.roles) if own is not None and own.roles else ROLES.get(suffix, ["metadata"])
-        ),
+        title=title or path.name,
+        media_type=media_type(path),
+        roles=ROLES.get(suffix, ["metadata"]),
     )
+    if own is not None:
+        asset.extra_fields = dict(own.extra_fields)
+        asset.title = own.title or asset.title
+        asset.media_type = own.media_type or asset.media_type
+        asset.roles = list(own.roles or asset.roles or [])
+        asset.description = own.description
+    return asset
 
 
 def _footprint(raster: Path) -> tuple[list[float], dict[str, Any]]:
@@ -222,6 +231,8 @@ def _aggregation_item(
     scene_count = int(summary.get("scene_count", properties.get("s1flood:scene_count", 0)))
     properties["s1flood:scene_count"] = scene_count
     item = pystac.Item(ITEM_ID, geometry, bbox, None, properties)
+    if own_item is not None:
+        item.stac_extensions = list(own_item.stac_extensions)
     used: set[str] = set()
     for path in files:
         relative = path.relative_to(source)
