@@ -3,12 +3,12 @@ next write of the same output, never those of a live writer (in this or another 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -105,14 +105,16 @@ def test_other_outputs_temporaries_are_not_touched(tmp_path: Path) -> None:
     assert clear_stale(other)
 
 
-def test_a_new_lock_file_is_left_alone_while_young(tmp_path: Path) -> None:
+def test_a_new_lock_file_is_removed_unless_held(tmp_path: Path) -> None:
     target = tmp_path / "x.json"
-    young = tmp_path / ".x.json.0123abcd.new"
-    young.write_bytes(b"")
-    assert clear_stale(target) == []
-    old = time.time() - 3600
-    os.utime(young, (old, old))
-    assert clear_stale(target) == [young.name]
+    held = tmp_path / ".x.json.0123abcd.new"
+    fd = os.open(held, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # a writer between locking it and renaming it to .lock
+    try:
+        assert clear_stale(target) == []
+    finally:
+        os.close(fd)
+    assert clear_stale(target) == [held.name]  # its writer died before renaming it
 
 
 def test_failed_block_leaves_nothing(tmp_path: Path) -> None:

@@ -20,16 +20,12 @@ import os
 import re
 import secrets
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from s1flood.errors import DiskFullError
 
 log = logging.getLogger(__name__)
-
-NEW_GRACE_SECONDS = 60.0
-"""A ``.new`` lock file younger than this may be a writer between creating and locking it."""
 
 _umask_guard = threading.Lock()
 
@@ -79,7 +75,11 @@ class TempGroup:
             except FileExistsError:
                 continue
             fcntl.flock(fd, fcntl.LOCK_EX)
-            os.rename(new, target.with_name(f".{target.name}.{token}.lock"))
+            try:
+                os.rename(new, target.with_name(f".{target.name}.{token}.lock"))
+            except FileNotFoundError:  # a cleaner took it, unlocked, for a dead writer's
+                os.close(fd)
+                continue
             return fd, token
 
     def _file(self, suffix: str) -> Path:
@@ -116,8 +116,8 @@ def clear_stale(target: Path) -> list[str]:
     """Remove the temporaries of earlier writes of `target` whose writer is gone.
 
     A group is stale when nobody holds its lock (its writer died) or its lock file is gone
-    (the writer died while removing it); a ``.new`` file only once it is older than
-    `NEW_GRACE_SECONDS`. Returns the names removed.
+    (the writer died while removing it); a ``.new`` file when nobody holds it (a live writer
+    that had not locked it yet finds it gone and starts another). Returns the names removed.
 
     Args:
         target: the output about to be written.
@@ -143,9 +143,6 @@ def _take_stale(folder: Path, prefix: str) -> bool:
     lock = folder / f"{prefix}lock"
     new = folder / f"{prefix}new"
     if not lock.exists() and new.exists():
-        with contextlib.suppress(FileNotFoundError):
-            if time.time() - new.stat().st_mtime < NEW_GRACE_SECONDS:
-                return False
         lock = new
     try:
         fd = os.open(lock, os.O_RDWR)
