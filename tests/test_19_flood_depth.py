@@ -15,7 +15,7 @@ from rio_cogeo.cogeo import cog_validate
 
 from s1flood.errors import InvalidOptionError
 from s1flood.flood import flood_depth
-from s1flood.flood.depth import SPREAD_REACH_PX
+from s1flood.flood.depth import MAX_HOLE_PX, SPREAD_REACH_PX
 
 from helpers import ORIGIN, write_tif
 
@@ -112,6 +112,64 @@ def test_level_below_the_terrain_gives_zero_not_a_hole(tmp_path):
         depth = run(tmp_path, dem, extent, method)
         assert (depth[island] == 0).all()
         assert np.isfinite(depth[extent == 1]).all()
+
+
+def pinholes(extent: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Ten 1-pixel dry holes and a 2 x 2 one (across the 64-px tiles' edge) inside the flood."""
+    from scipy import ndimage
+
+    inside = ndimage.binary_erosion(extent == 1, iterations=4)
+    rows, cols = np.nonzero(inside)
+    pick = rng.choice(rows.size, 10, replace=False)
+    holed = extent.copy()
+    holed[rows[pick], cols[pick]] = 0
+    edge = next(r for r in range(64, N, 64) if (inside[r - 1] & inside[r]).sum() > 2)
+    across = np.flatnonzero(inside[edge - 1] & inside[edge])
+    middle = across[across.size // 2]
+    holed[edge - 1 : edge + 1, middle : middle + 2] = 0
+    assert inside[edge - 1 : edge + 1, middle : middle + 2].all()
+    return holed
+
+
+@pytest.mark.parametrize(("method", "terrain"), [("boundary", oblique_plane), ("hand", bowl)])
+def test_small_holes_inside_the_flood_are_not_shore(tmp_path, rng, method, terrain):
+    dem, level = terrain()
+    extent = (dem < level).astype(np.uint8)
+    holed = pinholes(extent, rng)
+    holes = holed != extent
+    truth = level - dem
+    whole = run(tmp_path, dem, extent, method)
+    depth = run(tmp_path, dem, holed, method)
+    tiled = run(tmp_path, dem, holed, method, window=64)
+    np.testing.assert_allclose(tiled, depth, atol=1e-5, equal_nan=True)
+    assert np.isnan(depth[holes]).all()  # outside the flood
+    flooded = holed == 1
+    rmse = np.sqrt(np.mean((depth[flooded] - truth[flooded]) ** 2))
+    rmse_whole = np.sqrt(np.mean((whole[flooded] - truth[flooded]) ** 2))
+    assert rmse == pytest.approx(rmse_whole, abs=2e-3)
+    assert np.abs(depth[flooded] - whole[flooded]).max() < 1e-3
+
+
+def test_a_dry_island_above_the_hole_size_is_shore(tmp_path):
+    """An 8 x 8 dry patch (MAX_HOLE_PX) is a hole: the depth around it is as without it; a
+    9 x 9 one is an island whose shore, 1 m above the bowl's floor, lowers the level there."""
+    dem, level = bowl()
+    extent = (dem < level).astype(np.uint8)
+    whole = run(tmp_path, dem, extent, "boundary")
+    ring = np.zeros_like(extent, dtype=bool)
+    ring[144:155, 134:145] = True
+    changes = []
+    for size in (MAX_HOLE_PX**0.5, MAX_HOLE_PX**0.5 + 1):
+        patch = (slice(145, 145 + int(size)), slice(135, 135 + int(size)))
+        holed = extent.copy()
+        holed[patch] = 0
+        island = dem.copy()
+        island[patch] = dem[patch].min() + 1.0
+        depth = run(tmp_path, island, holed, "boundary")
+        near = ring & (holed == 1)
+        changes.append(float(np.max(np.abs(depth[near] - whole[near]))))
+    assert changes[0] < 1e-3  # the level averaged over the flooded cells only: fewer there
+    assert changes[1] > 0.05, changes
 
 
 def blobs(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
