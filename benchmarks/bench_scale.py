@@ -58,6 +58,22 @@ print(json.dumps({"seconds": time.perf_counter() - t, "cpu": time.process_time()
 """
 
 
+FIGURES = CACHE / "bench_scale.json"
+"""Every figure measured so far, rewritten after each case (a later section can fail)."""
+
+
+def save(section: str, key: str, figures: Any) -> None:
+    """Add `figures` under `section`/`key` to `FIGURES`."""
+    record = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
+    record.setdefault(section, {})[key] = figures
+    FIGURES.write_text(json.dumps(record, indent=1, default=str))
+
+
+def cells(rows: list[list[Any]]) -> list[list[str]]:
+    """Table rows as text."""
+    return [[str(c) for c in row] for row in rows]
+
+
 def children_cpu() -> float:
     """CPU seconds of every finished child process so far."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -168,11 +184,12 @@ def scenes_table(counts: list[int], toil: bool, cwltool: bool) -> dict[int, dict
                      f"{t['classify_jobs']} classify, {t['classify_mean_s']:.0f} s each"]
                 )  # fmt: skip
         figures[n] = fig
-    print(table(rows))
+        save("scenes", str(n), fig)
+    print(table(cells(rows)))
     print("(Toil's jobs are Slurm jobs, not children of this process: no CPU or memory here)")
     if len(agg_rows) > 1:
         print("\naggregation alone (fresh process):")
-        print(table(agg_rows))
+        print(table(cells(agg_rows)))
     return figures
 
 
@@ -218,6 +235,7 @@ def sides_table(sides: list[int]) -> dict[int, dict[str, float]]:
             preprocess(safe, dest.parent / "sigma0.tif", aoi_wkt=aoi, dem=dem, overwrite=True)
             sent = float(sum(server.sent.values()))
             figures[side] = {**proc, "bytes_aoi": sent, "bytes_whole": float(whole)}
+            save("sides", str(side), figures[side])
             rows.append(
                 [f"{side} km", f"{proc['mpx']:.0f}", f"{proc['seconds']:.1f}", f"{proc['cpu']:.1f}",
                  f"{proc['peak_rss_mb']:.0f}", f"{sent / 1e6:.0f}", f"{whole / 1e6:.0f}",
@@ -225,7 +243,7 @@ def sides_table(sides: list[int]) -> dict[int, dict[str, float]]:
             )  # fmt: skip
     finally:
         server.close()
-    print(table(rows))
+    print(table(cells(rows)))
     return figures
 
 
@@ -265,6 +283,7 @@ def full_job() -> dict[str, float]:
         "memory_mib": float(peak[1]) if peak else math.nan,
         "mpx": mask_mpx(mask[0]) if mask else math.nan,
     }
+    save("full_job", "classify", fig)
     print(
         f"full-scene classify job (notebook 02 under cwltool): {fig['mpx']:.0f} Mpx, "
         f"{seconds:.0f} s wall, {cpu:.0f} CPU s, peak {fig['memory_mib']:.0f} MiB"
@@ -327,7 +346,7 @@ def project(
             [workers, rounds, f"{wall / 3600:.1f} h", f"{agg_s / 3600:.2f} h",
              f"{(wall + agg_s) / 3600:.1f} h"]
         )  # fmt: skip
-    print(table(rows))
+    print(table(cells(rows)))
     print(
         f"bytes downloaded: whole {whole / 1e12:.2f} TB; read: aoi {aoi / 1e12:.2f} TB "
         f"({bytes_fraction:.0%} of each product for an AOI of this size); at 1 Gbit/s: "
@@ -357,9 +376,16 @@ def main() -> None:
     counts = [int(n) for n in args.scenes.split(",") if n]
     scenes = scenes_table(counts, not args.skip_toil, not args.skip_cwltool) if counts else {}
     sides = {} if args.skip_sides else sides_table([int(s) for s in args.sides.split(",") if s])
+    earlier = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
+    if not sides and earlier.get("sides"):
+        sides = {int(k): v for k, v in earlier["sides"].items()}
+        print(f"AOI sides: the figures of an earlier run ({FIGURES})")
     full = full_job() if args.full_job else None
     if full is None and args.full_figures:
         full = json.loads(args.full_figures)
+    if full is None and earlier.get("full_job"):
+        full = earlier["full_job"]["classify"]
+        print(f"full job: the figures of an earlier run ({FIGURES})")
     print(f"load: {os.getloadavg()[0]:.1f} (1-minute average, 2 cores)")
     largest = max(sides) if sides else None
     aggs = [f["aggregate"] for f in scenes.values() if "aggregate" in f]

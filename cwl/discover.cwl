@@ -21,8 +21,9 @@ hints:
   DockerRequirement:
     dockerPull: ghcr.io/s1flood/s1flood-discover:0.1.0
 requirements:
-  # measured (benchmarks/bench_workflow.py, cwltool's "Max memory used" of the job's process
-  # tree, kernel included): 330 MiB; a catalogue answer of thousands of scenes adds little
+  # measured (benchmarks/bench_workflow.py and bench_scale.py, cwltool's "Max memory used" of
+  # the job's process tree, kernel included): 194 to 330 MiB; a catalogue answer of
+  # thousands of scenes adds little
   ResourceRequirement: {coresMin: 1, coresMax: 1, ramMin: 512, ramMax: 1024}
   NetworkAccess: {networkAccess: true}
   InlineJavascriptRequirement:
