@@ -10,6 +10,7 @@ import json
 import random
 import re
 import socket
+import sys
 import threading
 import time
 from collections import Counter, defaultdict
@@ -45,7 +46,13 @@ class Fault:
     body: bytes = b""
 
 
-class _ThreadingHTTPServer6(ThreadingHTTPServer):
+class _QuietHTTPServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client killed or gone
+            super().handle_error(request, client_address)
+
+
+class _ThreadingHTTPServer6(_QuietHTTPServer):
     address_family = socket.AF_INET6
 
 
@@ -54,7 +61,7 @@ class MockServer:
 
     def __init__(self, handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1") -> None:
         self.host = host
-        server = _ThreadingHTTPServer6 if ":" in host else ThreadingHTTPServer
+        server = _ThreadingHTTPServer6 if ":" in host else _QuietHTTPServer
         self.httpd = server((host, 0), handler)
         self.httpd.daemon_threads = True
         self.httpd.mock = self  # type: ignore[attr-defined]
