@@ -163,6 +163,7 @@ class _Job:
 
     def __init__(self, extent: Path, dem: Path, method: str, window: int) -> None:
         self.extent_path = extent
+        self.extent_name = extent.name
         self.grid = mask_grid(extent)
         self.method = method
         self.sampler = DemSampler(dem, vertical="ellipsoid")
@@ -478,7 +479,13 @@ def _resolve(method: str, window: int) -> str:
 
 
 def flood_depth(
-    flood_extent: Path, dem: Path, output: Path, *, method: str = "auto", window: int = 1024
+    flood_extent: Path,
+    dem: Path,
+    output: Path,
+    *,
+    method: str = "auto",
+    window: int = 1024,
+    extent_name: str | None = None,
 ) -> DepthResult:
     """Write the maximum flood depth (m) of a flood extent over a DEM as a float32 COG.
 
@@ -490,10 +497,13 @@ def flood_depth(
         method: ``boundary`` (FwDET-type level spread in from the shore), ``hand``
             (HydroSAR-type level above drainage per region) or ``auto`` (``boundary``).
         window: tile size (pixels) the grid is processed in; bounds the memory.
+        extent_name: what the depth COG's tags call the extent (a temporary copy's
+            name would make every run's file differ); default its file name.
     """
     resolved = _resolve(method, window)
     check_writable_dir(output.parent)
     job = _Job(Path(flood_extent), Path(dem), resolved, window)
+    job.extent_name = extent_name or Path(flood_extent).name
     try:
         return _run(job, output)
     finally:
@@ -532,7 +542,7 @@ def _run(job: _Job, output: Path) -> DepthResult:
             "meaning": "water level minus terrain height, 0 inside the flood where the terrain "
             "is above the level; NaN outside the flood or the DEM",
             "method": job.method,
-            "flood_extent": job.extent_path.name,
+            "flood_extent": job.extent_name,
             "dem": job.sampler.path.name,
         },
     )
