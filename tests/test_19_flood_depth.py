@@ -20,6 +20,7 @@ from s1flood.flood.depth import MAX_HOLE_PX, SPREAD_REACH_PX
 from helpers import ORIGIN, write_tif
 
 N = 300
+EIGHT = np.ones((3, 3), bool)
 
 
 def flume(level_col: float = 80.5) -> tuple[np.ndarray, float]:
@@ -281,3 +282,28 @@ def test_bad_options_are_one_line_errors(tmp_path):
     with pytest.raises(InvalidOptionError, match="window"):
         flood_depth(tmp_path / "extent.tif", tmp_path / "dem.tif", tmp_path / "d.tif", window=8)
     assert not (tmp_path / "d.tif").exists()
+
+
+def test_small_holes_are_the_enclosed_dry_components_scipy_labels(rng):
+    """`mark_small_holes` (a search from the shore, stopped early) marks exactly the 4-connected
+    dry components of at most `max_area` cells with no unknown cell or array edge among their
+    8-neighbours, as `ndimage.label` finds them."""
+    from scipy import ndimage
+
+    from s1flood.flood.depth_kernels import HOLE, mark_small_holes
+
+    for _ in range(50):
+        n = int(rng.integers(5, 60))
+        extent = (rng.random((n, n)) < rng.uniform(0.5, 0.95)).astype(np.uint8)
+        extent[rng.random((n, n)) < 0.01] = 255
+        max_area = int(rng.integers(1, 40))
+        labels, _ = ndimage.label(extent == 0)
+        unknown = np.pad(~np.isin(extent, (0, 1)), 1, constant_values=True)
+        near = ndimage.binary_dilation(unknown, EIGHT)[1:-1, 1:-1] & (extent == 0)
+        not_hole = np.isin(labels, labels[near])
+        small = np.bincount(labels.ravel())[labels] <= max_area
+        expected = np.where((extent == 0) & small & ~not_hole, HOLE, extent)
+        marked = extent.copy()
+        count = mark_small_holes(marked, max_area)
+        np.testing.assert_array_equal(marked, expected)
+        assert count == int((expected == HOLE).sum())

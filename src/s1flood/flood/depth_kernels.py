@@ -40,24 +40,37 @@ def mark_small_holes(extent: U8, max_area: int) -> int:
     component touching the array's edge is never a hole (the caller reads `max_area` + 1
     cells more than it needs, so that this decides every cell it uses as the whole grid would).
 
+    Every hole has a cell beside a flooded one, so only those cells start a search, and a
+    search stops as soon as its component cannot be a hole: the work follows the shore's
+    length, not the dry area.
+
     Args:
         extent: in/out: 1 flooded, 0 dry, else unknown; holes become `HOLE`.
         max_area: the largest hole (cells).
     """
     rows, cols = extent.shape
+    # 0 not seen, 1 in the current search, 2 in a component that is no hole, 3 in a hole
     seen = np.zeros((rows, cols), dtype=np.uint8)
-    queue_i = np.empty(rows * cols, dtype=np.int32)
-    queue_j = np.empty(rows * cols, dtype=np.int32)
+    size = max_area + 9
+    queue_i = np.empty(size, dtype=np.int32)
+    queue_j = np.empty(size, dtype=np.int32)
     marked = 0
-    for si in range(rows):
-        for sj in range(cols):
+    for si in range(1, rows - 1):
+        for sj in range(1, cols - 1):
             if extent[si, sj] != DRY or seen[si, sj]:
+                continue
+            if not (
+                extent[si - 1, sj] == FLOODED
+                or extent[si + 1, sj] == FLOODED
+                or extent[si, sj - 1] == FLOODED
+                or extent[si, sj + 1] == FLOODED
+            ):
                 continue
             seen[si, sj] = 1
             queue_i[0], queue_j[0] = si, sj
             head, tail = 0, 1
             enclosed = True
-            while head < tail:
+            while head < tail and enclosed:
                 i, j = queue_i[head], queue_j[head]
                 head += 1
                 for a in range(i - 1, i + 2):
@@ -70,14 +83,23 @@ def mark_small_holes(extent: U8, max_area: int) -> int:
                             continue
                         if v != DRY:
                             enclosed = False
-                        elif (a == i or b == j) and not seen[a, b]:
-                            seen[a, b] = 1
-                            queue_i[tail], queue_j[tail] = a, b
-                            tail += 1
-            if enclosed and tail <= max_area:
-                for p in range(tail):
-                    extent[queue_i[p], queue_j[p]] = HOLE
+                        elif a == i or b == j:
+                            if seen[a, b] == 2:
+                                enclosed = False
+                            elif not seen[a, b]:
+                                seen[a, b] = 1
+                                queue_i[tail], queue_j[tail] = a, b
+                                tail += 1
+                if tail > max_area:
+                    enclosed = False
+            for p in range(tail):
+                seen[queue_i[p], queue_j[p]] = 3 if enclosed else 2
+            if enclosed:
                 marked += tail
+    for i in range(rows):
+        for j in range(cols):
+            if seen[i, j] == 3:
+                extent[i, j] = HOLE
     return marked
 
 
