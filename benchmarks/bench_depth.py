@@ -103,6 +103,17 @@ def real_noisy() -> Case:
     return dem, surface, extent
 
 
+def real_pinholes() -> Case:
+    """The flat level with ten 1-pixel dry holes deep inside the flood (speckle)."""
+    dem, surface, _ = real_flat()
+    extent = (dem < surface).astype(np.uint8)
+    inside = ndimage.binary_erosion(extent == 1, iterations=4)
+    rows, cols = np.nonzero(inside)
+    pick = np.random.default_rng(20).choice(rows.size, 10, replace=False)
+    extent[rows[pick], cols[pick]] = 0
+    return dem, surface, extent
+
+
 ANALYTIC: dict[str, Callable[[], Case]] = {
     "flume": flume,
     "oblique plane": oblique,
@@ -113,6 +124,7 @@ REAL: dict[str, Callable[[], Case]] = {
     "real DEM, flat level": real_flat,
     "real DEM, level along drainage +2 m": real_drainage,
     "real DEM, flat, 3% shore errors": real_noisy,
+    "real DEM, flat, 10 pinholes": real_pinholes,
 }
 
 

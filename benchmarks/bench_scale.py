@@ -297,7 +297,8 @@ def project(
     job_ram_mib: float,
     bytes_fraction: float,
     zip_bytes: float,
-    aggregate_s_per_mask_mpx: float,
+    aggregate_mpx_s: float,
+    aggregate_s_per_mask: float,
     aggregate_rss_mb: float,
     scenes: int = 300,
     orbits: int = 20,
@@ -317,7 +318,10 @@ def project(
         job_ram_mib: peak memory of the full-scene job.
         bytes_fraction: bytes a ``read: aoi`` takes, share of the whole product (largest AOI).
         zip_bytes: bytes of one whole product.
-        aggregate_s_per_mask_mpx: aggregation seconds per mask Mpx (measured).
+        aggregate_mpx_s: aggregation throughput, Mpx of input masks per second
+            (``bench_aggregate.py``'s flood record on 5,000² masks).
+        aggregate_s_per_mask: aggregation seconds per mask besides its pixels (opening it,
+            its tags: the growth between the measured runs of small masks).
         aggregate_rss_mb: peak RSS of the measured aggregation.
         scenes: scenes of the event.
         orbits: relative orbits they come from.
@@ -328,7 +332,7 @@ def project(
     job_mpx = grid_mpx * coverage
     job_cpu = per_job_cpu_fixed + cpu_per_mpx * job_mpx
     job_wall = job_cpu / 2  # both cores of a worker
-    agg_s = aggregate_s_per_mask_mpx * scenes * grid_mpx
+    agg_s = scenes * (grid_mpx / aggregate_mpx_s + aggregate_s_per_mask)
     whole = scenes * zip_bytes
     aoi = whole * bytes_fraction
     print(
@@ -349,7 +353,8 @@ def project(
     print(table(cells(rows)))
     print(
         f"bytes downloaded: whole {whole / 1e12:.2f} TB; read: aoi {aoi / 1e12:.2f} TB "
-        f"({bytes_fraction:.0%} of each product for an AOI of this size); at 1 Gbit/s: "
+        f"(at least: {bytes_fraction:.0%} of each product, the share of the largest AOI "
+        f"measured; a zipped SAFE's strips make it grow with the AOI's extent); at 1 Gbit/s: "
         f"{whole * 8 / 1e9 / 3600:.1f} h vs {aoi * 8 / 1e9 / 3600:.1f} h"
     )
     print(
@@ -371,12 +376,21 @@ def main() -> None:
         "--full-figures",
         help="JSON of section 3 from an earlier run (seconds, cpu, memory_mib, mpx)",
     )
+    parser.add_argument(
+        "--aggregate-mpx-s",
+        type=float,
+        default=120.0,
+        help="aggregation throughput for the projection, Mpx of masks/s (bench_aggregate.py)",
+    )
     args = parser.parse_args()
     print(f"load: {os.getloadavg()[0]:.1f} (1-minute average, 2 cores)")
     counts = [int(n) for n in args.scenes.split(",") if n]
     scenes = scenes_table(counts, not args.skip_toil, not args.skip_cwltool) if counts else {}
     sides = {} if args.skip_sides else sides_table([int(s) for s in args.sides.split(",") if s])
     earlier = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
+    if not scenes and earlier.get("scenes"):
+        scenes = {int(k): v for k, v in earlier["scenes"].items()}
+        print(f"scenes: the figures of an earlier run ({FIGURES})")
     if not sides and earlier.get("sides"):
         sides = {int(k): v for k, v in earlier["sides"].items()}
         print(f"AOI sides: the figures of an earlier run ({FIGURES})")
@@ -393,6 +407,8 @@ def main() -> None:
         print("projection: needs the full job (--full-job or --full-figures), sides and scenes")
         return
     agg = max(aggs, key=lambda a: a["masks"])
+    small = min(aggs, key=lambda a: a["masks"])
+    per_mask = (agg["seconds"] - small["seconds"]) / max(1, agg["masks"] - small["masks"])
     fixed = flow_fixed_cpu(scenes)
     project(
         per_job_cpu_fixed=fixed,
@@ -400,7 +416,8 @@ def main() -> None:
         job_ram_mib=full["memory_mib"],
         bytes_fraction=sides[largest]["bytes_aoi"] / sides[largest]["bytes_whole"],
         zip_bytes=sides[largest]["bytes_whole"],
-        aggregate_s_per_mask_mpx=agg["seconds"] / (agg["masks"] * agg["mpx"]),
+        aggregate_mpx_s=args.aggregate_mpx_s,
+        aggregate_s_per_mask=per_mask,
         aggregate_rss_mb=agg["peak_rss_mb"],
     )
 

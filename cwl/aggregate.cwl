@@ -46,7 +46,7 @@ arguments:
   - --ignore-unknown  # a job file may hold the whole workflow's inputs
 inputs:
   notebook: {type: File, label: notebook, doc: "The notebook to run.", default: {class: File, location: ../notebooks/03-aggregate.ipynb}}
-  masks: {"type": "File[]", "label": "masks", "doc": "water masks (uint8 0/1/255 GeoTIFFs), or ``@list.txt`` entries naming a file with one mask path per line (relative to that file)."}
+  masks: {"type": "File[]", "secondaryFiles": [{"pattern": "^.json", "required": false}], "label": "masks", "doc": "water masks (uint8 0/1/255 GeoTIFFs), or ``@list.txt`` entries naming a file with one mask path per line (relative to that file)."}
   like: {"type": "string?", "label": "like", "doc": "reference raster whose grid the outputs take; default the union of the masks' extents on the first mask's grid."}
   candidate: {"type": "float", "label": "candidate", "doc": "frequency above which a pixel is a flood candidate (0 to 1). Default 0.1.", "default": 0.1}
   permanent: {"type": "float", "label": "permanent", "doc": "frequency from which a pixel is permanent water (0 to 1, above ``candidate``); without ``event_start``, also the share of valid observations in which a pixel is water that makes it reference water. Default 0.9.", "default": 0.9}
@@ -56,6 +56,7 @@ inputs:
   dem: {"type": "File?", "label": "dem", "doc": "a staged DEM GeoTIFF covering the AOI, any CRS; or give ``dem_name``."}
   change_db: {"type": "float", "label": "change_db", "doc": "with ``event_start``, water is flood only where its sigma0 is at least this much (dB) darker than the mean of the pre-event scenes of its relative orbit (the sigma0 each mask's sidecar names, where it exists); elsewhere the masks alone decide. Default 3.", "default": 3.0}
   change_rule: {"type": "string", "label": "change_rule", "doc": "``auto`` (that change rule wherever it applies) or ``off`` (the masks alone). Default ``auto``.", "default": "auto"}
+  sigma0: {"type": "File[]", "label": "sigma0", "doc": "the sigma0 COGs the masks were classified from, matched by file name to the one each mask's sidecar names (for staged copies, as a workflow's); default none: the paths the sidecars name.", "default": []}
   dem_name: {"type": "string?", "label": "DEM name", "doc": "the DEM by name, when ``dem`` is not given: ``copernicus-30`` / ``copernicus-90``, the Copernicus DEM GLO-30/90 tiles covering the AOI, fetched once into the cache and converted from EGM2008 to ellipsoidal heights. One of ``dem`` and ``dem_name`` is required."}
 outputs:
   out_dir: {type: Directory, label: results, doc: "water_count, valid_count, frequency, classes and the flood record COGs (reference_water, flood_extent, flood_count, first_flooded, last_flooded, duration_min_days, duration_max_days, flood_episodes, with a DEM depth_max), classes.png, flooded_area.png, timeseries.csv, summary.json and the STAC catalog (catalog.json)."}

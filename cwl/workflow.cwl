@@ -150,7 +150,7 @@ steps:
       cdse_username: cdse_username
       cdse_password: cdse_password
       earthdata_token: earthdata_token
-    out: [mask, histogram, executed_notebook]
+    out: [mask, sigma0, histogram, executed_notebook]
   aggregate:
     label: "Aggregate the masks (notebook 03-aggregate)"
     doc: "Water frequency, classes, counts and the flood record from every scene's mask; the PNG map and summary."
@@ -166,6 +166,7 @@ steps:
       dem: dem
       change_db: change_db
       change_rule: change_rule
+      sigma0: classify/sigma0
       dem_name: dem_name
     out: [out_dir, executed_notebook]
   gather:

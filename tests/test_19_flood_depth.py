@@ -15,11 +15,12 @@ from rio_cogeo.cogeo import cog_validate
 
 from s1flood.errors import InvalidOptionError
 from s1flood.flood import flood_depth
-from s1flood.flood.depth import SPREAD_REACH_PX
+from s1flood.flood.depth import MAX_HOLE_PX, SPREAD_REACH_PX
 
 from helpers import ORIGIN, write_tif
 
 N = 300
+EIGHT = np.ones((3, 3), bool)
 
 
 def flume(level_col: float = 80.5) -> tuple[np.ndarray, float]:
@@ -112,6 +113,64 @@ def test_level_below_the_terrain_gives_zero_not_a_hole(tmp_path):
         depth = run(tmp_path, dem, extent, method)
         assert (depth[island] == 0).all()
         assert np.isfinite(depth[extent == 1]).all()
+
+
+def pinholes(extent: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Ten 1-pixel dry holes and a 2 x 2 one (across the 64-px tiles' edge) inside the flood."""
+    from scipy import ndimage
+
+    inside = ndimage.binary_erosion(extent == 1, iterations=4)
+    rows, cols = np.nonzero(inside)
+    pick = rng.choice(rows.size, 10, replace=False)
+    holed = extent.copy()
+    holed[rows[pick], cols[pick]] = 0
+    edge = next(r for r in range(64, N, 64) if (inside[r - 1] & inside[r]).sum() > 2)
+    across = np.flatnonzero(inside[edge - 1] & inside[edge])
+    middle = across[across.size // 2]
+    holed[edge - 1 : edge + 1, middle : middle + 2] = 0
+    assert inside[edge - 1 : edge + 1, middle : middle + 2].all()
+    return holed
+
+
+@pytest.mark.parametrize(("method", "terrain"), [("boundary", oblique_plane), ("hand", bowl)])
+def test_small_holes_inside_the_flood_are_not_shore(tmp_path, rng, method, terrain):
+    dem, level = terrain()
+    extent = (dem < level).astype(np.uint8)
+    holed = pinholes(extent, rng)
+    holes = holed != extent
+    truth = level - dem
+    whole = run(tmp_path, dem, extent, method)
+    depth = run(tmp_path, dem, holed, method)
+    tiled = run(tmp_path, dem, holed, method, window=64)
+    np.testing.assert_allclose(tiled, depth, atol=1e-5, equal_nan=True)
+    assert np.isnan(depth[holes]).all()  # outside the flood
+    flooded = holed == 1
+    rmse = np.sqrt(np.mean((depth[flooded] - truth[flooded]) ** 2))
+    rmse_whole = np.sqrt(np.mean((whole[flooded] - truth[flooded]) ** 2))
+    assert rmse == pytest.approx(rmse_whole, abs=2e-3)
+    assert np.abs(depth[flooded] - whole[flooded]).max() < 1e-3
+
+
+def test_a_dry_island_above_the_hole_size_is_shore(tmp_path):
+    """An 8 x 8 dry patch (MAX_HOLE_PX) is a hole: the depth around it is as without it; a
+    9 x 9 one is an island whose shore, 1 m above the bowl's floor, lowers the level there."""
+    dem, level = bowl()
+    extent = (dem < level).astype(np.uint8)
+    whole = run(tmp_path, dem, extent, "boundary")
+    ring = np.zeros_like(extent, dtype=bool)
+    ring[144:155, 134:145] = True
+    changes = []
+    for size in (MAX_HOLE_PX**0.5, MAX_HOLE_PX**0.5 + 1):
+        patch = (slice(145, 145 + int(size)), slice(135, 135 + int(size)))
+        holed = extent.copy()
+        holed[patch] = 0
+        island = dem.copy()
+        island[patch] = dem[patch].min() + 1.0
+        depth = run(tmp_path, island, holed, "boundary")
+        near = ring & (holed == 1)
+        changes.append(float(np.max(np.abs(depth[near] - whole[near]))))
+    assert changes[0] < 1e-3  # the level averaged over the flooded cells only: fewer there
+    assert changes[1] > 0.05, changes
 
 
 def blobs(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -223,3 +282,28 @@ def test_bad_options_are_one_line_errors(tmp_path):
     with pytest.raises(InvalidOptionError, match="window"):
         flood_depth(tmp_path / "extent.tif", tmp_path / "dem.tif", tmp_path / "d.tif", window=8)
     assert not (tmp_path / "d.tif").exists()
+
+
+def test_small_holes_are_the_enclosed_dry_components_scipy_labels(rng):
+    """`mark_small_holes` (a search from the shore, stopped early) marks exactly the 4-connected
+    dry components of at most `max_area` cells with no unknown cell or array edge among their
+    8-neighbours, as `ndimage.label` finds them."""
+    from scipy import ndimage
+
+    from s1flood.flood.depth_kernels import HOLE, mark_small_holes
+
+    for _ in range(50):
+        n = int(rng.integers(5, 60))
+        extent = (rng.random((n, n)) < rng.uniform(0.5, 0.95)).astype(np.uint8)
+        extent[rng.random((n, n)) < 0.01] = 255
+        max_area = int(rng.integers(1, 40))
+        labels, _ = ndimage.label(extent == 0)
+        unknown = np.pad(~np.isin(extent, (0, 1)), 1, constant_values=True)
+        near = ndimage.binary_dilation(unknown, EIGHT)[1:-1, 1:-1] & (extent == 0)
+        not_hole = np.isin(labels, labels[near])
+        small = np.bincount(labels.ravel())[labels] <= max_area
+        expected = np.where((extent == 0) & small & ~not_hole, HOLE, extent)
+        marked = extent.copy()
+        count = mark_small_holes(marked, max_area)
+        np.testing.assert_array_equal(marked, expected)
+        assert count == int((expected == HOLE).sum())

@@ -28,6 +28,7 @@ def aggregate(
     dem: Annotated[Path | None, typer.Option(help=doc("aggregate", "dem"))] = None,
     change_db: Annotated[float, typer.Option(help=doc("aggregate", "change_db"))] = 3.0,
     change_rule: Annotated[str, typer.Option(help=doc("aggregate", "change_rule"))] = "auto",
+    sigma0: Annotated[list[str] | None, typer.Option(help=doc("aggregate", "sigma0"))] = None,
     overwrite: Annotated[bool, typer.Option(help=doc("aggregate", "overwrite"))] = False,
 ) -> None:
     """Aggregate water masks into water frequency, classes and the flood record."""

@@ -1,7 +1,11 @@
 """Maximum flood depth from a flood extent and a DEM, per connected flooded region.
 
 Two deterministic estimators of the water level, both from the flood's shore: the flooded
-cells beside observed dry cells (cells beside nodata or the grid's edge are not shore), each
+cells beside observed dry cells (cells beside nodata or the grid's edge are not shore, nor
+cells beside a small hole: a 4-connected dry component of at most `MAX_HOLE_PX` cells whose
+every neighbour is flooded, a speckle or a misclassified pixel inside the water, which would
+pull the level down to the terrain there; holes are outside the flood, so their depth stays
+nodata), each
 giving the level midway between its height and its dry neighbours' (the waterline lies
 between them; a dry neighbour rising more than `BANK_SLOPE` is a bank that bounds the
 level without placing it, left out):
@@ -85,6 +89,8 @@ SEED_RADIUS_PX = 7
 HALO_PX = SPREAD_REACH_PX + SMOOTH_RADIUS_PX + SEED_RADIUS_PX + 1
 BANK_SLOPE = 0.1
 """A dry cell rising more than this (m per m) from the flooded cell beside it is a bank."""
+MAX_HOLE_PX = 64
+"""A dry component of at most this many pixels enclosed by the flood is a hole, not shore."""
 HAND_MAX_PIXELS = 4_000_000
 """Most cells the drainage heights are computed on (a coarser grid above this)."""
 MIN_WINDOW = 64
@@ -163,6 +169,7 @@ class _Job:
 
     def __init__(self, extent: Path, dem: Path, method: str, window: int) -> None:
         self.extent_path = extent
+        self.extent_name = extent.name
         self.grid = mask_grid(extent)
         self.method = method
         self.sampler = DemSampler(dem, vertical="ellipsoid")
@@ -195,6 +202,17 @@ class _Job:
         self.sampler.close()
 
     def read_extent(self, tile: _Tile, halo: int) -> U8:
+        """The tile's extent with `halo` cells around it (255 beyond the grid), holes marked.
+
+        Read `MAX_HOLE_PX` + 1 cells further, so that whether a dry cell within `halo` is a
+        small hole (`depth_kernels.HOLE`, not shore) is decided as on the whole grid.
+        """
+        margin = MAX_HOLE_PX + 1
+        extent = self._read_extent(tile, halo + margin)
+        k.mark_small_holes(extent, MAX_HOLE_PX)
+        return np.ascontiguousarray(extent[margin:-margin, margin:-margin])
+
+    def _read_extent(self, tile: _Tile, halo: int) -> U8:
         """The tile's extent with `halo` cells around it (255 beyond the grid)."""
         g = self.grid
         top, left = tile.top - halo, tile.left - halo
@@ -478,7 +496,13 @@ def _resolve(method: str, window: int) -> str:
 
 
 def flood_depth(
-    flood_extent: Path, dem: Path, output: Path, *, method: str = "auto", window: int = 1024
+    flood_extent: Path,
+    dem: Path,
+    output: Path,
+    *,
+    method: str = "auto",
+    window: int = 1024,
+    extent_name: str | None = None,
 ) -> DepthResult:
     """Write the maximum flood depth (m) of a flood extent over a DEM as a float32 COG.
 
@@ -490,10 +514,13 @@ def flood_depth(
         method: ``boundary`` (FwDET-type level spread in from the shore), ``hand``
             (HydroSAR-type level above drainage per region) or ``auto`` (``boundary``).
         window: tile size (pixels) the grid is processed in; bounds the memory.
+        extent_name: what the depth COG's tags call the extent (a temporary copy's
+            name would make every run's file differ); default its file name.
     """
     resolved = _resolve(method, window)
     check_writable_dir(output.parent)
     job = _Job(Path(flood_extent), Path(dem), resolved, window)
+    job.extent_name = extent_name or Path(flood_extent).name
     try:
         return _run(job, output)
     finally:
@@ -532,7 +559,7 @@ def _run(job: _Job, output: Path) -> DepthResult:
             "meaning": "water level minus terrain height, 0 inside the flood where the terrain "
             "is above the level; NaN outside the flood or the DEM",
             "method": job.method,
-            "flood_extent": job.extent_path.name,
+            "flood_extent": job.extent_name,
             "dem": job.sampler.path.name,
         },
     )

@@ -12,6 +12,8 @@ import numpy.typing as npt
 
 FLOODED = 1
 DRY = 0
+HOLE = 2
+"""A small dry hole inside one flooded region: neither flood nor shore (see `mark_small_holes`)."""
 FAR = np.int32(2**30)
 """Chamfer distance of a cell no shore reaches."""
 STEP = 3
@@ -26,6 +28,79 @@ I64 = npt.NDArray[np.int64]
 
 _DI4 = np.array([-1, 1, 0, 0], dtype=np.int64)
 _DJ4 = np.array([0, 0, -1, 1], dtype=np.int64)
+
+
+@numba.njit(cache=True, nogil=True)
+def mark_small_holes(extent: U8, max_area: int) -> int:
+    """Set to `HOLE` every small dry hole in the flood; return how many cells were set.
+
+    A hole is a 4-connected component of dry cells of at most `max_area` cells whose every
+    8-neighbour outside it is flooded (none unknown, none beyond the array): the flood
+    encloses it. Such a cell is not shore: the waterline does not run through it. A dry
+    component touching the array's edge is never a hole (the caller reads `max_area` + 1
+    cells more than it needs, so that this decides every cell it uses as the whole grid would).
+
+    Every hole has a cell beside a flooded one, so only those cells start a search, and a
+    search stops as soon as its component cannot be a hole: the work follows the shore's
+    length, not the dry area.
+
+    Args:
+        extent: in/out: 1 flooded, 0 dry, else unknown; holes become `HOLE`.
+        max_area: the largest hole (cells).
+    """
+    rows, cols = extent.shape
+    # 0 not seen, 1 in the current search, 2 in a component that is no hole, 3 in a hole
+    seen = np.zeros((rows, cols), dtype=np.uint8)
+    size = max_area + 9
+    queue_i = np.empty(size, dtype=np.int32)
+    queue_j = np.empty(size, dtype=np.int32)
+    marked = 0
+    for si in range(1, rows - 1):
+        for sj in range(1, cols - 1):
+            if extent[si, sj] != DRY or seen[si, sj]:
+                continue
+            if not (
+                extent[si - 1, sj] == FLOODED
+                or extent[si + 1, sj] == FLOODED
+                or extent[si, sj - 1] == FLOODED
+                or extent[si, sj + 1] == FLOODED
+            ):
+                continue
+            seen[si, sj] = 1
+            queue_i[0], queue_j[0] = si, sj
+            head, tail = 0, 1
+            enclosed = True
+            while head < tail and enclosed:
+                i, j = queue_i[head], queue_j[head]
+                head += 1
+                for a in range(i - 1, i + 2):
+                    for b in range(j - 1, j + 2):
+                        if a < 0 or b < 0 or a >= rows or b >= cols:
+                            enclosed = False
+                            continue
+                        v = extent[a, b]
+                        if v == FLOODED:
+                            continue
+                        if v != DRY:
+                            enclosed = False
+                        elif a == i or b == j:
+                            if seen[a, b] == 2:
+                                enclosed = False
+                            elif not seen[a, b]:
+                                seen[a, b] = 1
+                                queue_i[tail], queue_j[tail] = a, b
+                                tail += 1
+                if tail > max_area:
+                    enclosed = False
+            for p in range(tail):
+                seen[queue_i[p], queue_j[p]] = 3 if enclosed else 2
+            if enclosed:
+                marked += tail
+    for i in range(rows):
+        for j in range(cols):
+            if seen[i, j] == 3:
+                extent[i, j] = HOLE
+    return marked
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

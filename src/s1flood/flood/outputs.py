@@ -243,7 +243,9 @@ def finish(
         from s1flood.flood.depth import flood_depth
 
         with depth_extent(outputs, grid) as extent:
-            depth = flood_depth(extent, dem_file(dem, grid), outputs["depth_max"])
+            depth = flood_depth(
+                extent, dem_file(dem, grid), outputs["depth_max"], extent_name="flood_extent.tif"
+            )
         section["depth"] = depth.to_dict() | {"output": outputs["depth_max"].name}
         section["record_outputs"]["depth_max"] = {
             "units": "m",

@@ -23,6 +23,7 @@ def aggregate(
     dem: Path | str | None = None,
     change_db: float = 3.0,
     change_rule: str = "auto",
+    sigma0: list[str] | None = None,
     overwrite: bool = False,
     progress: bool = False,
 ) -> AggregationResult:
@@ -64,6 +65,9 @@ def aggregate(
             masks alone decide. Default 3.
         change_rule: ``auto`` (that change rule wherever it applies) or ``off`` (the masks
             alone). Default ``auto``.
+        sigma0: the sigma0 COGs the masks were classified from, matched by file name to
+            the one each mask's sidecar names (for staged copies, as a workflow's); default
+            none: the paths the sidecars name.
         overwrite: replace existing outputs. Default false.
         progress: show a progress bar. Default false.
     """
@@ -84,6 +88,7 @@ def aggregate(
         dem=dem,
         change_db=change_db,
         change_rule=change_rule,
+        sigma0=sigma0 or (),
         overwrite=overwrite,
         progress=progress,
     )
