@@ -6,12 +6,10 @@ Each function returns a row of the table: (what, count, bad, detail) and its pro
 
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 import subprocess
 import tempfile
-import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -174,27 +172,13 @@ def fuzz(work: Path, examples: int) -> Row:
     return "fuzz examples", examples * len(tests), len(problems), detail, problems
 
 
-def secret_forms(secrets: dict[str, str]) -> list[bytes]:
-    """The credentials plain, URL-encoded and base64 (and user:password in basic auth)."""
-    forms: set[str] = set()
-    for value in secrets.values():
-        forms |= {
-            value,
-            urllib.parse.quote(value, safe=""),
-            urllib.parse.quote_plus(value),
-            base64.b64encode(value.encode()).decode(),
-            base64.urlsafe_b64encode(value.encode()).decode().rstrip("="),
-        }
-    return sorted(form.encode() for form in forms)
-
-
 def workflow_secrets(work: Path) -> Row:
     """A cwltool and a Toil run given credentials: every file of both and their logs."""
-    from test_51_workflow import SECRETS
+    from test_51_workflow import SECRETS, secret_forms
     from workflow_runs import CWL, TOIL_BIN, cwltool, job, simulate, toil
 
     simulation = simulate(work / "sim-secrets", 2)
-    forms = secret_forms(SECRETS)
+    forms = secret_forms()
     runs = [cwltool(CWL / "workflow.cwl", job(work / "c.yml", simulation, **SECRETS),
                     work / "secrets-cwltool")]  # fmt: skip
     if (TOIL_BIN / "toil-cwl-runner").is_file():
