@@ -153,10 +153,12 @@ class ProductHandler(Handler):
                 chunk = fh.read(min(left, 1 << 20))
                 if not chunk:
                     break
+                # counted before the client can have it: a test that resets the counters
+                # once its last read returned never sees that read's bytes arrive late
+                with srv.lock:
+                    srv.sent[route] += len(chunk)
                 self.wfile.write(chunk)
                 left -= len(chunk)
-        with srv.lock:
-            srv.sent[route] += length
         if fault is not None:
             self.wfile.flush()
             self.close_connection = True
