@@ -167,9 +167,11 @@ class _Regions:
 class _Job:
     """One depth computation: the inputs opened per thread and the tiles of the grid."""
 
-    def __init__(self, extent: Path, dem: Path, method: str, window: int) -> None:
+    def __init__(
+        self, extent: Path, dem: Path, method: str, window: int, extent_name: str | None = None
+    ) -> None:
         self.extent_path = extent
-        self.extent_name = extent.name
+        self.extent_name = extent_name or extent.name
         self.grid = mask_grid(extent)
         self.method = method
         self.sampler = DemSampler(dem, vertical="ellipsoid")
@@ -519,8 +521,7 @@ def flood_depth(
     """
     resolved = _resolve(method, window)
     check_writable_dir(output.parent)
-    job = _Job(Path(flood_extent), Path(dem), resolved, window)
-    job.extent_name = extent_name or Path(flood_extent).name
+    job = _Job(Path(flood_extent), Path(dem), resolved, window, extent_name)
     try:
         return _run(job, output)
     finally:
